@@ -1,0 +1,329 @@
+/**
+ * Activities: small, idempotent steps that touch the world. The worker builds the deps
+ * (database, Temporal client, config, clock) and calls createActivities(deps).
+ * Idempotency comes from business keys: a downtime's _id, a notification's key, a
+ * timeline entry's key; a retried activity finds its work already done.
+ */
+import { log } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import {
+  EndReason,
+  ProbeDecision,
+  Scope,
+  ScopeHealth,
+  Severity,
+  activeFreeze,
+  evaluateScopes,
+  isRecurring,
+  reopenPlan,
+  scopeCovers,
+  scopeLabel,
+  windowedProbe,
+} from '../domain';
+import type { Config } from '../common/config';
+import { evidenceSignal, supersedeSignal } from '../common/definitions';
+import { detectionSettings, downtimePolicy, newDowntimeId } from '../common/policy';
+import type { Acknowledgement, DowntimeInput, Evidence } from '../common/definitions';
+import { startOrFeedDowntime } from '../common/starter';
+import { Database, DowntimeDoc, WebhookEventDoc, isDuplicateKey } from '../db/mongo';
+import { openDowntimes, readCounters } from '../db/queries';
+
+export interface ActivityDeps {
+  db: Database;
+  config: Config;
+  temporal: { client: Client; taskQueue: string };
+  /** The edge that reads the clock. */
+  now: () => number;
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+
+export function createActivities(deps: ActivityDeps) {
+  const { db, config } = deps;
+  const c = db.c;
+
+  async function addTimeline(incidentId: string, key: string, kind: string, text: string, at: number, by?: string) {
+    try {
+      await c.timeline.insertOne({ _id: key, incidentId, kind, text, at: new Date(at), by });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+  }
+
+  /** Writes the webhook event and one pending delivery per matching subscription, once per key. */
+  async function enqueueWebhooks(eventId: string, type: WebhookEventDoc['type'], downtimeId: string, data: Record<string, unknown>, at: number) {
+    try {
+      await c.webhookEvents.insertOne({ _id: eventId, type, downtimeId, data, createdAt: new Date(at) });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+    const subscriptions = await c.webhooks.find({ events: type }).toArray();
+    const body = JSON.stringify({ id: eventId, type, createdAt: new Date(at).toISOString(), data });
+    for (const sub of subscriptions) {
+      try {
+        await c.deliveries.insertOne({
+          _id: `${eventId}:${sub._id}`,
+          eventId,
+          subscriptionId: sub._id,
+          url: sub.url,
+          type,
+          body,
+          status: 'pending',
+          attempts: 0,
+          nextAttemptAt: new Date(at),
+          createdAt: new Date(at),
+        });
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+    }
+  }
+
+  /** One row per (key): a notification goes out once however often the activity runs. */
+  async function sendOnce(key: string, downtimeId: string, channel: 'ops' | 'partner' | 'page', event: string, text: string, at: number): Promise<boolean> {
+    try {
+      await c.notifications.insertOne({ _id: key, downtimeId, channel, event, text, at: new Date(at) });
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+    log.info(`[${channel}] ${text}`, { downtimeId, event });
+    return true;
+  }
+
+  return {
+    /** Reads the per-route counters of the window and judges every scope (roll-up included). */
+    async detectFailingScopes(now: number): Promise<{ failing: ScopeHealth[]; evaluated: number }> {
+      const settings = detectionSettings(config);
+      const counters = await readCounters(db, now - settings.windowMs - settings.baselineWindowMs, now);
+      const verdict = evaluateScopes(counters, now, settings);
+      return { failing: verdict.failing, evaluated: verdict.failing.length + verdict.healthy.length };
+    },
+
+    /**
+     * Starts the downtime of a failing scope, or feeds the open downtime that already covers it.
+     * Narrower open downtimes inside a newly started scope are superseded.
+     */
+    async openOrFeedDowntime(health: ScopeHealth, now: number): Promise<{ action: 'started' | 'signalled'; downtimeId: string; superseded: string[] }> {
+      const evidence: Evidence = {
+        at: now,
+        attempts: health.attempts,
+        successes: health.successes,
+        rate: health.rate,
+        baseline: health.baseline,
+        threshold: health.threshold,
+        trafficShare: health.trafficShare,
+      };
+      const open = await openDowntimes(db);
+      const covering = open.find((d) => d.scopeKey !== health.key && scopeCovers(d.scope, health.scope));
+      if (covering) {
+        const handle = deps.temporal.client.workflow.getHandle(covering.workflowId);
+        await handle.signal(evidenceSignal, evidence);
+        return { action: 'signalled', downtimeId: covering._id, superseded: [] };
+      }
+      const previous = await c.downtimes.find({ scopeKey: health.key, status: 'resolved' }).sort({ resolvedAt: -1 }).limit(1).next();
+      const plan = reopenPlan(
+        previous?.resolvedAt ? { id: previous._id, resolvedAt: previous.resolvedAt.getTime(), expiryMs: previous.expiresAt.getTime() - previous.openedAt.getTime() } : undefined,
+        now,
+        config.downtime.expiryMs,
+        { windowMs: config.downtime.flapWindowMs, multiplier: config.downtime.flapMultiplier, maxExpiryMs: config.downtime.maxExpiryMs },
+      );
+      const input: DowntimeInput = {
+        downtimeId: newDowntimeId(),
+        scope: health.scope,
+        scopeKey: health.key,
+        origin: 'detected',
+        reason: `success rate ${(health.rate * 100).toFixed(1)}% over ${health.attempts} attempts, below ${(health.threshold * 100).toFixed(1)}% (baseline ${(health.baseline * 100).toFixed(1)}%)`,
+        openedBy: 'detection',
+        openedAt: now,
+        reopensId: plan.reopensId,
+        evidence,
+        baseline: health.baseline,
+        threshold: health.threshold,
+        policy: downtimePolicy(config, plan.expiryMs),
+      };
+      const res = await startOrFeedDowntime(deps.temporal.client, deps.temporal.taskQueue, input, evidence);
+      const superseded: string[] = [];
+      if (res.started) {
+        for (const narrower of open.filter((d) => d.scopeKey !== health.key && scopeCovers(health.scope, d.scope))) {
+          await deps.temporal.client.workflow
+            .getHandle(narrower.workflowId)
+            .signal(supersedeSignal, { byDowntimeId: res.downtimeId, byScopeKey: health.key });
+          superseded.push(narrower._id);
+        }
+      }
+      return { action: res.started ? 'started' : 'signalled', downtimeId: res.downtimeId, superseded };
+    },
+
+    /** Records the downtime and opens its incident (once). */
+    async recordDowntime(input: DowntimeInput, severity: Severity, expiresAt: number): Promise<void> {
+      const at = new Date(input.openedAt);
+      const doc: DowntimeDoc = {
+        _id: input.downtimeId,
+        scope: input.scope,
+        scopeKey: input.scopeKey,
+        origin: input.origin,
+        reason: input.reason,
+        openedBy: input.openedBy,
+        status: 'open',
+        phase: 'disabling',
+        openedAt: at,
+        expiresAt: new Date(expiresAt),
+        until: input.until !== undefined ? new Date(input.until) : undefined,
+        probePercent: input.policy.probePercent,
+        severity,
+        evidence: input.evidence,
+        baseline: input.baseline,
+        threshold: input.threshold,
+        reopensId: input.reopensId,
+        workflowId: `downtime:${input.scopeKey}`,
+        updatedAt: at,
+      };
+      try {
+        await c.downtimes.insertOne(doc);
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+      try {
+        await c.incidents.insertOne({
+          _id: input.downtimeId,
+          downtimeId: input.downtimeId,
+          scopeKey: input.scopeKey,
+          title: `${scopeLabel(input.scope)} unavailable`,
+          severity,
+          status: 'open',
+          openedAt: at,
+          escalations: [],
+        });
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+      const reopened = input.reopensId ? ` (reopens ${input.reopensId}: failing again soon after re-enable)` : '';
+      await addTimeline(input.downtimeId, `${input.downtimeId}:opened`, 'opened', `Downtime opened by ${input.openedBy}: ${input.reason}${reopened}`, input.openedAt, input.openedBy);
+    },
+
+    /** Hides the scope for bucket A: the checkout snapshot hides open downtimes that are disabled. */
+    async disableScope(downtimeId: string, at: number): Promise<void> {
+      await c.downtimes.updateOne({ _id: downtimeId, disabledAt: { $exists: false } }, { $set: { disabledAt: new Date(at), phase: 'probing', updatedAt: new Date(at) } });
+      await addTimeline(downtimeId, `${downtimeId}:disabled`, 'disabled', 'Hidden at checkout for bucket A; bucket B keeps it as a probe', at);
+    },
+
+    /** Tells ops and webhook subscribers; the key makes it once-only. */
+    async notify(p: { key: string; downtimeId: string; type: WebhookEventDoc['type']; text: string; at: number; data: Record<string, unknown> }): Promise<boolean> {
+      const sent = await sendOnce(`${p.key}:ops`, p.downtimeId, 'ops', p.type, p.text, p.at);
+      await enqueueWebhooks(p.key, p.type, p.downtimeId, p.data, p.at);
+      await addTimeline(p.downtimeId, `${p.key}:timeline`, p.type, p.text, p.at);
+      return sent;
+    },
+
+    /** Alerts the gateway's or bank's contact. */
+    async alertPartner(p: { downtimeId: string; scope: Scope; at: number }): Promise<boolean> {
+      const partner = p.scope.gateway ?? p.scope.method ?? p.scope.mode ?? 'unknown';
+      return sendOnce(`${p.downtimeId}:partner`, p.downtimeId, 'partner', 'partner.alert', `Partner ${partner}: we see ${scopeLabel(p.scope)} failing and have routed traffic away`, p.at);
+    },
+
+    /** Pages on-call (SEV1 also senior management); `n` numbers the pages of one downtime. */
+    async page(p: { downtimeId: string; severity: Severity; n: number; at: number; text: string }): Promise<boolean> {
+      const audience = p.severity === 'SEV1' ? 'on-call + senior management' : 'on-call';
+      const sent = await sendOnce(`${p.downtimeId}:page:${p.n}`, p.downtimeId, 'page', `page.${p.severity}`, `[${p.severity}] page #${p.n} to ${audience}: ${p.text}`, p.at);
+      await addTimeline(p.downtimeId, `${p.downtimeId}:page:${p.n}:timeline`, 'paged', `Paged ${audience} (${p.severity}, page #${p.n})`, p.at);
+      return sent;
+    },
+
+    /** Bucket-B outcomes for the scope since `since`, and whether a freeze window is active. */
+    async readProbe(p: { scope: Scope; since: number; now: number }): Promise<{ successes: number; failures: number; inFreeze: boolean }> {
+      const counters = await readCounters(db, p.since - config.detection.counterBucketMs, p.now);
+      const probe = windowedProbe(counters, p.scope, p.since - config.detection.counterBucketMs, p.now);
+      const windows = await c.freezeWindows.find({ endsAt: { $gt: new Date(p.now) } }).toArray();
+      const freeze = activeFreeze(windows.map((w) => ({ id: w._id, name: w.name, startsAt: w.startsAt.getTime(), endsAt: w.endsAt.getTime() })), p.now);
+      return { ...probe, inFreeze: freeze !== undefined };
+    },
+
+    /** Persists the live state the API and the snapshot read. */
+    async saveDowntimeState(p: {
+      downtimeId: string;
+      at: number;
+      severity: Severity;
+      probePercent: number;
+      expiresAt: number;
+      extendedUntil?: number;
+      acknowledgement?: Acknowledgement;
+      lastProbe?: ProbeDecision;
+    }): Promise<void> {
+      await c.downtimes.updateOne(
+        { _id: p.downtimeId, status: 'open' },
+        {
+          $set: {
+            severity: p.severity,
+            probePercent: p.probePercent,
+            expiresAt: new Date(p.expiresAt),
+            ...(p.extendedUntil !== undefined ? { extendedUntil: new Date(p.extendedUntil) } : {}),
+            ...(p.acknowledgement ? { acknowledgement: p.acknowledgement } : {}),
+            ...(p.lastProbe ? { lastProbe: p.lastProbe } : {}),
+            updatedAt: new Date(p.at),
+          },
+        },
+      );
+      await c.incidents.updateOne(
+        { _id: p.downtimeId, status: 'open' },
+        {
+          $set: {
+            severity: p.severity,
+            ...(p.acknowledgement ? { acknowledgedAt: new Date(p.acknowledgement.at), acknowledgedBy: p.acknowledgement.by } : {}),
+          },
+        },
+      );
+    },
+
+    /** An entry on the incident's timeline, once per key. */
+    async recordTimeline(p: { downtimeId: string; key: string; kind: string; text: string; at: number; by?: string }): Promise<void> {
+      await addTimeline(p.downtimeId, `${p.downtimeId}:${p.key}`, p.kind, p.text, p.at, p.by);
+    },
+
+    /** Re-enables the scope and closes the record and the incident. */
+    async closeDowntime(p: { downtimeId: string; endReason: EndReason; at: number; by: string; supersededBy?: string; severity: Severity }): Promise<void> {
+      const at = new Date(p.at);
+      await c.downtimes.updateOne(
+        { _id: p.downtimeId, status: 'open' },
+        {
+          $set: {
+            status: 'resolved',
+            phase: 'resolved',
+            endReason: p.endReason,
+            resolvedAt: at,
+            resolvedBy: p.by,
+            severity: p.severity,
+            updatedAt: at,
+            ...(p.supersededBy ? { supersededBy: p.supersededBy } : {}),
+          },
+        },
+      );
+      await c.incidents.updateOne({ _id: p.downtimeId, status: 'open' }, { $set: { status: 'resolved', resolvedAt: at, endReason: p.endReason, severity: p.severity } });
+      const how = { recovered: 'probe proved recovery', expired: 'expiry reached without enough probe evidence', manual: `resolved by ${p.by}`, superseded: `superseded by ${p.supersededBy}` }[p.endReason];
+      await addTimeline(p.downtimeId, `${p.downtimeId}:closed`, 'resolved', `Re-enabled: ${how}`, p.at, p.by);
+    },
+
+    /** Counts the downtime toward a Problem: K downtimes of one scope in D days open one (once). */
+    async recordRecurrence(p: { downtimeId: string; scope: Scope; scopeKey: string; at: number }): Promise<{ problemId?: string; opened: boolean }> {
+      const since = new Date(p.at - config.problem.windowMs);
+      const recent = await c.downtimes.find({ scopeKey: p.scopeKey, openedAt: { $gte: since } }, { projection: { _id: 1, openedAt: 1 } }).toArray();
+      if (!isRecurring(recent.map((d) => d.openedAt.getTime()), p.at, { threshold: config.problem.threshold, windowMs: config.problem.windowMs })) {
+        return { opened: false };
+      }
+      const existing = await c.problems.findOne({ scopeKey: p.scopeKey, status: 'open' });
+      if (existing) {
+        await c.problems.updateOne({ _id: existing._id }, { $addToSet: { downtimeIds: p.downtimeId } });
+        return { problemId: existing._id, opened: false };
+      }
+      // The problem id derives from the downtime that crossed the threshold: a retry finds it.
+      const problemId = `pb_${p.downtimeId}`;
+      try {
+        await c.problems.insertOne({ _id: problemId, scopeKey: p.scopeKey, scope: p.scope, status: 'open', openedAt: new Date(p.at), downtimeIds: recent.map((d) => d._id) });
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+      await sendOnce(`${problemId}:opened`, p.downtimeId, 'ops', 'problem.opened', `Problem ${problemId}: ${scopeLabel(p.scope)} went down ${recent.length} times in ${Math.round(config.problem.windowMs / 86_400_000)} days; needs a permanent fix`, p.at);
+      return { problemId, opened: true };
+    },
+  };
+}

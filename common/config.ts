@@ -1,0 +1,222 @@
+/**
+ * Configuration, read once at boot from the environment, validated, and injected.
+ * A bad value stops the process with one line naming the variable and the expected form.
+ */
+import ms from 'ms';
+import { z } from 'zod';
+
+const DURATION_FORM = 'a duration such as 500ms, 90s, 5m, 2h or 7d';
+
+/** Parses "90s", "5m", "2h", "7d" (or plain milliseconds) into milliseconds. */
+export function parseDuration(value: string): number | undefined {
+  const trimmed = value.trim();
+  if (!/^\d+(\.\d+)?\s*(ms|s|m|h|d)?$/.test(trimmed)) return undefined;
+  const parsed = ms(trimmed as ms.StringValue);
+  return typeof parsed === 'number' && Number.isFinite(parsed) && parsed > 0 ? parsed : undefined;
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const parsed = parseDuration(v);
+      if (parsed === undefined) {
+        ctx.addIssue({ code: 'custom', message: `expected ${DURATION_FORM}, got "${v}"` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const integer = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((v, ctx) => {
+      const n = Number(v);
+      if (!/^\d+$/.test(v.trim()) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const percent = (fallback: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((v, ctx) => {
+      const n = Number(v);
+      if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n >= 100) {
+        ctx.addIssue({ code: 'custom', message: `expected a percentage above 0 and below 100, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const fraction = (fallback: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((v, ctx) => {
+      const n = Number(v);
+      if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n >= 1) {
+        ctx.addIssue({ code: 'custom', message: `expected a number between 0 and 1 (exclusive), got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const ROLES = ['ingest', 'checkout', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** `key=role+role,key=role` → key → roles. */
+export function parseApiKeys(value: string): Map<string, Set<Role>> | string {
+  const keys = new Map<string, Set<Role>>();
+  for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) return `expected key=role+role entries separated by commas, got an entry without "="`;
+    const key = entry.slice(0, eq);
+    const roles = entry.slice(eq + 1).split('+').map((r) => r.trim());
+    if (key.length < 16) return `expected keys of at least 16 characters`;
+    for (const role of roles) {
+      if (!(ROLES as readonly string[]).includes(role)) return `unknown role "${role}" (roles: ${ROLES.join(', ')})`;
+    }
+    keys.set(key, new Set(roles as Role[]));
+  }
+  return keys;
+}
+
+const schema = z.object({
+  PORT: integer(3000, 0, 65535),
+  HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().default('.data'),
+
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_UI_PORT: integer(8233, 1, 65535),
+  TEMPORAL_TASK_QUEUE: z.string().default('downtime-orchestrator'),
+
+  MONGODB_URI: optionalString,
+  MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'expected a database name of letters, digits, _ or -').default('downtime_orchestrator'),
+  EMBEDDED_MONGO_PORT: integer(27117, 1, 65535),
+
+  API_KEYS: optionalString,
+
+  DETECTION_INTERVAL: duration('30s'),
+  DETECTION_WINDOW: duration('5m'),
+  BASELINE_WINDOW: duration('1h'),
+  COUNTER_BUCKET: duration('10s'),
+  MIN_ATTEMPTS: integer(30, 1, 1_000_000),
+  DEGRADATION: fraction(0.15),
+  PROBE_PERCENT: percent(10),
+  MAX_PROBE_PERCENT: percent(50),
+  PROBE_INTERVAL: duration('30s'),
+  MIN_PROBE_SAMPLES: integer(20, 1, 1_000_000),
+  DOWNTIME_EXPIRY: duration('30m'),
+  MAX_DOWNTIME_EXPIRY: duration('6h'),
+  FLAP_WINDOW: duration('30m'),
+  FLAP_EXPIRY_MULTIPLIER: integer(2, 1, 100),
+  UNACKED_ESCALATION_AFTER: duration('15m'),
+  LONG_DOWNTIME_AFTER: duration('1h'),
+  VERY_LONG_DOWNTIME_AFTER: duration('4h'),
+  REPAGE_INTERVAL: duration('15m'),
+  PROBLEM_THRESHOLD: integer(3, 2, 1000),
+  PROBLEM_WINDOW: duration('7d'),
+  TRANSACTION_RETENTION: duration('7d'),
+  SNAPSHOT_REFRESH: duration('1s'),
+  USER_ERROR_CODES: optionalString,
+});
+
+export type Config = ReturnType<typeof toConfig>;
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, detail: string) {
+    super(`Invalid configuration: ${variable}: ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function toConfig(env: z.infer<typeof schema>, apiKeys: Map<string, Set<Role>> | undefined) {
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL,
+    dataDir: env.DATA_DIR,
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      uiPort: env.TEMPORAL_UI_PORT,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+    },
+    mongo: { uri: env.MONGODB_URI, db: env.MONGODB_DB, embeddedPort: env.EMBEDDED_MONGO_PORT },
+    apiKeys,
+    detection: {
+      intervalMs: env.DETECTION_INTERVAL,
+      windowMs: env.DETECTION_WINDOW,
+      baselineWindowMs: env.BASELINE_WINDOW,
+      counterBucketMs: env.COUNTER_BUCKET,
+      minAttempts: env.MIN_ATTEMPTS,
+      degradation: env.DEGRADATION,
+    },
+    probe: {
+      percent: env.PROBE_PERCENT,
+      maxPercent: env.MAX_PROBE_PERCENT,
+      intervalMs: env.PROBE_INTERVAL,
+      minSamples: env.MIN_PROBE_SAMPLES,
+    },
+    downtime: {
+      expiryMs: env.DOWNTIME_EXPIRY,
+      maxExpiryMs: env.MAX_DOWNTIME_EXPIRY,
+      flapWindowMs: env.FLAP_WINDOW,
+      flapMultiplier: env.FLAP_EXPIRY_MULTIPLIER,
+      unackedAfterMs: env.UNACKED_ESCALATION_AFTER,
+      longAfterMs: env.LONG_DOWNTIME_AFTER,
+      veryLongAfterMs: env.VERY_LONG_DOWNTIME_AFTER,
+      repageIntervalMs: env.REPAGE_INTERVAL,
+    },
+    problem: { threshold: env.PROBLEM_THRESHOLD, windowMs: env.PROBLEM_WINDOW },
+    retentionMs: env.TRANSACTION_RETENTION,
+    snapshotRefreshMs: env.SNAPSHOT_REFRESH,
+    userErrorCodes: env.USER_ERROR_CODES?.split(',').map((c) => c.trim()).filter(Boolean) ?? [],
+  };
+}
+
+/** Validates the environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const result = schema.safeParse(source);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
+  }
+  const env = result.data;
+  let apiKeys: Map<string, Set<Role>> | undefined;
+  if (env.API_KEYS !== undefined) {
+    const parsed = parseApiKeys(env.API_KEYS);
+    if (typeof parsed === 'string') throw new ConfigError('API_KEYS', parsed);
+    apiKeys = parsed;
+  }
+  if (env.DETECTION_WINDOW < env.COUNTER_BUCKET) {
+    throw new ConfigError('DETECTION_WINDOW', `must be at least COUNTER_BUCKET (${env.COUNTER_BUCKET} ms)`);
+  }
+  return toConfig(env, apiKeys);
+}
+
+/** For entry points: load the config or print the one-line reason and exit. */
+export function loadConfigOrExit(source: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(source);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

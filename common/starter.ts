@@ -1,0 +1,66 @@
+/**
+ * Starting and feeding downtime workflows: shared by the detection activity and the API's
+ * manual downtimes. Node-side only (imports the Temporal client).
+ */
+import { Client, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { scopeLabel } from '../domain';
+import { DowntimeInput, Evidence, SA, downtimeWorkflowId, evidenceSignal } from './definitions';
+
+export function downtimeSearchAttributes(input: DowntimeInput): TypedSearchAttributes {
+  const pairs = [
+    { key: SA.scope, value: input.scopeKey },
+    { key: SA.state, value: 'open' },
+    { key: SA.severity, value: input.carried?.severity ?? 'SEV4' },
+  ];
+  if (input.scope.mode) pairs.push({ key: SA.mode, value: input.scope.mode });
+  if (input.scope.method) pairs.push({ key: SA.method, value: input.scope.method });
+  if (input.scope.gateway) pairs.push({ key: SA.gateway, value: input.scope.gateway });
+  return new TypedSearchAttributes(pairs);
+}
+
+/**
+ * Starts the scope's downtime workflow, or signals the running one with the evidence.
+ * The workflow id is the scope key, so a scope never has two open downtimes.
+ * Returns whether a new downtime started and the id of the downtime now running.
+ */
+export async function startOrFeedDowntime(
+  client: Client,
+  taskQueue: string,
+  input: DowntimeInput,
+  evidence: Evidence,
+): Promise<{ started: boolean; downtimeId: string; workflowId: string; runId: string }> {
+  const workflowId = downtimeWorkflowId(input.scopeKey);
+  const handle = await client.workflow.signalWithStart('downtimeWorkflow', {
+    taskQueue,
+    workflowId,
+    args: [input],
+    signal: evidenceSignal,
+    signalArgs: [evidence],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    typedSearchAttributes: downtimeSearchAttributes(input),
+    memo: { downtimeId: input.downtimeId, scopeKey: input.scopeKey },
+    staticSummary: `Downtime ${input.downtimeId}: ${scopeLabel(input.scope)} (${input.origin})`,
+  });
+  // The memo carries the downtime id of the run that is open now: ours when we started it.
+  const description = await handle.describe();
+  const runningId = description.memo?.downtimeId;
+  return { started: runningId === input.downtimeId, downtimeId: String(runningId), workflowId, runId: handle.signaledRunId };
+}
+
+/** Starts a manual or planned downtime; fails with WorkflowExecutionAlreadyStartedError when the scope is already down. */
+export async function startManualDowntime(client: Client, taskQueue: string, input: DowntimeInput): Promise<{ workflowId: string; runId: string }> {
+  const workflowId = downtimeWorkflowId(input.scopeKey);
+  const handle = await client.workflow.start('downtimeWorkflow', {
+    taskQueue,
+    workflowId,
+    args: [input],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    typedSearchAttributes: downtimeSearchAttributes(input),
+    memo: { downtimeId: input.downtimeId, scopeKey: input.scopeKey },
+    staticSummary: `Downtime ${input.downtimeId}: ${scopeLabel(input.scope)} (${input.origin})`,
+  });
+  return { workflowId, runId: handle.firstExecutionRunId };
+}

@@ -1,0 +1,255 @@
+/**
+ * MongoDB access: typed collections and their indexes. Works on MongoDB and on FerretDB 1.x,
+ * which has no TTL indexes (a retention purge replaces them there).
+ */
+import { Collection, Db, MongoClient, MongoServerError } from 'mongodb';
+import type { Scope, Severity, ProbeDecision, RouteCounter, EndReason, Outcome } from '../domain';
+import type { Origin, DowntimeStatus, Evidence, Acknowledgement } from '../common/definitions';
+
+export interface TransactionDoc {
+  _id: string;
+  userId: string;
+  method: string;
+  mode: string;
+  gateway: string;
+  status: 'success' | 'failure';
+  errorCode?: string;
+  outcome: Outcome;
+  at: Date;
+  receivedAt: Date;
+  /** Set when the route was under an open downtime at the time: the user's bucket for it. */
+  downtimeId?: string;
+  bucket?: 'A' | 'B';
+}
+
+export interface CounterDoc extends RouteCounter {
+  _id: string;
+}
+
+export interface DowntimeDoc {
+  _id: string;
+  scope: Scope;
+  scopeKey: string;
+  origin: Origin;
+  reason: string;
+  openedBy: string;
+  status: DowntimeStatus;
+  phase: 'disabling' | 'probing' | 'resolved';
+  openedAt: Date;
+  disabledAt?: Date;
+  expiresAt: Date;
+  extendedUntil?: Date;
+  until?: Date;
+  probePercent: number;
+  severity: Severity;
+  acknowledgement?: Acknowledgement;
+  evidence?: Evidence;
+  baseline: number;
+  threshold: number;
+  lastProbe?: ProbeDecision;
+  reopensId?: string;
+  supersededBy?: string;
+  endReason?: EndReason;
+  resolvedAt?: Date;
+  resolvedBy?: string;
+  workflowId: string;
+  updatedAt: Date;
+}
+
+export interface IncidentDoc {
+  _id: string;
+  downtimeId: string;
+  scopeKey: string;
+  title: string;
+  severity: Severity;
+  status: 'open' | 'resolved';
+  openedAt: Date;
+  acknowledgedAt?: Date;
+  acknowledgedBy?: string;
+  resolvedAt?: Date;
+  endReason?: EndReason;
+  escalations: { at: Date; severity: Severity; by: string }[];
+}
+
+export interface TimelineDoc {
+  /** Idempotency key: one entry per step, whatever the retries. */
+  _id: string;
+  incidentId: string;
+  at: Date;
+  kind: string;
+  text: string;
+  by?: string;
+}
+
+export interface NotificationDoc {
+  /** Idempotency key: a notification is sent once. */
+  _id: string;
+  downtimeId: string;
+  channel: 'ops' | 'partner' | 'page';
+  event: string;
+  text: string;
+  at: Date;
+}
+
+export interface WebhookDoc {
+  _id: string;
+  url: string;
+  events: string[];
+  secret: string;
+  description?: string;
+  createdAt: Date;
+}
+
+export interface WebhookEventDoc {
+  _id: string;
+  type: 'downtime.started' | 'downtime.updated' | 'downtime.resolved';
+  downtimeId: string;
+  data: Record<string, unknown>;
+  createdAt: Date;
+}
+
+export interface DeliveryDoc {
+  /** `${eventId}:${subscriptionId}`: each event delivered once per subscriber. */
+  _id: string;
+  eventId: string;
+  subscriptionId: string;
+  url: string;
+  type: string;
+  body: string;
+  status: 'pending' | 'delivered';
+  attempts: number;
+  nextAttemptAt: Date;
+  leaseUntil?: Date;
+  lastError?: string;
+  lastStatus?: number;
+  deliveredAt?: Date;
+  createdAt: Date;
+}
+
+export interface FreezeWindowDoc {
+  _id: string;
+  name: string;
+  startsAt: Date;
+  endsAt: Date;
+  reason?: string;
+  createdAt: Date;
+}
+
+export interface ProblemDoc {
+  _id: string;
+  scopeKey: string;
+  scope: Scope;
+  status: 'open' | 'closed';
+  openedAt: Date;
+  downtimeIds: string[];
+  note?: string;
+}
+
+export interface CatalogDoc {
+  _id: 'catalog';
+  methods: { method: string; gateways: string[]; priority?: number }[];
+  updatedAt: Date;
+}
+
+export interface Collections {
+  transactions: Collection<TransactionDoc>;
+  counters: Collection<CounterDoc>;
+  downtimes: Collection<DowntimeDoc>;
+  incidents: Collection<IncidentDoc>;
+  timeline: Collection<TimelineDoc>;
+  notifications: Collection<NotificationDoc>;
+  webhooks: Collection<WebhookDoc>;
+  webhookEvents: Collection<WebhookEventDoc>;
+  deliveries: Collection<DeliveryDoc>;
+  freezeWindows: Collection<FreezeWindowDoc>;
+  problems: Collection<ProblemDoc>;
+  catalog: Collection<CatalogDoc>;
+}
+
+export interface Database {
+  client: MongoClient;
+  db: Db;
+  c: Collections;
+  /** False on FerretDB 1.x: retention is a purge instead of a TTL index. */
+  supportsTtl: boolean;
+  close(): Promise<void>;
+}
+
+export async function connectDatabase(uri: string, dbName: string): Promise<Database> {
+  const client = new MongoClient(uri, {
+    serverSelectionTimeoutMS: 5_000,
+    connectTimeoutMS: 5_000,
+    maxPoolSize: 50,
+  });
+  await client.connect();
+  const db = client.db(dbName);
+  const c: Collections = {
+    transactions: db.collection('transactions'),
+    counters: db.collection('counters'),
+    downtimes: db.collection('downtimes'),
+    incidents: db.collection('incidents'),
+    timeline: db.collection('incident_timeline'),
+    notifications: db.collection('notifications'),
+    webhooks: db.collection('webhooks'),
+    webhookEvents: db.collection('webhook_events'),
+    deliveries: db.collection('webhook_deliveries'),
+    freezeWindows: db.collection('freeze_windows'),
+    problems: db.collection('problems'),
+    catalog: db.collection('catalog'),
+  };
+  const buildInfo = await db.admin().command({ buildInfo: 1 });
+  const supportsTtl = !('ferretdbVersion' in buildInfo || 'ferretdb' in buildInfo);
+  return { client, db, c, supportsTtl, close: () => client.close() };
+}
+
+/** Creates (and awaits) every index the code relies on. Safe to run at every start. */
+export async function ensureIndexes(d: Database, retentionMs: number): Promise<void> {
+  const { c } = d;
+  await Promise.all([
+    c.counters.createIndex({ bucketStart: 1 }),
+    c.downtimes.createIndex({ status: 1, openedAt: -1 }),
+    c.downtimes.createIndex({ scopeKey: 1, openedAt: -1 }),
+    c.incidents.createIndex({ status: 1, openedAt: -1 }),
+    c.timeline.createIndex({ incidentId: 1, at: 1 }),
+    c.notifications.createIndex({ downtimeId: 1, at: 1 }),
+    c.deliveries.createIndex({ status: 1, nextAttemptAt: 1 }),
+    c.deliveries.createIndex({ subscriptionId: 1, createdAt: -1 }),
+    c.problems.createIndex({ scopeKey: 1, status: 1 }),
+  ]);
+  if (d.supportsTtl) {
+    await createTtlIndex(c.transactions, retentionMs);
+  } else {
+    await c.transactions.createIndex({ at: 1 });
+  }
+}
+
+async function createTtlIndex(transactions: Collection<TransactionDoc>, retentionMs: number): Promise<void> {
+  const expireAfterSeconds = Math.max(1, Math.round(retentionMs / 1000));
+  try {
+    await transactions.createIndex({ at: 1 }, { expireAfterSeconds, name: 'at_ttl' });
+  } catch (err) {
+    // The retention changed: update the TTL in place.
+    if (err instanceof MongoServerError && (err.code === 85 || err.code === 86)) {
+      await updateTtl(transactions, expireAfterSeconds);
+      return;
+    }
+    throw err;
+  }
+}
+
+async function updateTtl(transactions: Collection<TransactionDoc>, expireAfterSeconds: number): Promise<void> {
+  await transactions.db.command({
+    collMod: transactions.collectionName,
+    index: { name: 'at_ttl', expireAfterSeconds },
+  });
+}
+
+/** Retention where the server has no TTL index: delete transactions older than the retention. */
+export async function purgeExpiredTransactions(d: Database, now: number, retentionMs: number): Promise<number> {
+  const res = await d.c.transactions.deleteMany({ at: { $lt: new Date(now - retentionMs) } });
+  return res.deletedCount;
+}
+
+export function isDuplicateKey(err: unknown): boolean {
+  return err instanceof MongoServerError && err.code === 11000;
+}

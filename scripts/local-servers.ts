@@ -1,0 +1,150 @@
+/**
+ * Starts the local real parts: the Temporal CLI dev server (with the Web UI) and a
+ * MongoDB-wire server (a `mongod` on PATH, or FerretDB with SQLite). Used by `npm start`
+ * and by the test global setup. Binaries come from scripts/install-tools.sh's cache.
+ */
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import versions from '../tools/versions.json';
+import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../common/definitions';
+
+export const ROOT = resolve(__dirname, '..');
+
+export function toolsCache(): string {
+  return (
+    process.env.DOWNTIME_TOOLS_CACHE ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'payment-downtime-orchestrator')
+  );
+}
+
+export const toolPaths = () => ({
+  temporal: join(toolsCache(), `temporal-cli-${versions.temporalCli}`, 'temporal'),
+  testServer: join(toolsCache(), `temporal-test-server-${versions.temporalTestServer}`, 'temporal-test-server'),
+  ferretdb: join(toolsCache(), `ferretdb-${versions.ferretdb}`, 'ferretdb'),
+});
+
+/** Runs the install script when a tool is missing (a no-op on a warm cache). */
+export function ensureTools(): ReturnType<typeof toolPaths> {
+  const paths = toolPaths();
+  if (!Object.values(paths).every((p) => existsSync(p))) {
+    const res = spawnSync('bash', [join(ROOT, 'scripts/install-tools.sh')], { stdio: 'inherit' });
+    if (res.status !== 0) throw new Error('installing the local servers failed (see above)');
+  }
+  return paths;
+}
+
+export interface RunningServer {
+  name: string;
+  address: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export function waitForPort(host: string, port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolvePromise, reject) => {
+    const attempt = () => {
+      if (child && child.exitCode !== null) {
+        reject(new Error(`process exited with code ${child.exitCode} before listening on ${host}:${port}`));
+        return;
+      }
+      const socket = createConnection({ host, port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolvePromise();
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(`nothing listening on ${host}:${port} after ${timeoutMs} ms`));
+        else setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
+
+/** True when something already listens on the port. */
+export async function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
+  try {
+    await waitForPort(host, port, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function spawnLogged(name: string, bin: string, args: string[], logFile: string): ChildProcess {
+  mkdirSync(resolve(logFile, '..'), { recursive: true });
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  child.on('error', (err) => log.write(`[${name}] ${err.message}\n`));
+  return child;
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise((resolvePromise) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolvePromise();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolvePromise();
+      });
+      child.kill('SIGTERM');
+    });
+}
+
+export interface TemporalOptions {
+  port: number;
+  uiPort?: number;
+  /** SQLite file keeping the state across restarts; in memory when absent. */
+  dbFile?: string;
+  logFile: string;
+  namespace?: string;
+}
+
+export async function startTemporalDevServer(o: TemporalOptions): Promise<RunningServer> {
+  const { temporal } = ensureTools();
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(o.port), '--log-level', 'warn'];
+  args.push('--namespace', o.namespace ?? 'default');
+  if (o.uiPort) args.push('--ui-port', String(o.uiPort), '--ui-ip', '127.0.0.1', '--ui-disable-news-fetch');
+  else args.push('--headless');
+  if (o.dbFile) {
+    mkdirSync(resolve(o.dbFile, '..'), { recursive: true });
+    args.push('--db-filename', o.dbFile);
+  }
+  for (const sa of SEARCH_ATTRIBUTE_REGISTRATIONS) args.push('--search-attribute', sa);
+  const child = spawnLogged('temporal', temporal, args, o.logFile);
+  await waitForPort('127.0.0.1', o.port, 60_000, child);
+  if (o.uiPort) await waitForPort('127.0.0.1', o.uiPort, 30_000, child);
+  return { name: 'temporal', address: `127.0.0.1:${o.port}`, process: child, stop: stopper(child) };
+}
+
+export interface MongoOptions {
+  port: number;
+  dataDir: string;
+  logFile: string;
+}
+
+/** A real `mongod` when one is on PATH, otherwise FerretDB with its SQLite backend. */
+export async function startMongoWireServer(o: MongoOptions): Promise<RunningServer> {
+  mkdirSync(o.dataDir, { recursive: true });
+  const mongod = spawnSync('sh', ['-c', 'command -v mongod'], { encoding: 'utf8' }).stdout.trim();
+  let child: ChildProcess;
+  let name: string;
+  if (mongod) {
+    name = 'mongod';
+    child = spawnLogged(name, mongod, ['--bind_ip', '127.0.0.1', '--port', String(o.port), '--dbpath', o.dataDir], o.logFile);
+  } else {
+    name = 'ferretdb';
+    const { ferretdb } = ensureTools();
+    child = spawnLogged(name, ferretdb, ['--listen-addr', `127.0.0.1:${o.port}`, '--sqlite-url', `file:${resolve(o.dataDir)}/`], o.logFile);
+  }
+  await waitForPort('127.0.0.1', o.port, 30_000, child);
+  return { name, address: `mongodb://127.0.0.1:${o.port}/`, process: child, stop: stopper(child) };
+}

@@ -1,0 +1,94 @@
+/**
+ * `npm start`: the whole stack on embedded defaults. Starts the Temporal dev server (Web UI on
+ * 8233, state in DATA_DIR/temporal.db) and a MongoDB-wire server (data in DATA_DIR/mongo) unless
+ * TEMPORAL_ADDRESS / MONGODB_URI point at existing ones, then the worker and the API as child
+ * processes. Ctrl-C stops everything it started.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { loadConfigOrExit } from '../common/config';
+import { devKeys } from '../api/dev-keys';
+import { ROOT, RunningServer, portInUse, startMongoWireServer, startTemporalDevServer, waitForPort } from './local-servers';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const dataDir = resolve(config.dataDir);
+  const servers: RunningServer[] = [];
+  const children: ChildProcess[] = [];
+  let stopping = false;
+
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping...');
+    await Promise.all(children.map((c) => stopChild(c)));
+    await Promise.all(servers.reverse().map((s) => s.stop()));
+    console.log('stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  try {
+    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir };
+    const [temporalAddress, mongoUri] = await Promise.all([
+      config.temporal.address ??
+        (async () => {
+          const port = 7233;
+          if (await portInUse(port)) throw new Error(`port ${port} is taken: stop what runs there or set TEMPORAL_ADDRESS`);
+          const s = await startTemporalDevServer({ port, uiPort: config.temporal.uiPort, dbFile: join(dataDir, 'temporal.db'), logFile: join(dataDir, 'logs/temporal.log') });
+          servers.push(s);
+          return s.address;
+        })(),
+      config.mongo.uri ??
+        (async () => {
+          const port = config.mongo.embeddedPort;
+          if (await portInUse(port)) throw new Error(`port ${port} is taken: stop what runs there, set EMBEDDED_MONGO_PORT, or set MONGODB_URI`);
+          const s = await startMongoWireServer({ port, dataDir: join(dataDir, 'mongo'), logFile: join(dataDir, 'logs/mongo.log') });
+          servers.push(s);
+          return s.address;
+        })(),
+    ]);
+    env.TEMPORAL_ADDRESS = temporalAddress;
+    env.MONGODB_URI = mongoUri;
+
+    const tsx = join(ROOT, 'node_modules/.bin/tsx');
+    const worker = spawn(tsx, [join(ROOT, 'worker/main.ts')], { env, stdio: 'inherit' });
+    children.push(worker);
+    const api = spawn(tsx, [join(ROOT, 'api/main.ts')], { env, stdio: 'inherit' });
+    children.push(api);
+    for (const child of children) child.once('exit', (code) => void stopAll(code ?? 1));
+    await waitForPort(config.host, config.port, 60_000, api);
+
+    const keys = config.apiKeys ? undefined : devKeys(dataDir).byRole;
+    const lines = [
+      '',
+      'Payment downtime orchestrator is running',
+      `  API            http://${config.host}:${config.port}   (OpenAPI: /docs, status page: /status, health: /healthz)`,
+      config.temporal.address ? `  Temporal       ${temporalAddress}` : `  Temporal UI    http://127.0.0.1:${config.temporal.uiPort}   (server ${temporalAddress})`,
+      `  MongoDB        ${config.mongo.uri ? '(MONGODB_URI)' : mongoUri}`,
+      keys ? `  Dev API keys   (stored in ${join(dataDir, 'dev-api-keys.json')})` : '  API keys       from API_KEYS',
+      ...(keys ? Object.entries(keys).map(([role, key]) => `    ${role.padEnd(9)} ${key}`) : []),
+      'Ctrl-C stops everything.',
+      '',
+    ];
+    console.log(lines.join('\n'));
+  } catch (err) {
+    console.error(`start failed: ${err instanceof Error ? err.message : String(err)}`);
+    await stopAll(1);
+  }
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolvePromise) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolvePromise();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolvePromise();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+void main();

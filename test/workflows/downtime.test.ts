@@ -1,0 +1,308 @@
+/**
+ * The downtime actor, driven on the real time-skipping test server with the real activities
+ * against the real database: what ops see in the records, the incident and the notifications.
+ */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { WorkflowHandle } from '@temporalio/client';
+import { createActivities } from '../../activities';
+import type { Config } from '../../common/config';
+import {
+  DowntimeInput,
+  acknowledgeUpdate,
+  extendUpdate,
+  resolveUpdate,
+  stateQuery,
+} from '../../common/definitions';
+import { downtimePolicy, newDowntimeId } from '../../common/policy';
+import { downtimeSearchAttributes } from '../../common/starter';
+import { normalizeScope, scopeKey, Scope, ScopeHealth } from '../../domain';
+import type { Database } from '../../db/mongo';
+import { workflowBundle } from '../../worker/worker';
+import type { downtimeWorkflow } from '../../workflows';
+import { testConfig, testDatabase } from '../support/stack';
+
+let env: TestWorkflowEnvironment;
+let config: Config;
+let db: Database;
+let worker: Worker;
+let running: Promise<void>;
+let activities: ReturnType<typeof createActivities>;
+
+const MIN = 60_000;
+
+beforeAll(async () => {
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: process.env.TEST_TEST_SERVER_PATH! } },
+  });
+  config = testConfig({ PROBE_INTERVAL: '30s', DOWNTIME_EXPIRY: '30m', MIN_PROBE_SAMPLES: '20', COUNTER_BUCKET: '10s', DETECTION_WINDOW: '1m' });
+  db = await testDatabase(config);
+  activities = createActivities({ db, config, temporal: { client: env.client, taskQueue: config.temporal.taskQueue }, now: Date.now });
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: config.temporal.taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities,
+  });
+  running = worker.run();
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await db?.db.dropDatabase();
+  await db?.close();
+  await env?.teardown();
+});
+
+function inputFor(scopeIn: Scope, over: Partial<DowntimeInput> = {}): DowntimeInput {
+  const scope = normalizeScope(scopeIn);
+  return {
+    downtimeId: newDowntimeId(),
+    scope,
+    scopeKey: scopeKey(scope),
+    origin: 'detected',
+    reason: 'success rate 5% below 80%',
+    openedBy: 'detection',
+    openedAt: Date.now(),
+    evidence: { at: Date.now(), attempts: 200, successes: 10, rate: 0.05, baseline: 0.95, threshold: 0.8075, trafficShare: 0.01 },
+    baseline: 0.95,
+    threshold: 0.8075,
+    policy: downtimePolicy(config),
+    ...over,
+  };
+}
+
+async function start(input: DowntimeInput): Promise<WorkflowHandle<typeof downtimeWorkflow>> {
+  return env.client.workflow.start<typeof downtimeWorkflow>('downtimeWorkflow', {
+    taskQueue: config.temporal.taskQueue,
+    workflowId: `downtime:${input.scopeKey}:${input.downtimeId}`,
+    args: [input],
+    typedSearchAttributes: downtimeSearchAttributes(input),
+    memo: { downtimeId: input.downtimeId },
+  });
+}
+
+async function untilProbing(handle: WorkflowHandle): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const view = await handle.query(stateQuery);
+    if (view.phase === 'probing') return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('workflow never reached probing');
+}
+
+async function notificationsOf(downtimeId: string) {
+  return db.c.notifications.find({ downtimeId }).sort({ at: 1 }).toArray();
+}
+
+/** Bucket-B outcomes recorded at ingest, placed right after the scope was disabled. */
+async function probeOutcomes(method: string, gateway: string, at: number, ok: number, failed: number) {
+  const bucketStart = Math.floor(at / config.detection.counterBucketMs) * config.detection.counterBucketMs;
+  await db.c.counters.updateOne(
+    { _id: `${method}@${gateway}@${bucketStart}` },
+    { $inc: { success: ok, systemFailure: failed, userFailure: 0, probeSuccess: ok, probeFailure: failed, covered: ok + failed }, $setOnInsert: { method, gateway, bucketStart } },
+    { upsert: true },
+  );
+}
+
+test('re-enables through the probe when bucket B proves recovery', async () => {
+  const input = inputFor({ method: 'netbanking:sbi' });
+  const handle = await start(input);
+  await untilProbing(handle);
+  const record = await db.c.downtimes.findOne({ _id: input.downtimeId });
+  expect(record).toMatchObject({ status: 'open', phase: 'probing' });
+  await probeOutcomes('netbanking:sbi', 'payu', record!.disabledAt!.getTime() + 1_000, 40, 1);
+
+  const result = await handle.result();
+  expect(result.endReason).toBe('recovered');
+  expect(result.resolvedAt - input.openedAt).toBeLessThan(config.downtime.expiryMs);
+  const closed = await db.c.downtimes.findOne({ _id: input.downtimeId });
+  expect(closed).toMatchObject({ status: 'resolved', endReason: 'recovered', lastProbe: { verdict: 'insufficient' } });
+  const incident = await db.c.incidents.findOne({ _id: input.downtimeId });
+  expect(incident).toMatchObject({ status: 'resolved', endReason: 'recovered' });
+  const sent = (await notificationsOf(input.downtimeId)).map((n) => `${n.channel}:${n.event}`);
+  expect(sent).toEqual(['ops:downtime.started', 'partner:partner.alert', 'ops:downtime.resolved']);
+  const kinds = (await db.c.timeline.find({ incidentId: input.downtimeId }).sort({ at: 1 }).toArray()).map((t) => t.kind);
+  expect(kinds).toEqual(expect.arrayContaining(['opened', 'disabled', 'downtime.started', 'resolved', 'downtime.resolved']));
+});
+
+test('re-enables on expiry when the probe gets too few attempts', async () => {
+  const input = inputFor({ method: 'wallet:paytm', gateway: 'razorpay' });
+  const handle = await start(input);
+  await untilProbing(handle);
+  const record = await db.c.downtimes.findOne({ _id: input.downtimeId });
+  await probeOutcomes('wallet:paytm', 'razorpay', record!.disabledAt!.getTime() + 1_000, 3, 0);
+
+  const result = await handle.result();
+  expect(result.endReason).toBe('expired');
+  expect(result.resolvedAt - input.openedAt).toBeGreaterThanOrEqual(config.downtime.expiryMs);
+  expect(result.resolvedAt - input.openedAt).toBeLessThan(config.downtime.expiryMs + 2 * config.probe.intervalMs);
+  const closed = await db.c.downtimes.findOne({ _id: input.downtimeId });
+  expect(closed).toMatchObject({ status: 'resolved', endReason: 'expired', lastProbe: { verdict: 'insufficient', samples: 3 } });
+});
+
+test('stays disabled past expiry while the probe shows it still failing', async () => {
+  const input = inputFor({ method: 'card:hdfc_debit', gateway: 'payu' });
+  const handle = await start(input);
+  await untilProbing(handle);
+  const record = await db.c.downtimes.findOne({ _id: input.downtimeId });
+  await probeOutcomes('card:hdfc_debit', 'payu', record!.disabledAt!.getTime() + 1_000, 1, 30);
+  await env.sleep(config.downtime.expiryMs + 2 * config.probe.intervalMs);
+  const view = await handle.query(stateQuery);
+  expect(view.status).toBe('open');
+  expect(view.expiresAt).toBeGreaterThan(input.openedAt + config.downtime.expiryMs);
+  await handle.executeUpdate(resolveUpdate, { args: [{ by: 'ops' }] });
+  expect((await handle.result()).endReason).toBe('manual');
+});
+
+test('an incident manager resolves a downtime now and a second resolve is refused', async () => {
+  const input = inputFor({ mode: 'upi' });
+  const handle = await start(input);
+  await untilProbing(handle);
+  const view = await handle.executeUpdate(resolveUpdate, { args: [{ by: 'alice', reason: 'UPI switch fixed' }] });
+  expect(view).toMatchObject({ status: 'resolved', endReason: 'manual' });
+  const result = await handle.result();
+  expect(result.endReason).toBe('manual');
+  expect(await db.c.downtimes.findOne({ _id: input.downtimeId })).toMatchObject({ status: 'resolved', endReason: 'manual', resolvedBy: 'alice' });
+  await expect(handle.executeUpdate(resolveUpdate, { args: [{ by: 'alice' }] })).rejects.toThrow();
+});
+
+test('extend keeps the scope disabled past expiry until resolved', async () => {
+  const input = inputFor({ gateway: 'cashfree' });
+  const handle = await start(input);
+  await untilProbing(handle);
+  const until = Date.now() + 2 * 60 * MIN;
+  await handle.executeUpdate(extendUpdate, { args: [{ by: 'bob', until, reason: 'partner maintenance' }] });
+  await env.sleep(config.downtime.expiryMs + 5 * MIN);
+  expect((await handle.query(stateQuery)).status).toBe('open');
+  expect(await db.c.downtimes.findOne({ _id: input.downtimeId })).toMatchObject({ status: 'open', extendedUntil: new Date(until) });
+  await handle.executeUpdate(resolveUpdate, { args: [{ by: 'bob' }] });
+  expect((await handle.result()).endReason).toBe('manual');
+});
+
+test('escalates to SEV1 by duration while unacknowledged, and pages', async () => {
+  const input = inputFor(
+    { method: 'upi:phonepe', gateway: 'payu' },
+    { evidence: { at: Date.now(), attempts: 500, successes: 20, rate: 0.04, baseline: 0.95, threshold: 0.8, trafficShare: 0.25 }, policy: { ...downtimePolicy(config), expiryMs: 3 * 60 * MIN } },
+  );
+  const handle = await start(input);
+  await untilProbing(handle);
+  expect((await handle.query(stateQuery)).severity).toBe('SEV2');
+  await env.sleep(65 * MIN);
+  const view = await handle.query(stateQuery);
+  expect(view.severity).toBe('SEV1');
+  const pages = (await notificationsOf(input.downtimeId)).filter((n) => n.channel === 'page');
+  expect(pages.map((p) => p.event)).toContain('page.SEV1');
+  // Unacknowledged SEV2 was paged again before it became SEV1.
+  expect(pages.length).toBeGreaterThanOrEqual(3);
+  expect(await db.c.incidents.findOne({ _id: input.downtimeId })).toMatchObject({ severity: 'SEV1', status: 'open' });
+  await handle.executeUpdate(acknowledgeUpdate, { args: [{ by: 'carol' }] });
+  await handle.executeUpdate(resolveUpdate, { args: [{ by: 'carol' }] });
+  expect((await handle.result()).severity).toBe('SEV1');
+});
+
+test('a freeze window raises severity one step', async () => {
+  const now = Date.now();
+  await db.c.freezeWindows.insertOne({ _id: 'fw-1111', name: '11.11 sale', startsAt: new Date(now - MIN), endsAt: new Date(now + 24 * 60 * MIN), createdAt: new Date(now) });
+  try {
+    const input = inputFor({ method: 'wallet:mobikwik', gateway: 'payu' });
+    const handle = await start(input);
+    await untilProbing(handle);
+    expect((await handle.query(stateQuery)).severity).toBe('SEV4');
+    await env.sleep(config.probe.intervalMs + 1_000);
+    expect((await handle.query(stateQuery)).severity).toBe('SEV3');
+    await handle.executeUpdate(resolveUpdate, { args: [{ by: 'dave' }] });
+    await handle.result();
+  } finally {
+    await db.c.freezeWindows.deleteOne({ _id: 'fw-1111' });
+  }
+});
+
+function health(scopeIn: Scope, trafficShare = 0.05): ScopeHealth {
+  const scope = normalizeScope(scopeIn);
+  return { scope, key: scopeKey(scope), attempts: 300, successes: 15, rate: 0.05, baseline: 0.95, threshold: 0.8075, upper: 0.08, failing: true, trafficShare };
+}
+
+test('a scope failing again soon after re-enable reopens linked to the previous downtime with a longer expiry', async () => {
+  const first = await activities.openOrFeedDowntime(health({ method: 'netbanking:icici' }), Date.now());
+  expect(first.action).toBe('started');
+  const h1 = env.client.workflow.getHandle('downtime:netbanking:icici@*');
+  await untilProbing(h1);
+  await h1.executeUpdate(resolveUpdate, { args: [{ by: 'erin' }] });
+  await h1.result();
+
+  const second = await activities.openOrFeedDowntime(health({ method: 'netbanking:icici' }), Date.now());
+  expect(second.action).toBe('started');
+  expect(second.downtimeId).not.toBe(first.downtimeId);
+  const reopened = await db.c.downtimes.findOne({ _id: second.downtimeId });
+  expect(reopened?.reopensId).toBe(first.downtimeId);
+  const firstDoc = await db.c.downtimes.findOne({ _id: first.downtimeId });
+  const firstExpiry = firstDoc!.expiresAt.getTime() - firstDoc!.openedAt.getTime();
+  expect(reopened!.expiresAt.getTime() - reopened!.openedAt.getTime()).toBe(firstExpiry * config.downtime.flapMultiplier);
+  const h2 = env.client.workflow.getHandle('downtime:netbanking:icici@*');
+  await h2.executeUpdate(resolveUpdate, { args: [{ by: 'erin' }] });
+  await h2.result();
+});
+
+test('detection feeds the open downtime instead of opening a second one for the same scope', async () => {
+  const first = await activities.openOrFeedDowntime(health({ method: 'card:axis_credit' }), Date.now());
+  const again = await activities.openOrFeedDowntime(health({ method: 'card:axis_credit' }), Date.now());
+  expect(again).toMatchObject({ action: 'signalled', downtimeId: first.downtimeId });
+  const h = env.client.workflow.getHandle('downtime:card:axis_credit@*');
+  await untilProbing(h);
+  expect((await h.query(stateQuery)).evidenceCount).toBe(2);
+  expect(await db.c.downtimes.countDocuments({ scopeKey: 'card:axis_credit@*' })).toBe(1);
+  await h.executeUpdate(resolveUpdate, { args: [{ by: 'frank' }] });
+  await h.result();
+});
+
+test('a gateway-wide downtime supersedes the narrower downtimes it covers', async () => {
+  const route = await activities.openOrFeedDowntime(health({ method: 'upi:gpay', gateway: 'billdesk' }), Date.now());
+  const method = await activities.openOrFeedDowntime(health({ method: 'card:sbi_credit', gateway: 'billdesk' }), Date.now());
+  await untilProbing(env.client.workflow.getHandle('downtime:upi:gpay@billdesk'));
+  await untilProbing(env.client.workflow.getHandle('downtime:card:sbi_credit@billdesk'));
+  const gateway = await activities.openOrFeedDowntime(health({ gateway: 'billdesk' }, 0.3), Date.now());
+  expect(gateway.action).toBe('started');
+  expect(gateway.superseded.sort()).toEqual([route.downtimeId, method.downtimeId].sort());
+  const r = await env.client.workflow.getHandle('downtime:upi:gpay@billdesk').result();
+  expect(r.endReason).toBe('superseded');
+  expect(await db.c.downtimes.findOne({ _id: route.downtimeId })).toMatchObject({ status: 'resolved', endReason: 'superseded', supersededBy: gateway.downtimeId });
+  // A route under the open gateway downtime feeds it rather than opening its own.
+  const fed = await activities.openOrFeedDowntime(health({ method: 'upi:gpay', gateway: 'billdesk' }), Date.now());
+  expect(fed).toMatchObject({ action: 'signalled', downtimeId: gateway.downtimeId });
+  const g = env.client.workflow.getHandle('downtime:*:*@billdesk');
+  await g.executeUpdate(resolveUpdate, { args: [{ by: 'grace' }] });
+  await g.result();
+});
+
+test('retried activities record the downtime and send each notification once', async () => {
+  const input = inputFor({ method: 'upi:paytm', gateway: 'razorpay' });
+  for (let i = 0; i < 3; i++) {
+    await activities.recordDowntime(input, 'SEV3', input.openedAt + input.policy.expiryMs);
+    await activities.notify({ key: `${input.downtimeId}:started`, downtimeId: input.downtimeId, type: 'downtime.started', text: 'down', at: input.openedAt, data: {} });
+    await activities.alertPartner({ downtimeId: input.downtimeId, scope: input.scope, at: input.openedAt });
+    await activities.page({ downtimeId: input.downtimeId, severity: 'SEV2', n: 1, at: input.openedAt, text: 'x' });
+    await activities.closeDowntime({ downtimeId: input.downtimeId, endReason: 'manual', at: input.openedAt + 1000, by: 'ops', severity: 'SEV3' });
+  }
+  expect(await db.c.downtimes.countDocuments({ _id: input.downtimeId })).toBe(1);
+  expect(await db.c.incidents.countDocuments({ _id: input.downtimeId })).toBe(1);
+  expect(await db.c.notifications.countDocuments({ downtimeId: input.downtimeId })).toBe(3);
+  expect(await db.c.webhookEvents.countDocuments({ downtimeId: input.downtimeId })).toBe(1);
+});
+
+test('the workflow is filterable in the Web UI by scope, method, gateway, severity and state', async () => {
+  const input = inputFor({ method: 'netbanking:hdfc', gateway: 'payu' });
+  const handle = await start(input);
+  await untilProbing(handle);
+  const description = await handle.describe();
+  const sa = description.searchAttributes as Record<string, unknown[]>;
+  expect(sa.DowntimeScope).toEqual(['netbanking:hdfc@payu']);
+  expect(sa.DowntimeMethod).toEqual(['netbanking:hdfc']);
+  expect(sa.DowntimeGateway).toEqual(['payu']);
+  expect(sa.DowntimeState).toEqual(['open']);
+  expect(sa.DowntimeSeverity).toEqual(['SEV4']);
+  await handle.executeUpdate(resolveUpdate, { args: [{ by: 'heidi' }] });
+  await handle.result();
+  expect(((await handle.describe()).searchAttributes as Record<string, unknown[]>).DowntimeState).toEqual(['resolved']);
+});

@@ -1,0 +1,42 @@
+/** `npm run worker`: the worker process as production runs it. */
+import { loadConfigOrExit } from '../common/config';
+import { connectDatabase, ensureIndexes, purgeExpiredTransactions } from '../db/mongo';
+import { ensureDetectionSchedule } from './schedule';
+import { createWorker } from './worker';
+import { startWebhookDispatcher } from './webhooks';
+import { logger } from '../common/logger';
+
+export async function runWorker(): Promise<void> {
+  const config = loadConfigOrExit();
+  const log = logger(config, 'worker');
+  const temporalAddress = config.temporal.address ?? '127.0.0.1:7233';
+  const mongoUri = config.mongo.uri ?? `mongodb://127.0.0.1:${config.mongo.embeddedPort}/`;
+  const db = await connectDatabase(mongoUri, config.mongo.db);
+  await ensureIndexes(db, config.retentionMs);
+  const parts = await createWorker(config, db, temporalAddress);
+  const schedule = await ensureDetectionSchedule(parts.client, config.temporal.taskQueue, config.detection.intervalMs);
+  log.info({ schedule, taskQueue: config.temporal.taskQueue }, 'detection schedule ensured');
+  const dispatcher = startWebhookDispatcher(db, log);
+  const purge = db.supportsTtl
+    ? undefined
+    : setInterval(() => {
+        purgeExpiredTransactions(db, Date.now(), config.retentionMs).catch((err) => log.warn({ err }, 'retention purge failed'));
+      }, 60 * 60_000);
+  const shutdown = () => parts.worker.shutdown();
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+  log.info({ temporalAddress }, 'worker running');
+  await parts.worker.run();
+  if (purge) clearInterval(purge);
+  await dispatcher.stop();
+  await parts.close();
+  await db.close();
+  log.info('worker stopped');
+}
+
+if (require.main === module) {
+  runWorker().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,93 @@
+/**
+ * The webhook outbox dispatcher. Activities write one pending delivery per (event, subscriber);
+ * this loop claims due deliveries with a lease, POSTs them signed, and retries failures with
+ * exponential backoff until delivered. Receivers de-duplicate by the Webhook-Id header.
+ */
+import type { Logger } from 'pino';
+import type { Database, DeliveryDoc } from '../db/mongo';
+import { signWebhook } from '../common/webhook-signature';
+
+export const BACKOFF_BASE_MS = 1_000;
+export const BACKOFF_MAX_MS = 10 * 60_000;
+const LEASE_MS = 30_000;
+const TIMEOUT_MS = 10_000;
+
+export function backoffMs(attempts: number): number {
+  return Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1));
+}
+
+export async function deliverDue(db: Database, log: Logger, now: () => number = Date.now): Promise<number> {
+  let delivered = 0;
+  for (;;) {
+    const at = new Date(now());
+    const claimed = await db.c.deliveries.findOneAndUpdate(
+      {
+        status: 'pending',
+        nextAttemptAt: { $lte: at },
+        $or: [{ leaseUntil: { $exists: false } }, { leaseUntil: { $lte: at } }],
+      },
+      { $set: { leaseUntil: new Date(at.getTime() + LEASE_MS) }, $inc: { attempts: 1 } },
+      { returnDocument: 'after', sort: { nextAttemptAt: 1 } },
+    );
+    if (!claimed) return delivered;
+    if (await attempt(db, claimed, log, now)) delivered += 1;
+  }
+}
+
+async function attempt(db: Database, d: DeliveryDoc, log: Logger, now: () => number): Promise<boolean> {
+  const sub = await db.c.webhooks.findOne({ _id: d.subscriptionId });
+  if (!sub) {
+    await db.c.deliveries.updateOne({ _id: d._id }, { $set: { status: 'delivered', lastError: 'subscription deleted' }, $unset: { leaseUntil: '' } });
+    return false;
+  }
+  const timestamp = Math.floor(now() / 1000);
+  let status: number | undefined;
+  let error: string | undefined;
+  try {
+    const res = await fetch(d.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': d.eventId,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signWebhook(sub.secret, timestamp, d.body),
+      },
+      body: d.body,
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+    status = res.status;
+    await res.body?.cancel();
+    if (res.ok) {
+      await db.c.deliveries.updateOne({ _id: d._id }, { $set: { status: 'delivered', deliveredAt: new Date(now()), lastStatus: status }, $unset: { leaseUntil: '', lastError: '' } });
+      return true;
+    }
+    error = `HTTP ${status}`;
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err);
+  }
+  const next = new Date(now() + backoffMs(d.attempts));
+  await db.c.deliveries.updateOne({ _id: d._id }, { $set: { nextAttemptAt: next, lastError: error, ...(status ? { lastStatus: status } : {}) }, $unset: { leaseUntil: '' } });
+  log.warn({ deliveryId: d._id, attempts: d.attempts, error, retryAt: next.toISOString() }, 'webhook delivery failed; will retry');
+  return false;
+}
+
+export function startWebhookDispatcher(db: Database, log: Logger, intervalMs = 500): { stop(): Promise<void> } {
+  let stopped = false;
+  let running: Promise<unknown> = Promise.resolve();
+  const tick = () => {
+    if (stopped) return;
+    running = deliverDue(db, log)
+      .catch((err) => log.warn({ err: err instanceof Error ? err.message : err }, 'webhook dispatcher pass failed'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, intervalMs);
+      });
+  };
+  let timer = setTimeout(tick, intervalMs);
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,339 @@
+/**
+ * The downtime actor: one durable workflow per open downtime of a scope. It records the
+ * downtime and its incident, notifies, alerts the partner, disables the scope for bucket A,
+ * probes bucket B every PROBE_INTERVAL, escalates as severity rises, takes incident managers'
+ * updates, and re-enables on proven recovery, on expiry without enough evidence, manually, or
+ * when a broader downtime supersedes it.
+ */
+import * as wf from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import {
+  EndReason,
+  ProbeDecision,
+  Severity,
+  computeSeverity,
+  decideRecovery,
+  decideTick,
+  freezeAdjustedProbe,
+  raiseSeverity,
+  scopeLabel,
+  severityRank,
+  maxSeverity,
+} from '../domain';
+import {
+  Acknowledgement,
+  Actor,
+  CarriedState,
+  DOWNTIME_CLOSED,
+  DowntimeInput,
+  DowntimeResult,
+  DowntimeView,
+  INVALID_REQUEST,
+  SA,
+  acknowledgeUpdate,
+  escalateUpdate,
+  evidenceSignal,
+  extendUpdate,
+  resolveUpdate,
+  setProbePercentUpdate,
+  stateQuery,
+  supersedeSignal,
+} from '../common/definitions';
+
+const acts = wf.proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['ScopeError'] },
+});
+
+/** A run continues as new well before its history gets heavy (a 24-hour downtime stays small). */
+const MAX_EVENTS_PER_RUN = 1_000;
+
+function invalid(message: string): never {
+  throw wf.ApplicationFailure.create({ type: INVALID_REQUEST, message, nonRetryable: true });
+}
+
+function requireActor(req: Actor | undefined): void {
+  if (!req || typeof req.by !== 'string' || req.by.trim() === '') invalid('by: who is acting is required');
+}
+
+export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeResult> {
+  const { policy } = input;
+  const carried = input.carried;
+  const settingsOf = (inFreeze: boolean) =>
+    freezeAdjustedProbe(
+      { minSamples: policy.minProbeSamples, alpha: policy.alpha, beta: policy.beta, basePercent: policy.probePercent, maxPercent: policy.maxProbePercent },
+      inFreeze,
+    );
+  const severitySettings = { unackedAfterMs: policy.unackedAfterMs, longAfterMs: policy.longAfterMs, veryLongAfterMs: policy.veryLongAfterMs };
+
+  let trafficShare = carried?.trafficShare ?? input.evidence?.trafficShare ?? 0;
+  let inFreeze = false;
+  let acknowledgement: Acknowledgement | undefined = carried?.acknowledgement;
+  let severityFloor: Severity | undefined = carried?.severityFloor;
+  const severityNow = (now: number, previous?: Severity): Severity =>
+    computeSeverity(
+      { scope: input.scope, trafficShare, openedAt: input.openedAt, now, acknowledged: acknowledgement !== undefined, inFreeze, floor: severityFloor, previous },
+      severitySettings,
+    );
+
+  let severity: Severity = carried?.severity ?? severityNow(Date.now());
+  let expiresAt = carried?.expiresAt ?? input.openedAt + policy.expiryMs;
+  let extendedUntil = carried?.extendedUntil ?? input.until;
+  let probePercent = carried?.probePercent ?? policy.probePercent;
+  let manualProbePercent = carried?.manualProbePercent;
+  let pages = carried?.pages ?? 0;
+  let lastPageAt = carried?.lastPageAt;
+  let evidenceCount = carried?.evidenceCount ?? (input.evidence ? 1 : 0);
+  let lastProbe: ProbeDecision | undefined = carried?.lastProbe;
+  let probeSince = carried?.probeSince ?? input.openedAt;
+  let phase: DowntimeView['phase'] = carried?.startedRecorded ? 'probing' : 'disabling';
+  let closeRequest: { reason: EndReason; by: string; supersededBy?: string } | undefined;
+  let changed = false;
+  let resolvedAt: number | undefined;
+
+  const view = (): DowntimeView => ({
+    downtimeId: input.downtimeId,
+    scope: input.scope,
+    scopeKey: input.scopeKey,
+    origin: input.origin,
+    status: phase === 'resolved' ? 'resolved' : 'open',
+    phase,
+    severity,
+    acknowledgement,
+    openedAt: input.openedAt,
+    expiresAt,
+    extendedUntil,
+    probePercent,
+    lastProbe,
+    evidenceCount,
+    pages,
+    endReason: closeRequest?.reason,
+    resolvedAt,
+  });
+
+  const describe = () =>
+    wf.setCurrentDetails(
+      `**${severity}** ${scopeLabel(input.scope)} — ${phase}` +
+        (lastProbe ? `, probe ${lastProbe.successes}/${lastProbe.samples} ok (${lastProbe.verdict})` : '') +
+        `, probe share ${probePercent}%, expires ${new Date(Math.max(expiresAt, extendedUntil ?? 0)).toISOString()}` +
+        (acknowledgement ? `, acknowledged by ${acknowledgement.by}` : ', not acknowledged'),
+    );
+  const publish = () => {
+    wf.upsertSearchAttributes([
+      { key: SA.severity, value: severity },
+      { key: SA.state, value: phase === 'resolved' ? 'resolved' : 'open' },
+    ]);
+    describe();
+  };
+
+  const assertOpen = () => {
+    if (phase === 'resolved' || closeRequest) {
+      throw wf.ApplicationFailure.create({ type: DOWNTIME_CLOSED, message: `downtime ${input.downtimeId} is already ${phase === 'resolved' ? 'resolved' : 'closing'}`, nonRetryable: true });
+    }
+  };
+
+  wf.setHandler(stateQuery, view);
+  wf.setHandler(evidenceSignal, (ev) => {
+    evidenceCount += 1;
+    trafficShare = Math.max(trafficShare, ev.trafficShare);
+    changed = true;
+  });
+  wf.setHandler(supersedeSignal, (s) => {
+    if (!closeRequest && phase !== 'resolved') closeRequest = { reason: 'superseded', by: 'detection', supersededBy: s.byDowntimeId };
+  });
+
+  wf.setHandler(
+    acknowledgeUpdate,
+    async (req) => {
+      acknowledgement = { by: req.by, at: Date.now(), note: req.note };
+      await acts.recordTimeline({ downtimeId: input.downtimeId, key: `ack:${acknowledgement.at}`, kind: 'acknowledged', text: `Acknowledged by ${req.by}${req.note ? `: ${req.note}` : ''}`, at: acknowledgement.at, by: req.by });
+      changed = true;
+      return view();
+    },
+    {
+      validator: (req) => {
+        requireActor(req);
+        assertOpen();
+        if (acknowledgement) invalid(`already acknowledged by ${acknowledgement.by}`);
+      },
+    },
+  );
+
+  wf.setHandler(
+    resolveUpdate,
+    async (req) => {
+      closeRequest = { reason: 'manual', by: req.by };
+      await wf.condition(() => phase === 'resolved');
+      return view();
+    },
+    { validator: (req) => { requireActor(req); assertOpen(); } },
+  );
+
+  wf.setHandler(
+    extendUpdate,
+    async (req) => {
+      extendedUntil = req.until;
+      const at = Date.now();
+      await acts.recordTimeline({ downtimeId: input.downtimeId, key: `extend:${at}`, kind: 'extended', text: `Kept disabled until ${new Date(req.until).toISOString()} by ${req.by}${req.reason ? `: ${req.reason}` : ''}`, at, by: req.by });
+      changed = true;
+      return view();
+    },
+    {
+      validator: (req) => {
+        requireActor(req);
+        assertOpen();
+        if (typeof req.until !== 'number' || !Number.isFinite(req.until)) invalid('until: a time is required');
+        if (req.until <= Date.now()) invalid('until: must be in the future');
+      },
+    },
+  );
+
+  wf.setHandler(
+    escalateUpdate,
+    async (req) => {
+      const target = req.severity ?? raiseSeverity(severity, 1);
+      severityFloor = severityFloor ? maxSeverity(severityFloor, target) : target;
+      const at = Date.now();
+      await acts.recordTimeline({ downtimeId: input.downtimeId, key: `escalate:${at}`, kind: 'escalated', text: `Escalated to ${target} by ${req.by}${req.reason ? `: ${req.reason}` : ''}`, at, by: req.by });
+      changed = true;
+      return view();
+    },
+    {
+      validator: (req) => {
+        requireActor(req);
+        assertOpen();
+        if (req.severity !== undefined && !['SEV1', 'SEV2', 'SEV3', 'SEV4'].includes(req.severity)) invalid('severity: expected SEV1, SEV2, SEV3 or SEV4');
+        if (req.severity !== undefined && severityRank(req.severity) >= severityRank(severity)) invalid(`severity: already ${severity}; escalation must raise it`);
+        if (req.severity === undefined && severity === 'SEV1') invalid('severity: already SEV1');
+      },
+    },
+  );
+
+  wf.setHandler(
+    setProbePercentUpdate,
+    async (req) => {
+      manualProbePercent = req.percent;
+      probePercent = req.percent;
+      const at = Date.now();
+      await acts.recordTimeline({ downtimeId: input.downtimeId, key: `probe:${at}`, kind: 'probe-share', text: `Probe share set to ${req.percent}% by ${req.by}`, at, by: req.by });
+      changed = true;
+      return view();
+    },
+    {
+      validator: (req) => {
+        requireActor(req);
+        assertOpen();
+        if (typeof req.percent !== 'number' || !(req.percent > 0 && req.percent < 100)) invalid('percent: expected a number above 0 and below 100');
+      },
+    },
+  );
+
+  const save = () =>
+    acts.saveDowntimeState({ downtimeId: input.downtimeId, at: Date.now(), severity, probePercent, expiresAt, extendedUntil, acknowledgement, lastProbe });
+
+  /** Raises severity when the inputs say so; notifies and pages on the way up; re-pages the unacknowledged. */
+  const escalateIfNeeded = async (now: number) => {
+    const next = severityNow(now, severity);
+    if (severityRank(next) < severityRank(severity)) {
+      const from = severity;
+      severity = next;
+      await acts.notify({ key: `${input.downtimeId}:severity:${next}`, downtimeId: input.downtimeId, type: 'downtime.updated', text: `${scopeLabel(input.scope)} escalated ${from} → ${next}`, at: now, data: { ...view() } });
+      changed = true;
+      if (next === 'SEV1' || next === 'SEV2') {
+        pages += 1;
+        lastPageAt = now;
+        await acts.page({ downtimeId: input.downtimeId, severity: next, n: pages, at: now, text: `${scopeLabel(input.scope)} is ${next}` });
+      }
+    } else if (
+      (severity === 'SEV1' || severity === 'SEV2') &&
+      !acknowledgement &&
+      lastPageAt !== undefined &&
+      now - lastPageAt >= policy.repageIntervalMs
+    ) {
+      pages += 1;
+      lastPageAt = now;
+      await acts.page({ downtimeId: input.downtimeId, severity, n: pages, at: now, text: `${scopeLabel(input.scope)} is still ${severity} and unacknowledged` });
+      changed = true;
+    }
+  };
+
+  // 1-2. Record, open the incident, notify, alert the partner, disable for bucket A.
+  if (!carried?.startedRecorded) {
+    await acts.recordDowntime(input, severity, expiresAt);
+    publish();
+    await acts.notify({ key: `${input.downtimeId}:started`, downtimeId: input.downtimeId, type: 'downtime.started', text: `${scopeLabel(input.scope)} is down (${severity}): ${input.reason}`, at: input.openedAt, data: { ...view() } });
+    await acts.alertPartner({ downtimeId: input.downtimeId, scope: input.scope, at: input.openedAt });
+    const disabledAt = Date.now();
+    await acts.disableScope(input.downtimeId, disabledAt);
+    probeSince = disabledAt;
+    phase = 'probing';
+    if (severity === 'SEV1' || severity === 'SEV2') {
+      pages += 1;
+      lastPageAt = disabledAt;
+      await acts.page({ downtimeId: input.downtimeId, severity, n: pages, at: disabledAt, text: `${scopeLabel(input.scope)} is ${severity}` });
+    }
+  }
+  publish();
+
+  // 3-5. Probe, wait for sample size or expiry, escalate.
+  let nextProbeAt = Date.now() + policy.probeIntervalMs;
+  while (!closeRequest) {
+    await wf.condition(() => closeRequest !== undefined || changed, Math.max(1, nextProbeAt - Date.now()));
+    if (closeRequest) break;
+    const now = Date.now();
+    if (changed && now < nextProbeAt) {
+      changed = false;
+      await escalateIfNeeded(now);
+      await save();
+      publish();
+      continue;
+    }
+    nextProbeAt = now + policy.probeIntervalMs;
+    const outcome = await acts.readProbe({ scope: input.scope, since: probeSince, now });
+    inFreeze = outcome.inFreeze;
+    const decision = decideRecovery(outcome.successes, outcome.failures, input.baseline, input.threshold, settingsOf(inFreeze));
+    lastProbe = decision;
+    probePercent = manualProbePercent ?? decision.probePercent;
+    const tick = decideTick({ decision, now, expiresAt, extendedUntil });
+    if (decision.verdict === 'failing') {
+      // The sequential test concluded "still failing": restart it on fresh outcomes, and when
+      // that happens at expiry, the evidence keeps the scope disabled for another expiry period.
+      probeSince = now;
+      if (now >= Math.max(expiresAt, extendedUntil ?? 0)) {
+        expiresAt = now + policy.expiryMs;
+        await acts.recordTimeline({ downtimeId: input.downtimeId, key: `still-failing:${now}`, kind: 'still-failing', text: `Expiry reached but the probe shows it still failing (${decision.successes}/${decision.samples} ok): kept disabled until ${new Date(expiresAt).toISOString()}`, at: now });
+      }
+    }
+    if (tick.kind === 'close') {
+      closeRequest = { reason: tick.reason, by: 'system' };
+      break;
+    }
+    await escalateIfNeeded(now);
+    changed = false;
+    await save();
+    publish();
+
+    const info = wf.workflowInfo();
+    if (info.continueAsNewSuggested || info.historyLength > MAX_EVENTS_PER_RUN) {
+      await wf.condition(wf.allHandlersFinished);
+      if (closeRequest) break;
+      const state: CarriedState = {
+        severity, severityFloor, acknowledgement, extendedUntil, probePercent, manualProbePercent, expiresAt,
+        pages, lastPageAt, trafficShare, evidenceCount, lastProbe, probeSince, startedRecorded: true,
+      };
+      await wf.continueAsNew<typeof downtimeWorkflow>({ ...input, carried: state });
+    }
+  }
+
+  // 7. Re-enable and close.
+  const close = closeRequest;
+  const at = Date.now();
+  await acts.closeDowntime({ downtimeId: input.downtimeId, endReason: close.reason, at, by: close.by, supersededBy: close.supersededBy, severity });
+  resolvedAt = at;
+  phase = 'resolved';
+  publish();
+  await acts.notify({ key: `${input.downtimeId}:resolved`, downtimeId: input.downtimeId, type: 'downtime.resolved', text: `${scopeLabel(input.scope)} re-enabled (${close.reason})`, at, data: { ...view() } });
+  await acts.recordRecurrence({ downtimeId: input.downtimeId, scope: input.scope, scopeKey: input.scopeKey, at });
+  await wf.condition(wf.allHandlersFinished);
+  return { downtimeId: input.downtimeId, endReason: close.reason, resolvedAt: at, severity };
+}

@@ -1,0 +1,2 @@
+export { downtimeWorkflow } from './downtime';
+export { detectionWorkflow } from './detection';

@@ -4,7 +4,6 @@
  * Idempotency comes from business keys: a downtime's _id, a notification's key, a
  * timeline entry's key; a retried activity finds its work already done.
  */
-import { log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import {
   EndReason,
@@ -34,6 +33,8 @@ export interface ActivityDeps {
   temporal: { client: Client; taskQueue: string };
   /** The edge that reads the clock. */
   now: () => number;
+  /** Where ops notifications are logged (pino in the worker). */
+  log?: { info(obj: object, msg: string): void };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
@@ -87,7 +88,7 @@ export function createActivities(deps: ActivityDeps) {
       if (isDuplicateKey(err)) return false;
       throw err;
     }
-    log.info(`[${channel}] ${text}`, { downtimeId, event });
+    deps.log?.info({ downtimeId, channel, event }, text);
     return true;
   }
 
@@ -281,7 +282,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** Re-enables the scope and closes the record and the incident. */
-    async closeDowntime(p: { downtimeId: string; endReason: EndReason; at: number; by: string; supersededBy?: string; severity: Severity }): Promise<void> {
+    async closeDowntime(p: { downtimeId: string; endReason: EndReason; at: number; by: string; supersededBy?: string; severity: Severity; lastProbe?: ProbeDecision }): Promise<void> {
       const at = new Date(p.at);
       await c.downtimes.updateOne(
         { _id: p.downtimeId, status: 'open' },
@@ -295,6 +296,7 @@ export function createActivities(deps: ActivityDeps) {
             severity: p.severity,
             updatedAt: at,
             ...(p.supersededBy ? { supersededBy: p.supersededBy } : {}),
+            ...(p.lastProbe ? { lastProbe: p.lastProbe } : {}),
           },
         },
       );

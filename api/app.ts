@@ -13,6 +13,12 @@ import type { Database } from '../db/mongo';
 import { KeyRing } from './auth';
 import { Metrics } from './metrics';
 import { downtimeRoutes } from './routes/downtimes';
+import { transactionRoutes } from './routes/transactions';
+import { paymentOptionRoutes } from './routes/payment-options';
+import { catalogRoutes } from './routes/catalog';
+import { statusRoutes } from './routes/status';
+import { adminRoutes } from './routes/admin';
+import { Snapshot } from './snapshot';
 
 export interface AppDeps {
   config: Config;
@@ -21,6 +27,8 @@ export interface AppDeps {
   keys: KeyRing;
   now?: () => number;
   metrics?: Metrics;
+  /** The checkout's in-memory snapshot; created (and started, and stopped on close) when absent. */
+  snapshot?: Snapshot;
 }
 
 declare module 'fastify' {
@@ -35,7 +43,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
-  const full: Required<AppDeps> = { now: Date.now, metrics: new Metrics(), ...deps };
+  const base = { now: Date.now, metrics: new Metrics(), ...deps };
+  const full: Required<AppDeps> = {
+    ...base,
+    snapshot: deps.snapshot ?? new Snapshot({ db: base.db, config: base.config, metrics: base.metrics, now: base.now, log: app.log }),
+  };
   app.decorate('deps', full);
 
   await app.register(swagger, {
@@ -66,5 +78,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(downtimeRoutes);
+  await app.register(transactionRoutes);
+  await app.register(paymentOptionRoutes);
+  await app.register(catalogRoutes);
+  await app.register(statusRoutes);
+  await app.register(adminRoutes);
+
+  app.addHook('onClose', async () => full.snapshot.stop());
+  await full.snapshot.start();
   return app;
 }

@@ -91,6 +91,7 @@ export interface CarriedState {
   manualProbePercent?: number;
   expiresAt: number;
   probeSince: number;
+  lastFailingAt?: number;
   pages: number;
   lastPageAt?: number;
   trafficShare: number;

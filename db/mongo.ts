@@ -180,6 +180,7 @@ export async function connectDatabase(uri: string, dbName: string): Promise<Data
     serverSelectionTimeoutMS: 5_000,
     connectTimeoutMS: 5_000,
     maxPoolSize: 50,
+    ignoreUndefined: true,
   });
   await client.connect();
   const db = client.db(dbName);

@@ -13,7 +13,7 @@ export async function runWorker(): Promise<void> {
   const mongoUri = config.mongo.uri ?? `mongodb://127.0.0.1:${config.mongo.embeddedPort}/`;
   const db = await connectDatabase(mongoUri, config.mongo.db);
   await ensureIndexes(db, config.retentionMs);
-  const parts = await createWorker(config, db, temporalAddress);
+  const parts = await createWorker(config, db, temporalAddress, log);
   const schedule = await ensureDetectionSchedule(parts.client, config.temporal.taskQueue, config.detection.intervalMs);
   log.info({ schedule, taskQueue: config.temporal.taskQueue }, 'detection schedule ensured');
   const dispatcher = startWebhookDispatcher(db, log);

@@ -1,7 +1,7 @@
 /** Wires config → Mongo → activities → Worker. Used by `npm run worker`, `npm start` and the tests. */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode, WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { ActivityDeps, createActivities } from '../activities';
 import type { Config } from '../common/config';
 import type { Database } from '../db/mongo';
 
@@ -28,11 +28,11 @@ export interface WorkerParts {
   close(): Promise<void>;
 }
 
-export async function createWorker(config: Config, db: Database, temporalAddress: string, now: () => number = Date.now): Promise<WorkerParts> {
+export async function createWorker(config: Config, db: Database, temporalAddress: string, log?: ActivityDeps['log']): Promise<WorkerParts> {
   const connection = await NativeConnection.connect({ address: temporalAddress });
   const clientConnection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-  const activities = createActivities({ db, config, temporal: { client, taskQueue: config.temporal.taskQueue }, now });
+  const activities = createActivities({ db, config, temporal: { client, taskQueue: config.temporal.taskQueue }, now: Date.now, log });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,

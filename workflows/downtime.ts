@@ -83,9 +83,10 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   let manualProbePercent = carried?.manualProbePercent;
   let pages = carried?.pages ?? 0;
   let lastPageAt = carried?.lastPageAt;
-  let evidenceCount = carried?.evidenceCount ?? (input.evidence ? 1 : 0);
+  let evidenceCount = carried?.evidenceCount ?? 0;
   let lastProbe: ProbeDecision | undefined = carried?.lastProbe;
   let probeSince = carried?.probeSince ?? input.openedAt;
+  let lastFailingAt = carried?.lastFailingAt;
   let phase: DowntimeView['phase'] = carried?.startedRecorded ? 'probing' : 'disabling';
   let closeRequest: { reason: EndReason; by: string; supersededBy?: string } | undefined;
   let changed = false;
@@ -294,15 +295,15 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     const decision = decideRecovery(outcome.successes, outcome.failures, input.baseline, input.threshold, settingsOf(inFreeze));
     lastProbe = decision;
     probePercent = manualProbePercent ?? decision.probePercent;
-    const tick = decideTick({ decision, now, expiresAt, extendedUntil });
     if (decision.verdict === 'failing') {
-      // The sequential test concluded "still failing": restart it on fresh outcomes, and when
-      // that happens at expiry, the evidence keeps the scope disabled for another expiry period.
+      // The sequential test concluded "still failing": restart it on fresh outcomes.
       probeSince = now;
-      if (now >= Math.max(expiresAt, extendedUntil ?? 0)) {
-        expiresAt = now + policy.expiryMs;
-        await acts.recordTimeline({ downtimeId: input.downtimeId, key: `still-failing:${now}`, kind: 'still-failing', text: `Expiry reached but the probe shows it still failing (${decision.successes}/${decision.samples} ok): kept disabled until ${new Date(expiresAt).toISOString()}`, at: now });
-      }
+      lastFailingAt = now;
+    }
+    const tick = decideTick({ decision, now, expiresAt, extendedUntil, expiryMs: policy.expiryMs, lastFailingAt });
+    if (tick.kind === 'extend') {
+      expiresAt = tick.expiresAt;
+      await acts.recordTimeline({ downtimeId: input.downtimeId, key: `still-failing:${now}`, kind: 'still-failing', text: `Expiry reached but the probe shows it still failing: kept disabled until ${new Date(expiresAt).toISOString()}`, at: now });
     }
     if (tick.kind === 'close') {
       closeRequest = { reason: tick.reason, by: 'system' };
@@ -319,7 +320,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
       if (closeRequest) break;
       const state: CarriedState = {
         severity, severityFloor, acknowledgement, extendedUntil, probePercent, manualProbePercent, expiresAt,
-        pages, lastPageAt, trafficShare, evidenceCount, lastProbe, probeSince, startedRecorded: true,
+        pages, lastPageAt, trafficShare, evidenceCount, lastProbe, probeSince, lastFailingAt, startedRecorded: true,
       };
       await wf.continueAsNew<typeof downtimeWorkflow>({ ...input, carried: state });
     }
@@ -328,7 +329,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   // 7. Re-enable and close.
   const close = closeRequest;
   const at = Date.now();
-  await acts.closeDowntime({ downtimeId: input.downtimeId, endReason: close.reason, at, by: close.by, supersededBy: close.supersededBy, severity });
+  await acts.closeDowntime({ downtimeId: input.downtimeId, endReason: close.reason, at, by: close.by, supersededBy: close.supersededBy, severity, lastProbe });
   resolvedAt = at;
   phase = 'resolved';
   publish();

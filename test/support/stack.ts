@@ -1,6 +1,8 @@
 /** Helpers for tests against the real servers started by global-setup. */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { SA } from '../../common/definitions';
 import { loadConfig, Config } from '../../common/config';
 import { connectDatabase, ensureIndexes, Database } from '../../db/mongo';
 
@@ -44,3 +46,12 @@ export async function testClient(): Promise<{ client: Client; close(): Promise<v
 }
 
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+/** The time-skipping test server knows no custom search attributes until they are added. */
+export async function registerSearchAttributes(connection: Connection, namespace = 'default'): Promise<void> {
+  const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(Object.values(SA).map((k) => [k.name, keyword])),
+  });
+}

@@ -20,7 +20,7 @@ import { normalizeScope, scopeKey, Scope, ScopeHealth } from '../../domain';
 import type { Database } from '../../db/mongo';
 import { workflowBundle } from '../../worker/worker';
 import type { downtimeWorkflow } from '../../workflows';
-import { testConfig, testDatabase } from '../support/stack';
+import { registerSearchAttributes, testConfig, testDatabase } from '../support/stack';
 
 let env: TestWorkflowEnvironment;
 let config: Config;
@@ -35,6 +35,7 @@ beforeAll(async () => {
   env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: process.env.TEST_TEST_SERVER_PATH! } },
   });
+  await registerSearchAttributes(env.connection);
   config = testConfig({ PROBE_INTERVAL: '30s', DOWNTIME_EXPIRY: '30m', MIN_PROBE_SAMPLES: '20', COUNTER_BUCKET: '10s', DETECTION_WINDOW: '1m' });
   db = await testDatabase(config);
   activities = createActivities({ db, config, temporal: { client: env.client, taskQueue: config.temporal.taskQueue }, now: Date.now });
@@ -55,6 +56,12 @@ afterAll(async () => {
   await env?.teardown();
 });
 
+/** The test server's clock: it runs ahead of the wall clock once time has been skipped. */
+let clock = 0;
+beforeEach(async () => {
+  clock = await env.currentTimeMs();
+});
+
 function inputFor(scopeIn: Scope, over: Partial<DowntimeInput> = {}): DowntimeInput {
   const scope = normalizeScope(scopeIn);
   return {
@@ -64,8 +71,8 @@ function inputFor(scopeIn: Scope, over: Partial<DowntimeInput> = {}): DowntimeIn
     origin: 'detected',
     reason: 'success rate 5% below 80%',
     openedBy: 'detection',
-    openedAt: Date.now(),
-    evidence: { at: Date.now(), attempts: 200, successes: 10, rate: 0.05, baseline: 0.95, threshold: 0.8075, trafficShare: 0.01 },
+    openedAt: clock,
+    evidence: { at: clock, attempts: 200, successes: 10, rate: 0.05, baseline: 0.95, threshold: 0.8075, trafficShare: 0.01 },
     baseline: 0.95,
     threshold: 0.8075,
     policy: downtimePolicy(config),
@@ -118,7 +125,7 @@ test('re-enables through the probe when bucket B proves recovery', async () => {
   expect(result.endReason).toBe('recovered');
   expect(result.resolvedAt - input.openedAt).toBeLessThan(config.downtime.expiryMs);
   const closed = await db.c.downtimes.findOne({ _id: input.downtimeId });
-  expect(closed).toMatchObject({ status: 'resolved', endReason: 'recovered', lastProbe: { verdict: 'insufficient' } });
+  expect(closed).toMatchObject({ status: 'resolved', endReason: 'recovered', lastProbe: { verdict: 'recovered' } });
   const incident = await db.c.incidents.findOne({ _id: input.downtimeId });
   expect(incident).toMatchObject({ status: 'resolved', endReason: 'recovered' });
   const sent = (await notificationsOf(input.downtimeId)).map((n) => `${n.channel}:${n.event}`);
@@ -172,7 +179,7 @@ test('extend keeps the scope disabled past expiry until resolved', async () => {
   const input = inputFor({ gateway: 'cashfree' });
   const handle = await start(input);
   await untilProbing(handle);
-  const until = Date.now() + 2 * 60 * MIN;
+  const until = clock + 2 * 60 * MIN;
   await handle.executeUpdate(extendUpdate, { args: [{ by: 'bob', until, reason: 'partner maintenance' }] });
   await env.sleep(config.downtime.expiryMs + 5 * MIN);
   expect((await handle.query(stateQuery)).status).toBe('open');
@@ -184,7 +191,7 @@ test('extend keeps the scope disabled past expiry until resolved', async () => {
 test('escalates to SEV1 by duration while unacknowledged, and pages', async () => {
   const input = inputFor(
     { method: 'upi:phonepe', gateway: 'payu' },
-    { evidence: { at: Date.now(), attempts: 500, successes: 20, rate: 0.04, baseline: 0.95, threshold: 0.8, trafficShare: 0.25 }, policy: { ...downtimePolicy(config), expiryMs: 3 * 60 * MIN } },
+    { evidence: { at: clock, attempts: 500, successes: 20, rate: 0.04, baseline: 0.95, threshold: 0.8, trafficShare: 0.25 }, policy: { ...downtimePolicy(config), expiryMs: 3 * 60 * MIN } },
   );
   const handle = await start(input);
   await untilProbing(handle);
@@ -203,7 +210,7 @@ test('escalates to SEV1 by duration while unacknowledged, and pages', async () =
 });
 
 test('a freeze window raises severity one step', async () => {
-  const now = Date.now();
+  const now = clock;
   await db.c.freezeWindows.insertOne({ _id: 'fw-1111', name: '11.11 sale', startsAt: new Date(now - MIN), endsAt: new Date(now + 24 * 60 * MIN), createdAt: new Date(now) });
   try {
     const input = inputFor({ method: 'wallet:mobikwik', gateway: 'payu' });
@@ -225,29 +232,30 @@ function health(scopeIn: Scope, trafficShare = 0.05): ScopeHealth {
 }
 
 test('a scope failing again soon after re-enable reopens linked to the previous downtime with a longer expiry', async () => {
-  const first = await activities.openOrFeedDowntime(health({ method: 'netbanking:icici' }), Date.now());
+  const first = await activities.openOrFeedDowntime(health({ method: 'netbanking:icici' }), await env.currentTimeMs());
   expect(first.action).toBe('started');
   const h1 = env.client.workflow.getHandle('downtime:netbanking:icici@*');
   await untilProbing(h1);
   await h1.executeUpdate(resolveUpdate, { args: [{ by: 'erin' }] });
   await h1.result();
 
-  const second = await activities.openOrFeedDowntime(health({ method: 'netbanking:icici' }), Date.now());
+  const second = await activities.openOrFeedDowntime(health({ method: 'netbanking:icici' }), await env.currentTimeMs());
   expect(second.action).toBe('started');
   expect(second.downtimeId).not.toBe(first.downtimeId);
+  const h2 = env.client.workflow.getHandle('downtime:netbanking:icici@*');
+  await untilProbing(h2);
   const reopened = await db.c.downtimes.findOne({ _id: second.downtimeId });
   expect(reopened?.reopensId).toBe(first.downtimeId);
   const firstDoc = await db.c.downtimes.findOne({ _id: first.downtimeId });
   const firstExpiry = firstDoc!.expiresAt.getTime() - firstDoc!.openedAt.getTime();
   expect(reopened!.expiresAt.getTime() - reopened!.openedAt.getTime()).toBe(firstExpiry * config.downtime.flapMultiplier);
-  const h2 = env.client.workflow.getHandle('downtime:netbanking:icici@*');
   await h2.executeUpdate(resolveUpdate, { args: [{ by: 'erin' }] });
   await h2.result();
 });
 
 test('detection feeds the open downtime instead of opening a second one for the same scope', async () => {
-  const first = await activities.openOrFeedDowntime(health({ method: 'card:axis_credit' }), Date.now());
-  const again = await activities.openOrFeedDowntime(health({ method: 'card:axis_credit' }), Date.now());
+  const first = await activities.openOrFeedDowntime(health({ method: 'card:axis_credit' }), await env.currentTimeMs());
+  const again = await activities.openOrFeedDowntime(health({ method: 'card:axis_credit' }), await env.currentTimeMs());
   expect(again).toMatchObject({ action: 'signalled', downtimeId: first.downtimeId });
   const h = env.client.workflow.getHandle('downtime:card:axis_credit@*');
   await untilProbing(h);
@@ -258,18 +266,18 @@ test('detection feeds the open downtime instead of opening a second one for the 
 });
 
 test('a gateway-wide downtime supersedes the narrower downtimes it covers', async () => {
-  const route = await activities.openOrFeedDowntime(health({ method: 'upi:gpay', gateway: 'billdesk' }), Date.now());
-  const method = await activities.openOrFeedDowntime(health({ method: 'card:sbi_credit', gateway: 'billdesk' }), Date.now());
+  const route = await activities.openOrFeedDowntime(health({ method: 'upi:gpay', gateway: 'billdesk' }), await env.currentTimeMs());
+  const method = await activities.openOrFeedDowntime(health({ method: 'card:sbi_credit', gateway: 'billdesk' }), await env.currentTimeMs());
   await untilProbing(env.client.workflow.getHandle('downtime:upi:gpay@billdesk'));
   await untilProbing(env.client.workflow.getHandle('downtime:card:sbi_credit@billdesk'));
-  const gateway = await activities.openOrFeedDowntime(health({ gateway: 'billdesk' }, 0.3), Date.now());
+  const gateway = await activities.openOrFeedDowntime(health({ gateway: 'billdesk' }, 0.3), await env.currentTimeMs());
   expect(gateway.action).toBe('started');
   expect(gateway.superseded.sort()).toEqual([route.downtimeId, method.downtimeId].sort());
   const r = await env.client.workflow.getHandle('downtime:upi:gpay@billdesk').result();
   expect(r.endReason).toBe('superseded');
   expect(await db.c.downtimes.findOne({ _id: route.downtimeId })).toMatchObject({ status: 'resolved', endReason: 'superseded', supersededBy: gateway.downtimeId });
   // A route under the open gateway downtime feeds it rather than opening its own.
-  const fed = await activities.openOrFeedDowntime(health({ method: 'upi:gpay', gateway: 'billdesk' }), Date.now());
+  const fed = await activities.openOrFeedDowntime(health({ method: 'upi:gpay', gateway: 'billdesk' }), await env.currentTimeMs());
   expect(fed).toMatchObject({ action: 'signalled', downtimeId: gateway.downtimeId });
   const g = env.client.workflow.getHandle('downtime:*:*@billdesk');
   await g.executeUpdate(resolveUpdate, { args: [{ by: 'grace' }] });

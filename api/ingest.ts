@@ -1,0 +1,275 @@
+/**
+ * Ingest of payment attempts: each record validated on its own (a bad one is reported, the
+ * others stored), stored idempotently by id, and only newly stored ones counted into the
+ * per-route, per-bucket counters that detection and the probe read. A route under an open,
+ * disabled downtime counts as covered, and a bucket-B user's attempt there as a probe sample.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import {
+  AnyBulkWriteOperation,
+  MongoBulkWriteError,
+  MongoClientClosedError,
+  MongoError,
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoOperationTimeoutError,
+  MongoServerClosedError,
+  MongoServerError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+  WriteError,
+} from 'mongodb';
+import { DEFAULT_USER_ERROR_CODES, bucketOf, classifyOutcome, modeOf } from '../domain';
+import type { Config } from '../common/config';
+import type { CounterDoc, Database, TransactionDoc } from '../db/mongo';
+import type { Metrics } from './metrics';
+import type { Snapshot } from './snapshot';
+
+export const MAX_BATCH = 1000;
+export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+export const ID_PATTERN = /^[A-Za-z0-9_:.-]{1,128}$/;
+export const METHOD_PATTERN = /^[a-z0-9_]{1,40}:[a-z0-9_]{1,60}$/;
+export const GATEWAY_PATTERN = /^[a-z0-9_-]{1,60}$/;
+const ERROR_CODE_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const FIELDS = new Set(['id', 'userId', 'method', 'gateway', 'status', 'errorCode', 'at']);
+/** Seconds a client should wait before retrying when the database is unreachable. */
+export const RETRY_AFTER_SECONDS = 5;
+
+export interface ValidTransaction {
+  id: string;
+  userId: string;
+  method: string;
+  gateway: string;
+  status: 'success' | 'failure';
+  errorCode?: string;
+  at: number;
+}
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  rejected: { index: number; error: string }[];
+}
+
+/** The database could not be reached (or failed a write it should retry); maps to 503. */
+export class DatabaseUnavailableError extends Error {
+  constructor(readonly causeMessage: string) {
+    super(`database unavailable: ${causeMessage}`);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+const TRANSIENT_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
+
+/** True for errors that mean "the database is not reachable right now", not "the request is wrong". */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (err instanceof DatabaseUnavailableError) return true;
+  if (
+    err instanceof MongoServerSelectionError ||
+    err instanceof MongoNetworkError ||
+    err instanceof MongoNotConnectedError ||
+    err instanceof MongoTopologyClosedError ||
+    err instanceof MongoClientClosedError ||
+    err instanceof MongoServerClosedError ||
+    err instanceof MongoOperationTimeoutError
+  ) {
+    return true;
+  }
+  if (err instanceof MongoError && (err.hasErrorLabel('RetryableWriteError') || err.hasErrorLabel('ResetPool'))) return true;
+  return err instanceof MongoServerError && typeof err.code === 'number' && TRANSIENT_CODES.has(err.code);
+}
+
+export function sendDatabaseUnavailable(reply: FastifyReply, err: unknown) {
+  reply.log.warn({ err: err instanceof Error ? err.message : err }, 'database unavailable');
+  return reply
+    .code(503)
+    .header('retry-after', String(RETRY_AFTER_SECONDS))
+    .send({ error: 'database_unavailable', message: 'the database is unavailable; retry shortly' });
+}
+
+/** The first object key, at any depth, that MongoDB would treat as an operator or a path. */
+function unsafeKey(value: unknown, path: string, depth = 0): string | undefined {
+  if (value === null || typeof value !== 'object' || depth > 16) return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const here = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+    if (!Array.isArray(value) && (key.startsWith('$') || key.includes('.'))) return here;
+    const found = unsafeKey(inner, here, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Validates one record; the error names the field ("method: expected mode:name"). */
+export function validateTransaction(raw: unknown, now: number, retentionMs: number): { ok: true; tx: ValidTransaction } | { ok: false; error: string } {
+  const fail = (error: string) => ({ ok: false as const, error });
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return fail('transaction: expected an object');
+  const bad = unsafeKey(raw, '');
+  if (bad !== undefined) return fail(`${bad}: field names must not start with "$" or contain "."`);
+  const r = raw as Record<string, unknown>;
+  const unknown = Object.keys(r).find((k) => !FIELDS.has(k));
+  if (unknown !== undefined) return fail(`${unknown}: unknown field`);
+
+  if (typeof r.id !== 'string' || !ID_PATTERN.test(r.id)) return fail('id: expected 1 to 128 characters of A-Z a-z 0-9 _ : . -');
+  if (typeof r.userId !== 'string' || r.userId.length < 1 || r.userId.length > 128) return fail('userId: expected a string of 1 to 128 characters');
+  if (typeof r.method !== 'string' || !METHOD_PATTERN.test(r.method)) return fail('method: expected mode:name (lowercase letters, digits, _)');
+  if (typeof r.gateway !== 'string' || !GATEWAY_PATTERN.test(r.gateway)) return fail('gateway: expected 1 to 60 lowercase letters, digits, _ or -');
+  if (r.status !== 'success' && r.status !== 'failure') return fail('status: expected "success" or "failure"');
+  if (r.errorCode !== undefined && r.errorCode !== null && (typeof r.errorCode !== 'string' || !ERROR_CODE_PATTERN.test(r.errorCode))) {
+    return fail('errorCode: expected 1 to 64 characters of A-Z a-z 0-9 _ . : -');
+  }
+  let at = now;
+  if (r.at !== undefined) {
+    const parsed = typeof r.at === 'string' && ISO_8601.test(r.at) ? Date.parse(r.at) : NaN;
+    if (!Number.isFinite(parsed)) return fail('at: expected an ISO-8601 date-time such as 2024-11-11T10:00:00Z');
+    if (parsed > now + MAX_FUTURE_SKEW_MS) return fail('at: more than 5 minutes in the future');
+    if (parsed < now - retentionMs) return fail(`at: older than the retention (${Math.round(retentionMs / 3_600_000)}h)`);
+    at = parsed;
+  }
+  const tx: ValidTransaction = { id: r.id, userId: r.userId, method: r.method, gateway: r.gateway, status: r.status, at };
+  if (typeof r.errorCode === 'string') tx.errorCode = r.errorCode;
+  return { ok: true, tx };
+}
+
+export interface IngestDeps {
+  db: Database;
+  config: Config;
+  snapshot: Snapshot;
+  metrics: Metrics;
+  now: () => number;
+}
+
+type CounterInc = Pick<CounterDoc, 'success' | 'systemFailure' | 'userFailure' | 'probeSuccess' | 'probeFailure' | 'covered'>;
+
+const asArray = <T>(v: T | readonly T[] | undefined): readonly T[] => (v === undefined ? [] : Array.isArray(v) ? (v as readonly T[]) : [v as T]);
+
+export class Ingestor {
+  private readonly userCodes: ReadonlySet<string>;
+
+  constructor(private readonly deps: IngestDeps) {
+    this.userCodes = new Set([...DEFAULT_USER_ERROR_CODES, ...deps.config.userErrorCodes]);
+  }
+
+  /**
+   * Validates, stores and counts a batch. Throws DatabaseUnavailableError when the database
+   * cannot be reached; the transactions stored before that are counted, so a retry of the
+   * batch counts each transaction once.
+   */
+  async ingest(records: readonly unknown[]): Promise<IngestResult> {
+    const { db, config, metrics, now } = this.deps;
+    const at = now();
+    const rejected: IngestResult['rejected'] = [];
+    const seen = new Map<string, number>();
+    const docs: TransactionDoc[] = [];
+    records.forEach((raw, index) => {
+      const v = validateTransaction(raw, at, config.retentionMs);
+      if (!v.ok) return void rejected.push({ index, error: v.error });
+      const first = seen.get(v.tx.id);
+      if (first !== undefined) return void rejected.push({ index, error: `id: duplicate of transactions[${first}] in this batch` });
+      seen.set(v.tx.id, index);
+      docs.push(this.toDoc(v.tx, at));
+    });
+    metrics.rejected.inc(rejected.length);
+    if (docs.length === 0) return { accepted: 0, duplicates: 0, rejected };
+
+    let failed = new Set<number>();
+    let duplicates = 0;
+    let unavailable: unknown;
+    try {
+      await db.c.transactions.insertMany(docs, { ordered: false });
+    } catch (err) {
+      if (!(err instanceof MongoBulkWriteError)) throw isDatabaseUnavailable(err) ? new DatabaseUnavailableError(String((err as Error).message)) : err;
+      const writeErrors = asArray<WriteError>(err.writeErrors);
+      failed = new Set(writeErrors.map((w) => w.index));
+      duplicates = writeErrors.filter((w) => w.code === 11000).length;
+      const other = writeErrors.find((w) => w.code !== 11000);
+      if (other || writeErrors.length === 0) unavailable = other?.errmsg ?? err.message;
+    }
+    const inserted = docs.filter((_, i) => !failed.has(i));
+    await this.count(inserted);
+    metrics.ingested.inc({ result: 'accepted' }, inserted.length);
+    if (duplicates) metrics.ingested.inc({ result: 'duplicate' }, duplicates);
+    if (unavailable !== undefined) throw new DatabaseUnavailableError(String(unavailable));
+    return { accepted: inserted.length, duplicates, rejected };
+  }
+
+  private toDoc(tx: ValidTransaction, receivedAt: number): TransactionDoc {
+    const outcome = classifyOutcome(tx.status, tx.errorCode, this.userCodes);
+    const doc: TransactionDoc = {
+      _id: tx.id,
+      userId: tx.userId,
+      method: tx.method,
+      mode: modeOf(tx.method),
+      gateway: tx.gateway,
+      status: tx.status,
+      outcome,
+      at: new Date(tx.at),
+      receivedAt: new Date(receivedAt),
+    };
+    if (tx.errorCode !== undefined) doc.errorCode = tx.errorCode;
+    const covering = this.deps.snapshot.coveringDowntimes({ method: tx.method, gateway: tx.gateway }, tx.at)[0];
+    if (covering) {
+      doc.downtimeId = covering.id;
+      doc.bucket = bucketOf(tx.userId, covering.id, covering.probePercent);
+    }
+    return doc;
+  }
+
+  /** One upserting $inc per (route, bucket) for the newly stored transactions. */
+  private async count(inserted: readonly TransactionDoc[]): Promise<void> {
+    if (inserted.length === 0) return;
+    const bucketMs = this.deps.config.detection.counterBucketMs;
+    const incs = new Map<string, { method: string; gateway: string; bucketStart: number; inc: CounterInc }>();
+    for (const d of inserted) {
+      const bucketStart = Math.floor(d.at.getTime() / bucketMs) * bucketMs;
+      const id = `${d.method}@${d.gateway}@${bucketStart}`;
+      let entry = incs.get(id);
+      if (!entry) {
+        entry = { method: d.method, gateway: d.gateway, bucketStart, inc: { success: 0, systemFailure: 0, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0 } };
+        incs.set(id, entry);
+      }
+      const inc = entry.inc;
+      if (d.outcome === 'success') inc.success += 1;
+      else if (d.outcome === 'user_failure') inc.userFailure += 1;
+      else inc.systemFailure += 1;
+      if (d.downtimeId !== undefined) {
+        inc.covered += 1;
+        if (d.bucket === 'B' && d.outcome === 'success') inc.probeSuccess += 1;
+        if (d.bucket === 'B' && d.outcome === 'system_failure') inc.probeFailure += 1;
+      }
+    }
+    let ops: AnyBulkWriteOperation<CounterDoc>[] = [...incs].map(([_id, e]) => ({
+      updateOne: {
+        filter: { _id },
+        update: { $setOnInsert: { method: e.method, gateway: e.gateway, bucketStart: e.bucketStart }, $inc: e.inc },
+        upsert: true,
+      },
+    }));
+    // Two batches creating the same counter at once can race on the upsert's insert: retry those.
+    for (let attempt = 0; ops.length > 0; attempt += 1) {
+      try {
+        await this.deps.db.c.counters.bulkWrite(ops, { ordered: false });
+        return;
+      } catch (err) {
+        if (!(err instanceof MongoBulkWriteError)) throw isDatabaseUnavailable(err) ? new DatabaseUnavailableError(String((err as Error).message)) : err;
+        const writeErrors = asArray<WriteError>(err.writeErrors);
+        if (attempt >= 3 || writeErrors.length === 0 || writeErrors.some((w) => w.code !== 11000)) {
+          throw new DatabaseUnavailableError(writeErrors.find((w) => w.code !== 11000)?.errmsg ?? err.message);
+        }
+        ops = writeErrors.map((w) => ops[w.index]!);
+      }
+    }
+  }
+}
+
+/**
+ * Inside a route plugin: answers 503 with Retry-After when a handler fails because the database
+ * is unreachable, and leaves every other error to the application's handler.
+ */
+export function mapDatabaseErrors(app: FastifyInstance): void {
+  const parent = app.errorHandler;
+  app.setErrorHandler((err, req, reply) => {
+    if (isDatabaseUnavailable(err)) return sendDatabaseUnavailable(reply, err);
+    return parent.call(app, err, req, reply);
+  });
+}

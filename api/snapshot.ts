@@ -1,0 +1,319 @@
+/**
+ * The checkout's in-memory view of the world: open downtimes, the catalog and recent per-route
+ * success rates, refreshed from MongoDB every SNAPSHOT_REFRESH. Requests read the last snapshot
+ * and never wait on MongoDB or Temporal; a failed refresh keeps the previous snapshot and
+ * records the error and since when it is stale.
+ *
+ * The status page's view (90 days of downtimes, open incidents and their timelines) is read on
+ * the same loop, at most every STATUS_REFRESH_MS or when the set of open downtimes changes.
+ */
+import { bucketOf, modeOf, scopeMatchesRoute } from '../domain';
+import type { DowntimeState, Scope, Severity } from '../domain';
+import type { Config } from '../common/config';
+import type { CatalogDoc, Database, DowntimeDoc } from '../db/mongo';
+import { openDowntimes, readCounters } from '../db/queries';
+import type { Metrics } from './metrics';
+
+export type CatalogEntry = CatalogDoc['methods'][number];
+
+export interface Route {
+  method: string;
+  gateway: string;
+}
+
+/** An open downtime as the hot path needs it. */
+export interface OpenDowntime {
+  id: string;
+  scope: Scope;
+  scopeKey: string;
+  severity: Severity;
+  /** 'disabled' until the probe runs; an open downtime not yet disabled still counts for the status page. */
+  state: DowntimeState;
+  probePercent: number;
+  openedAt: number;
+  /** When it was hidden for bucket A; only disabled downtimes hide anything. */
+  disabledAt?: number;
+  lastProbeRate?: number;
+}
+
+export interface RouteRate {
+  successes: number;
+  systemFailures: number;
+}
+
+export interface PaymentOption {
+  method: string;
+  mode: string;
+  gateway: string;
+  state: 'available' | 'probe';
+  warning?: string;
+}
+
+export interface PaymentOptions {
+  options: PaymentOption[];
+  unavailable: { method: string; downtimeId: string }[];
+}
+
+/** A downtime of the last 90 days, for the status page's uptime bars. */
+export interface HistoricDowntime {
+  id: string;
+  scope: Scope;
+  openedAt: number;
+  resolvedAt?: number;
+}
+
+export interface StatusIncident {
+  id: string;
+  title: string;
+  severity: Severity;
+  status: 'open' | 'resolved';
+  openedAt: number;
+  acknowledgedAt?: number;
+  timeline: { at: number; kind: string; text: string }[];
+}
+
+export interface StatusHistory {
+  at: number;
+  downtimes: HistoricDowntime[];
+  incidents: StatusIncident[];
+}
+
+export interface SnapshotData {
+  /** When this snapshot was read; 0 before the first successful refresh. */
+  at: number;
+  /** Increases with every successful refresh, so derived views can cache on it. */
+  generation: number;
+  downtimes: OpenDowntime[];
+  catalog: CatalogEntry[];
+  rates: Map<string, RouteRate>;
+  history: StatusHistory;
+}
+
+export interface SnapshotDeps {
+  db: Database;
+  config: Config;
+  metrics: Metrics;
+  now: () => number;
+  log?: { warn(obj: object, msg: string): void };
+}
+
+export const STATUS_HISTORY_DAYS = 90;
+export const STATUS_REFRESH_MS = 30_000;
+/** The success rate assumed for a route with no recent attempts. */
+export const BASELINE_RATE = 0.9;
+/** How many pseudo-attempts of the baseline a route's measured rate is blended with. */
+const RATE_PRIOR_WEIGHT = 5;
+const DAY_MS = 86_400_000;
+const SEVERITIES: Severity[] = ['SEV1', 'SEV2', 'SEV3', 'SEV4'];
+
+export const routeKey = (method: string, gateway: string): string => `${method}@${gateway}`;
+
+function toOpenDowntime(d: DowntimeDoc): OpenDowntime {
+  return {
+    id: d._id,
+    scope: d.scope,
+    scopeKey: d.scopeKey,
+    severity: d.severity,
+    state: d.phase === 'probing' ? 'probing' : d.phase === 'resolved' ? 'resolved' : 'disabled',
+    probePercent: d.probePercent,
+    openedAt: d.openedAt.getTime(),
+    disabledAt: d.disabledAt?.getTime(),
+    lastProbeRate: probeRateOf(d),
+  };
+}
+
+/** The success rate the last probe saw, when it saw any samples. */
+function probeRateOf(d: DowntimeDoc): number | undefined {
+  const p = d.lastProbe;
+  return p && p.samples > 0 ? p.successes / p.samples : undefined;
+}
+
+const emptyHistory = (): StatusHistory => ({ at: 0, downtimes: [], incidents: [] });
+
+export class Snapshot {
+  private data: SnapshotData = { at: 0, generation: 0, downtimes: [], catalog: [], rates: new Map(), history: emptyHistory() };
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<SnapshotData> | undefined;
+  private queued: Promise<SnapshotData> | undefined;
+  /** The open downtimes the status history was read with; undefined forces a read. */
+  private historyKey: string | undefined;
+  /** The last refresh error, cleared by the next successful refresh. */
+  lastError: string | undefined;
+  /** When refreshes started failing (epoch ms); undefined while fresh. */
+  staleSince: number | undefined;
+
+  constructor(private readonly deps: SnapshotDeps) {}
+
+  get current(): SnapshotData {
+    return this.data;
+  }
+
+  /** Reads once (errors are recorded, not thrown) and then refreshes every SNAPSHOT_REFRESH. */
+  async start(): Promise<void> {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.tick(), this.deps.config.snapshotRefreshMs);
+    this.timer.unref();
+    await this.refreshNow();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.queued;
+    await this.inFlight;
+  }
+
+  /**
+   * Refreshes now and resolves with the snapshot in use; never throws. A refresh already running
+   * may have read before the caller's write, so a new one follows it (callers share that one).
+   */
+  refreshNow(): Promise<SnapshotData> {
+    if (this.inFlight) {
+      this.queued ??= this.inFlight.then(() => {
+        this.queued = undefined;
+        return this.refreshNow();
+      });
+      return this.queued;
+    }
+    this.inFlight = this.refresh().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  /** The periodic refresh: skipped while one is still running. */
+  private tick(): void {
+    if (!this.inFlight) void this.refreshNow();
+  }
+
+  /** Refreshes the status history on the next refresh regardless of its age. */
+  invalidateHistory(): void {
+    this.historyKey = undefined;
+  }
+
+  private async refresh(): Promise<SnapshotData> {
+    const { db, config, now } = this.deps;
+    try {
+      const at = now();
+      const from = Math.floor((at - config.detection.windowMs) / config.detection.counterBucketMs) * config.detection.counterBucketMs;
+      const [open, catalog, counters] = await Promise.all([
+        openDowntimes(db),
+        db.c.catalog.findOne({ _id: 'catalog' }),
+        readCounters(db, from, at),
+      ]);
+      const rates = new Map<string, RouteRate>();
+      for (const c of counters) {
+        const key = routeKey(c.method, c.gateway);
+        const r = rates.get(key) ?? { successes: 0, systemFailures: 0 };
+        r.successes += c.success ?? 0;
+        r.systemFailures += c.systemFailure ?? 0;
+        rates.set(key, r);
+      }
+      const downtimes = open.map(toOpenDowntime).sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id));
+      const openKey = downtimes.map((d) => `${d.id}:${d.severity}:${d.disabledAt ?? ''}`).join(',');
+      let history = this.data.history;
+      if (openKey !== this.historyKey || at - history.at >= STATUS_REFRESH_MS) {
+        // The status page's history is secondary: failing to read it keeps the previous one
+        // and must not make the checkout's snapshot stale.
+        try {
+          history = await this.readHistory(at);
+          this.historyKey = openKey;
+        } catch (err) {
+          this.deps.log?.warn({ err: err instanceof Error ? err.message : String(err) }, 'status history refresh failed; keeping the previous one');
+        }
+      }
+      this.data = { at, generation: this.data.generation + 1, downtimes, catalog: catalog?.methods ?? [], rates, history };
+      this.lastError = undefined;
+      this.staleSince = undefined;
+      this.deps.metrics.openDowntimes.reset();
+      for (const s of SEVERITIES) this.deps.metrics.openDowntimes.set({ severity: s }, downtimes.filter((d) => d.severity === s).length);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (this.lastError === undefined) this.deps.log?.warn({ err: message }, 'snapshot refresh failed; serving the previous snapshot');
+      this.lastError = message;
+      this.staleSince ??= now();
+    }
+    return this.data;
+  }
+
+  private async readHistory(at: number): Promise<StatusHistory> {
+    const { db } = this.deps;
+    const since = new Date(at - STATUS_HISTORY_DAYS * DAY_MS);
+    const [downtimes, incidents] = await Promise.all([
+      db.c.downtimes
+        .find({ $or: [{ status: 'open' }, { resolvedAt: { $gte: since } }] }, { projection: { _id: 1, scope: 1, openedAt: 1, resolvedAt: 1 } })
+        .toArray(),
+      db.c.incidents
+        .find({ $or: [{ status: 'open' }, { resolvedAt: { $gte: new Date(at - 7 * DAY_MS) } }] })
+        .sort({ openedAt: -1 })
+        .limit(50)
+        .toArray(),
+    ]);
+    const ids = incidents.map((i) => i._id);
+    const entries = ids.length ? await db.c.timeline.find({ incidentId: { $in: ids } }).sort({ at: 1 }).toArray() : [];
+    return {
+      at,
+      downtimes: downtimes.map((d) => ({ id: d._id, scope: d.scope, openedAt: d.openedAt.getTime(), resolvedAt: d.resolvedAt?.getTime() })),
+      incidents: incidents.map((i) => ({
+        id: i._id,
+        title: i.title,
+        severity: i.severity,
+        status: i.status,
+        openedAt: i.openedAt.getTime(),
+        acknowledgedAt: i.acknowledgedAt?.getTime(),
+        timeline: entries.filter((e) => e.incidentId === i._id).map((e) => ({ at: e.at.getTime(), kind: e.kind, text: e.text })),
+      })),
+    };
+  }
+
+  /** Age of the snapshot in ms (Infinity before the first successful refresh). */
+  ageMs(): number {
+    return this.data.at ? this.deps.now() - this.data.at : Infinity;
+  }
+
+  /**
+   * The open, disabled downtimes whose scope covers the route at time `at` (default: now),
+   * oldest first. The first one decides a user's bucket, at checkout and at ingest alike.
+   */
+  coveringDowntimes(route: Route, at?: number): OpenDowntime[] {
+    return this.data.downtimes.filter(
+      (d) => d.disabledAt !== undefined && (at === undefined || d.disabledAt <= at) && scopeMatchesRoute(d.scope, route),
+    );
+  }
+
+  /** The route's recent success rate, blended with the baseline so a handful of attempts cannot swing it. */
+  successRate(route: Route): { rate: number; attempts: number } {
+    const r = this.data.rates.get(routeKey(route.method, route.gateway));
+    const attempts = r ? r.successes + r.systemFailures : 0;
+    const rate = ((r?.successes ?? 0) + BASELINE_RATE * RATE_PRIOR_WEIGHT) / (attempts + RATE_PRIOR_WEIGHT);
+    return { rate, attempts };
+  }
+
+  /** What to show one user: gateway failover, bucket A hidden, bucket B probe, dynamic order. */
+  optionsFor(userId: string): PaymentOptions {
+    const shown: { option: PaymentOption; score: number; order: number }[] = [];
+    const unavailable: PaymentOptions['unavailable'] = [];
+    this.data.catalog.forEach((entry, order) => {
+      const mode = modeOf(entry.method);
+      const healthy = entry.gateways.find((gateway) => this.coveringDowntimes({ method: entry.method, gateway }).length === 0);
+      if (healthy !== undefined) {
+        const score = (entry.priority ?? 0) + 10 * this.successRate({ method: entry.method, gateway: healthy }).rate;
+        shown.push({ option: { method: entry.method, mode, gateway: healthy, state: 'available' }, score, order });
+        return;
+      }
+      const gateway = entry.gateways[0]!;
+      const covering = this.coveringDowntimes({ method: entry.method, gateway })[0]!;
+      if (bucketOf(userId, covering.id, covering.probePercent) === 'B') {
+        shown.push({
+          option: { method: entry.method, mode, gateway, state: 'probe', warning: `${entry.method} is having trouble; your payment may fail` },
+          score: -Infinity,
+          order,
+        });
+      } else {
+        unavailable.push({ method: entry.method, downtimeId: covering.id });
+      }
+    });
+    shown.sort((a, b) => (a.score === b.score ? a.order - b.order : b.score - a.score));
+    return { options: shown.map((s) => s.option), unavailable };
+  }
+}

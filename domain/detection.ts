@@ -1,0 +1,239 @@
+/**
+ * Detection: which scopes are failing right now, judged against each scope's own baseline.
+ *
+ * Counters are kept per route per time bucket at ingest, so one evaluation costs
+ * O(counters + scopes x routes), never O(transactions). A scope fails on statistical
+ * evidence, not a bare threshold: even the optimistic (upper) Wilson bound of its current
+ * success rate must sit below `baseline * (1 - degradation)`. Then a roll-up reports the
+ * broadest scopes that explain the failures, so one gateway outage opens one downtime, not
+ * one per route.
+ */
+import { Route, Scope, candidateScopes, isValidRoute, scopeBreadth, scopeKey, scopeKind, scopeMatchesRoute } from './scope';
+import { proportion, wilsonUpper } from './stats';
+
+/** Outcomes of one route in one time bucket. */
+export interface RouteCounter {
+  method: string;
+  gateway: string;
+  bucketStart: number;
+  success: number;
+  systemFailure: number;
+  userFailure: number;
+  /** Outcomes of bucket-B (probe) users while covered; a subset of success/systemFailure. */
+  probeSuccess: number;
+  probeFailure: number;
+  /** Attempts made while the route was under an open downtime; such buckets are not learned from. */
+  covered: number;
+}
+
+export interface DetectionSettings {
+  windowMs: number;
+  baselineWindowMs: number;
+  minAttempts: number;
+  /** Prior success rate, used where a scope has little history (e.g. 0.95). */
+  defaultBaseline: number;
+  /** Weight of the prior, in pseudo-attempts (e.g. 50). */
+  baselinePriorWeight: number;
+  /** Relative drop from baseline that counts as failing (e.g. 0.15). */
+  degradation: number;
+  /** One-sided normal quantile of the test (e.g. Z_99_ONE_SIDED). */
+  z: number;
+  /** Share of a broad scope's traffic that must be in bad routes for the broad scope to explain it (e.g. 0.8). */
+  coverage: number;
+}
+
+export interface ScopeHealth {
+  scope: Scope;
+  key: string;
+  /** System-relevant attempts in the window: successes + system failures. */
+  attempts: number;
+  successes: number;
+  /** successes / attempts, or the baseline when there were none. */
+  rate: number;
+  baseline: number;
+  threshold: number;
+  /** Upper Wilson bound of the rate. */
+  upper: number;
+  /** Statistically failing: enough attempts and `upper < threshold`. */
+  failing: boolean;
+  /** This scope's share of all attempts in the window. */
+  trafficShare: number;
+}
+
+export interface DetectionVerdict {
+  /** The roll-up: broadest scopes that explain the failures, none covered by another. */
+  failing: ScopeHealth[];
+  /** Every evaluated scope that is not statistically failing (for snapshots). */
+  healthy: ScopeHealth[];
+}
+
+interface Tally {
+  successes: number;
+  attempts: number;
+}
+
+interface RouteAggregate {
+  route: Route;
+  /** Present only when the route has a counter in the current window. */
+  window?: Tally;
+  baseline: Tally;
+}
+
+const routeId = (r: Route) => `${r.method}@${r.gateway}`;
+
+/** Attempts that speak to a route's health: user failures never count. */
+const attemptsOf = (c: RouteCounter) => c.success + c.systemFailure;
+
+/**
+ * Sums counters per route into the current window [now - windowMs, now] and the baseline
+ * window [now - windowMs - baselineWindowMs, now - windowMs). Baseline buckets with covered
+ * attempts are skipped: traffic during a downtime (outage plus probe) is not "normal".
+ * Malformed routes are skipped so one bad counter cannot take detection down.
+ */
+function aggregateRoutes(counters: RouteCounter[], now: number, s: DetectionSettings): Map<string, RouteAggregate> {
+  const windowStart = now - s.windowMs;
+  const baselineStart = windowStart - s.baselineWindowMs;
+  const routes = new Map<string, RouteAggregate>();
+  for (const c of counters) {
+    if (c.bucketStart > now || c.bucketStart < baselineStart) continue;
+    const inWindow = c.bucketStart >= windowStart;
+    if (!inWindow && c.covered > 0) continue;
+    const route = { method: c.method, gateway: c.gateway };
+    if (!isValidRoute(route)) continue;
+    const id = routeId(route);
+    let agg = routes.get(id);
+    if (!agg) {
+      agg = { route, baseline: { successes: 0, attempts: 0 } };
+      routes.set(id, agg);
+    }
+    const tally = inWindow ? (agg.window ??= { successes: 0, attempts: 0 }) : agg.baseline;
+    tally.successes += c.success;
+    tally.attempts += attemptsOf(c);
+  }
+  return routes;
+}
+
+/**
+ * Bayesian smoothing (a Beta prior worth `baselinePriorWeight` attempts at `defaultBaseline`):
+ * a route with little history gets a baseline near the default, one with a lot of history
+ * gets its own rate, and nothing is estimated from 3 attempts.
+ */
+function smoothedBaseline(t: Tally, s: DetectionSettings): number {
+  const weight = Math.max(0, s.baselinePriorWeight);
+  return proportion(t.successes + weight * s.defaultBaseline, t.attempts + weight, s.defaultBaseline);
+}
+
+function baselineOf(routes: Iterable<RouteAggregate>, scope: Scope, s: DetectionSettings): number {
+  const sum: Tally = { successes: 0, attempts: 0 };
+  for (const r of routes) {
+    if (!scopeMatchesRoute(scope, r.route)) continue;
+    sum.successes += r.baseline.successes;
+    sum.attempts += r.baseline.attempts;
+  }
+  return smoothedBaseline(sum, s);
+}
+
+/** The scope's success rate over the baseline window, shrunk toward the default (see smoothedBaseline). */
+export function baselineFor(counters: RouteCounter[], scope: Scope, now: number, s: DetectionSettings): number {
+  return baselineOf(aggregateRoutes(counters, now, s).values(), scope, s);
+}
+
+function healthOf(scope: Scope, window: Tally, baseline: number, totalAttempts: number, s: DetectionSettings): ScopeHealth {
+  const threshold = baseline * (1 - s.degradation);
+  const upper = wilsonUpper(window.successes, window.attempts, s.z);
+  return {
+    scope,
+    key: scopeKey(scope),
+    attempts: window.attempts,
+    successes: window.successes,
+    rate: proportion(window.successes, window.attempts, baseline),
+    baseline,
+    threshold,
+    upper,
+    failing: window.attempts >= s.minAttempts && window.attempts > 0 && upper < threshold,
+    trafficShare: proportion(window.attempts, totalAttempts, 0),
+  };
+}
+
+interface Evaluated {
+  health: ScopeHealth;
+  /** Ids of routes in this scope with attempts in the window. */
+  observed: Set<string>;
+  /** Attempts in this scope that went through bad routes. */
+  badAttempts: number;
+}
+
+/** Plain code-unit order: unlike localeCompare it cannot vary with the host's locale data. */
+const byKey = (a: ScopeHealth, b: ScopeHealth) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+const isSubset = (a: Set<string>, b: Set<string>) => [...a].every((x) => b.has(x));
+
+/**
+ * Evaluates every candidate scope of every route with data in the window, then rolls up.
+ *
+ * A broad scope explains the failures only if (1) it is statistically failing, (2) at least
+ * `coverage` of its attempts went through bad routes (point rate below the route's own
+ * threshold), so one dead route cannot drag a healthy gateway down with it, and (3) it has at
+ * least two routes with data, or it is a method: a bank down on its only gateway is reported
+ * as the method, since it is the bank, not that route, that failed. A failing route is
+ * reported alone when no explaining scope covers it. Only maximal scopes are kept: a
+ * candidate whose observed routes all lie in a broader kept one is dropped.
+ */
+export function evaluateScopes(counters: RouteCounter[], now: number, s: DetectionSettings): DetectionVerdict {
+  const routes = aggregateRoutes(counters, now, s);
+  const all = [...routes.values()];
+  const active = all.filter((r) => r.window !== undefined);
+  const totalAttempts = active.reduce((n, r) => n + (r.window?.attempts ?? 0), 0);
+
+  const scopes = new Map<string, Scope>();
+  for (const r of active) for (const scope of candidateScopes(r.route)) scopes.set(scopeKey(scope), scope);
+
+  const routeHealth = new Map<string, ScopeHealth>();
+  for (const r of active) {
+    routeHealth.set(routeId(r.route), healthOf(r.route, r.window!, smoothedBaseline(r.baseline, s), totalAttempts, s));
+  }
+  const isBad = (h: ScopeHealth) => h.attempts > 0 && h.rate < h.threshold;
+
+  const evaluated: Evaluated[] = [];
+  for (const scope of scopes.values()) {
+    const window: Tally = { successes: 0, attempts: 0 };
+    const observed = new Set<string>();
+    let badAttempts = 0;
+    for (const r of active) {
+      if (!scopeMatchesRoute(scope, r.route)) continue;
+      const rh = routeHealth.get(routeId(r.route))!;
+      window.successes += rh.successes;
+      window.attempts += rh.attempts;
+      if (rh.attempts > 0) observed.add(routeId(r.route));
+      if (isBad(rh)) badAttempts += rh.attempts;
+    }
+    const health = healthOf(scope, window, baselineOf(all, scope, s), totalAttempts, s);
+    evaluated.push({ health, observed, badAttempts });
+  }
+
+  const explains = (e: Evaluated): boolean => {
+    const kind = scopeKind(e.health.scope);
+    if (kind === 'route' || !e.health.failing) return false;
+    const coverage = proportion(e.badAttempts, e.health.attempts, 0);
+    return coverage >= s.coverage && (e.observed.size >= 2 || kind === 'method');
+  };
+  const broad = evaluated.filter(explains);
+  const routesAlone = evaluated.filter(
+    (e) => scopeKind(e.health.scope) === 'route' && e.health.failing && !broad.some((b) => isSubset(e.observed, b.observed)),
+  );
+
+  // Broadest first; on equal breadth and equal observed routes the key order decides, deterministically.
+  const candidates = [...broad, ...routesAlone].sort(
+    (a, b) => scopeBreadth(b.health.scope) - scopeBreadth(a.health.scope) || byKey(a.health, b.health),
+  );
+  const kept: Evaluated[] = [];
+  for (const c of candidates) if (!kept.some((k) => isSubset(c.observed, k.observed))) kept.push(c);
+
+  return {
+    failing: kept.map((e) => e.health),
+    healthy: evaluated
+      .filter((e) => !e.health.failing)
+      .map((e) => e.health)
+      .sort(byKey),
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * The downtime state machine's clock decisions, used by the downtime workflow on every
+ * probe tick. Kept pure so the workflow stays a thin, replay-safe shell around it.
+ */
+import type { ProbeDecision } from './probe';
+
+export type DowntimeState = 'disabled' | 'probing' | 'resolved';
+export type EndReason = 'recovered' | 'expired' | 'manual' | 'superseded';
+export type ProbeTick =
+  | { kind: 'continue'; reason: string }
+  | { kind: 'extend'; reason: string; expiresAt: number }
+  | { kind: 'close'; reason: 'recovered' | 'expired' };
+
+/**
+ * - recovered: close as recovered, but never before an operator's `extendedUntil`;
+ * - insufficient at or after max(expiresAt, extendedUntil): close as expired (the probe saw
+ *   too little traffic to prove anything, and a scope must not stay hidden forever);
+ * - failing at expiry, or insufficient at expiry while the probe concluded "still failing"
+ *   within the last expiry period: extend by one expiry period, since the latest evidence says
+ *   the scope is still down (the sequential test restarts after each "failing" conclusion, so
+ *   the current run of outcomes may be short although the evidence is recent);
+ * - otherwise: continue.
+ */
+export function decideTick(p: {
+  decision: ProbeDecision;
+  now: number;
+  expiresAt: number;
+  extendedUntil?: number;
+  expiryMs: number;
+  /** When the probe last concluded "still failing". */
+  lastFailingAt?: number;
+}): ProbeTick {
+  const { decision, now, expiresAt, extendedUntil, expiryMs, lastFailingAt } = p;
+  const stillDown = { kind: 'extend' as const, reason: 'still failing at expiry', expiresAt: now + expiryMs };
+  const extended = extendedUntil !== undefined && now < extendedUntil;
+  const deadline = Math.max(expiresAt, extendedUntil ?? expiresAt);
+  switch (decision.verdict) {
+    case 'recovered':
+      return extended ? { kind: 'continue', reason: 'recovered, held until the extension ends' } : { kind: 'close', reason: 'recovered' };
+    case 'failing':
+      return now >= deadline ? stillDown : { kind: 'continue', reason: 'still failing' };
+    case 'insufficient':
+      if (now < deadline) return { kind: 'continue', reason: 'waiting for probe samples' };
+      return lastFailingAt !== undefined && now - lastFailingAt < expiryMs ? stillDown : { kind: 'close', reason: 'expired' };
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Recovery: has a disabled scope come back? Judged on bucket-B (probe) outcomes only.
+ *
+ * Why a Wald sequential probability ratio test (SPRT): the workflow looks at the probe's
+ * outcomes again and again as they arrive. Re-testing a fixed-sample test on each look
+ * inflates its error rate; the SPRT is built for continuous monitoring, keeps both error
+ * rates bounded however often it is consulted, and on average needs far fewer samples than
+ * a fixed-size test, which shortens downtimes.
+ *
+ *   H0: p = p0 = threshold = baseline * (1 - degradation)   (still failing)
+ *   H1: p = p1 = baseline                                   (recovered)
+ *   alpha = P(declare recovered | still failing)  = false-enable rate, default 0.01
+ *   beta  = P(keep disabled     | recovered)      = false-disable rate, default 0.05
+ *   llr   = s * ln(p1/p0) + f * ln((1-p1)/(1-p0))
+ *   accept H1 (recovered) when llr >= A = ln((1-beta)/alpha)
+ *   accept H0 (failing)   when llr <= B = ln(beta/(1-alpha))
+ *
+ * alpha is the smaller error because re-enabling a broken route costs real payments, while
+ * keeping a healed one hidden only costs some conversion until the next look or expiry.
+ * The test is one-shot: after a 'failing' verdict the caller should restart it from fresh
+ * evidence (move `since` forward), or outage-era failures will outweigh a later recovery.
+ */
+import type { RouteCounter } from './detection';
+import { Scope, scopeMatchesRoute } from './scope';
+import { binomialLogLikelihoodRatio } from './stats';
+
+export interface ProbeSettings {
+  /** Fewest probe samples before 'recovered' may be declared. */
+  minSamples: number;
+  /** False-enable rate. */
+  alpha: number;
+  /** False-disable rate. */
+  beta: number;
+  /** Probe share, in percent of users, while there is no evidence of recovery. */
+  basePercent: number;
+  /** Probe share, in percent, once the evidence nearly proves recovery. */
+  maxPercent: number;
+}
+
+export type ProbeDecision = {
+  verdict: 'recovered' | 'failing' | 'insufficient';
+  samples: number;
+  successes: number;
+  llr: number;
+  /** A: llr at or above it proves recovery. */
+  upperBound: number;
+  /** B: llr at or below it proves the scope is still failing. */
+  lowerBound: number;
+  /** Suggested probe share, in percent. */
+  probePercent: number;
+};
+
+/** Error rates are kept inside (0, 0.5) so both boundaries are finite and A > 0 > B. */
+function errorRate(x: number): number {
+  return Number.isFinite(x) ? Math.min(0.499, Math.max(1e-9, x)) : 0.05;
+}
+
+const count = (x: number) => (Number.isFinite(x) && x > 0 ? Math.floor(x) : 0);
+
+export function decideRecovery(
+  successes: number,
+  failures: number,
+  baseline: number,
+  threshold: number,
+  s: ProbeSettings,
+): ProbeDecision {
+  const ok = count(successes);
+  const bad = count(failures);
+  const alpha = errorRate(s.alpha);
+  const beta = errorRate(s.beta);
+  const upperBound = Math.log((1 - beta) / alpha);
+  const lowerBound = Math.log(beta / (1 - alpha));
+  // With no gap between the hypotheses the samples cannot tell them apart: no evidence either way.
+  const separable = Number.isFinite(baseline) && Number.isFinite(threshold) && baseline > threshold;
+  const llr = separable ? binomialLogLikelihoodRatio(ok, bad, baseline, threshold) : 0;
+  const samples = ok + bad;
+
+  let verdict: ProbeDecision['verdict'] = 'insufficient';
+  if (llr <= lowerBound) verdict = 'failing';
+  else if (llr >= upperBound && samples >= s.minSamples) verdict = 'recovered';
+
+  // Widen the probe as evidence of recovery accumulates: more B users means a faster verdict,
+  // and the risk of exposing them shrinks as the route looks healthier.
+  const base = Math.max(0, Math.min(100, s.basePercent));
+  const max = Math.max(base, Math.min(100, s.maxPercent));
+  const progress = Math.min(1, Math.max(0, llr / upperBound));
+  const probePercent = base + (max - base) * progress;
+
+  return { verdict, samples, successes: ok, llr, upperBound, lowerBound, probePercent };
+}
+
+/** Probe outcomes of the routes in `scope` from buckets starting in [since, now]. */
+export function windowedProbe(
+  counters: RouteCounter[],
+  scope: Scope,
+  since: number,
+  now: number,
+): { successes: number; failures: number } {
+  let successes = 0;
+  let failures = 0;
+  for (const c of counters) {
+    if (c.bucketStart < since || c.bucketStart > now || !scopeMatchesRoute(scope, c)) continue;
+    successes += c.probeSuccess;
+    failures += c.probeFailure;
+  }
+  return { successes, failures };
+}

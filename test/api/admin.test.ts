@@ -1,0 +1,174 @@
+/** Operator and admin records: freeze windows, webhook subscriptions and deliveries, incidents, problems. */
+import { Harness, KEYS, bearer, reset, startApi } from './harness';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startApi();
+});
+afterAll(async () => h?.close());
+beforeEach(async () => reset(h));
+
+const HOUR = 3_600_000;
+const call = (method: 'GET' | 'POST' | 'DELETE', url: string, key?: string, payload?: object) =>
+  h.app.inject({ method, url, headers: key ? bearer(key) : {}, ...(payload ? { payload } : {}) });
+
+describe('freeze windows', () => {
+  const window = () => ({ name: '11.11 sale', startsAt: new Date(Date.now() - HOUR).toISOString(), endsAt: new Date(Date.now() + HOUR).toISOString(), reason: 'peak' });
+
+  test('an operator creates, lists and deletes a freeze window', async () => {
+    const created = await call('POST', '/v1/freeze-windows', KEYS.operator, window());
+    expect(created.statusCode).toBe(201);
+    const fw = created.json() as { id: string };
+    expect(fw).toMatchObject({ id: expect.stringMatching(/^fw_/), name: '11.11 sale', reason: 'peak', active: true });
+
+    const list = await call('GET', '/v1/freeze-windows', KEYS.operator);
+    expect(list.json().freezeWindows).toEqual([expect.objectContaining({ id: fw.id, active: true })]);
+    const current = await call('GET', '/v1/freeze-windows?current=true', KEYS.operator);
+    expect(current.json().freezeWindows).toHaveLength(1);
+
+    expect((await call('DELETE', `/v1/freeze-windows/${fw.id}`, KEYS.operator)).statusCode).toBe(204);
+    expect((await call('GET', '/v1/freeze-windows', KEYS.operator)).json().freezeWindows).toEqual([]);
+    expect((await call('DELETE', `/v1/freeze-windows/${fw.id}`, KEYS.operator)).statusCode).toBe(404);
+  });
+
+  test('refuses a window that ends before it starts, naming endsAt', async () => {
+    const res = await call('POST', '/v1/freeze-windows', KEYS.operator, { ...window(), endsAt: new Date(Date.now() - 2 * HOUR).toISOString() });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ field: 'endsAt', message: 'endsAt: must be after startsAt' });
+  });
+
+  test('refuses a window with a missing name or a malformed date, naming the field', async () => {
+    const { name: _name, ...noName } = window();
+    const missing = await call('POST', '/v1/freeze-windows', KEYS.operator, noName);
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json()).toMatchObject({ field: 'name' });
+    const badDate = await call('POST', '/v1/freeze-windows', KEYS.operator, { ...window(), startsAt: 'tomorrow' });
+    expect(badDate.statusCode).toBe(400);
+    expect(badDate.json()).toMatchObject({ field: 'startsAt' });
+  });
+
+  test('refuses callers without a key (401) or without the operator role (403)', async () => {
+    expect((await call('GET', '/v1/freeze-windows')).statusCode).toBe(401);
+    expect((await call('GET', '/v1/freeze-windows', KEYS.checkout)).statusCode).toBe(403);
+    expect((await call('POST', '/v1/freeze-windows', KEYS.ingest, window())).statusCode).toBe(403);
+  });
+});
+
+describe('webhook subscriptions', () => {
+  const subscription = { url: 'https://merchant.example/hooks/downtime', events: ['downtime.started', 'downtime.resolved'], description: 'merchant' };
+
+  test('returns the signing secret once, on creation, and never when listed', async () => {
+    const created = await call('POST', '/v1/webhooks', KEYS.admin, subscription);
+    expect(created.statusCode).toBe(201);
+    const body = created.json() as { id: string; secret: string };
+    expect(body).toMatchObject({ id: expect.stringMatching(/^wh_/), url: subscription.url, events: subscription.events, secret: expect.stringMatching(/^[0-9a-f]{64}$/) });
+
+    const list = await call('GET', '/v1/webhooks', KEYS.admin);
+    expect(list.json().webhooks).toEqual([expect.objectContaining({ id: body.id, url: subscription.url })]);
+    expect(list.body).not.toContain(body.secret);
+    const one = await call('GET', `/v1/webhooks/${body.id}`, KEYS.admin);
+    expect(one.json()).not.toHaveProperty('secret');
+    expect((await h.db.c.webhooks.findOne({ _id: body.id }))?.secret).toBe(body.secret);
+  });
+
+  test('deletes a subscription, and 404s for one that does not exist', async () => {
+    const { id } = (await call('POST', '/v1/webhooks', KEYS.admin, subscription)).json() as { id: string };
+    expect((await call('DELETE', `/v1/webhooks/${id}`, KEYS.admin)).statusCode).toBe(204);
+    expect((await call('DELETE', `/v1/webhooks/${id}`, KEYS.admin)).statusCode).toBe(404);
+    expect((await call('GET', `/v1/webhooks/${id}`, KEYS.admin)).statusCode).toBe(404);
+    expect((await call('GET', `/v1/webhooks/${id}/deliveries`, KEYS.admin)).statusCode).toBe(404);
+  });
+
+  test.each([
+    ['a URL that is not http or https', { ...subscription, url: 'ftp://merchant.example/x' }, 'url'],
+    ['a relative URL', { ...subscription, url: '/hooks' }, 'url'],
+    ['an unknown event', { ...subscription, events: ['downtime.exploded'] }, 'events.0'],
+    ['no events', { ...subscription, events: [] }, 'events'],
+    ['no URL', { events: subscription.events }, 'url'],
+  ])('refuses %s, naming the field', async (_name, payload, field) => {
+    const res = await call('POST', '/v1/webhooks', KEYS.admin, payload);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ field });
+  });
+
+  test('lists a subscription’s deliveries, newest first, without their bodies', async () => {
+    const { id } = (await call('POST', '/v1/webhooks', KEYS.admin, subscription)).json() as { id: string };
+    const base = { subscriptionId: id, url: subscription.url, type: 'downtime.started', body: '{"secret":"payload"}', attempts: 1 };
+    await h.db.c.deliveries.insertMany([
+      { ...base, _id: `ev1:${id}`, eventId: 'ev1', status: 'delivered', nextAttemptAt: new Date(), deliveredAt: new Date(), lastStatus: 200, createdAt: new Date(Date.now() - 60_000) },
+      { ...base, _id: `ev2:${id}`, eventId: 'ev2', status: 'pending', nextAttemptAt: new Date(), lastError: 'HTTP 500', lastStatus: 500, createdAt: new Date() },
+      { ...base, _id: 'ev3:other', eventId: 'ev3', subscriptionId: 'other', status: 'pending', nextAttemptAt: new Date(), createdAt: new Date() },
+    ]);
+    const res = await call('GET', `/v1/webhooks/${id}/deliveries`, KEYS.admin);
+    expect(res.statusCode).toBe(200);
+    expect(res.json().deliveries).toEqual([
+      expect.objectContaining({ eventId: 'ev2', status: 'pending', lastError: 'HTTP 500', attempts: 1 }),
+      expect.objectContaining({ eventId: 'ev1', status: 'delivered', lastStatus: 200 }),
+    ]);
+    expect(res.body).not.toContain('payload');
+    const pending = await call('GET', `/v1/webhooks/${id}/deliveries?status=pending`, KEYS.admin);
+    expect(pending.json().deliveries.map((d: { eventId: string }) => d.eventId)).toEqual(['ev2']);
+  });
+
+  test('is for admins only (403 for an operator key, 401 without one)', async () => {
+    expect((await call('GET', '/v1/webhooks', KEYS.operator)).statusCode).toBe(403);
+    expect((await call('POST', '/v1/webhooks', KEYS.operator, subscription)).statusCode).toBe(403);
+    expect((await call('GET', '/v1/webhooks')).statusCode).toBe(401);
+  });
+});
+
+describe('incidents and problems', () => {
+  async function seedIncident(id: string, status: 'open' | 'resolved', openedAt: number) {
+    await h.db.c.incidents.insertOne({
+      _id: id,
+      downtimeId: id,
+      scopeKey: 'netbanking:sbi@*',
+      title: 'netbanking:sbi unavailable',
+      severity: 'SEV2',
+      status,
+      openedAt: new Date(openedAt),
+      escalations: [],
+      ...(status === 'resolved' ? { resolvedAt: new Date(openedAt + 60_000), endReason: 'recovered' as const } : {}),
+    });
+    await h.db.c.timeline.insertMany([
+      { _id: `${id}:disabled`, incidentId: id, at: new Date(openedAt + 1_000), kind: 'disabled', text: 'Hidden at checkout for bucket A' },
+      { _id: `${id}:opened`, incidentId: id, at: new Date(openedAt), kind: 'opened', text: 'Downtime opened by detection', by: 'detection' },
+    ]);
+  }
+
+  test('lists incidents newest first, filtered by status, and reads one with its timeline in order', async () => {
+    await seedIncident('dt_old', 'resolved', Date.now() - 2 * HOUR);
+    await seedIncident('dt_new', 'open', Date.now() - HOUR);
+    const all = await call('GET', '/v1/incidents', KEYS.operator);
+    expect(all.json().incidents.map((i: { id: string }) => i.id)).toEqual(['dt_new', 'dt_old']);
+    const open = await call('GET', '/v1/incidents?status=open', KEYS.operator);
+    expect(open.json().incidents.map((i: { id: string }) => i.id)).toEqual(['dt_new']);
+
+    const one = await call('GET', '/v1/incidents/dt_old', KEYS.operator);
+    expect(one.statusCode).toBe(200);
+    expect(one.json()).toMatchObject({ id: 'dt_old', status: 'resolved', endReason: 'recovered', severity: 'SEV2' });
+    expect(one.json().timeline.map((t: { kind: string }) => t.kind)).toEqual(['opened', 'disabled']);
+  });
+
+  test('404s for an unknown incident and 400s for a bad status filter', async () => {
+    expect((await call('GET', '/v1/incidents/dt_missing', KEYS.operator)).statusCode).toBe(404);
+    const bad = await call('GET', '/v1/incidents?status=maybe', KEYS.operator);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ field: 'status' });
+    expect((await call('GET', '/v1/incidents', KEYS.checkout)).statusCode).toBe(403);
+  });
+
+  test('lists problems by status and reads one; 404 for an unknown one', async () => {
+    await h.db.c.problems.insertMany([
+      { _id: 'pb_dt_1', scopeKey: 'netbanking:sbi@*', scope: { method: 'netbanking:sbi' }, status: 'open', openedAt: new Date(), downtimeIds: ['a', 'b', 'c'] },
+      { _id: 'pb_dt_0', scopeKey: 'upi@*', scope: { mode: 'upi' }, status: 'closed', openedAt: new Date(Date.now() - HOUR), downtimeIds: ['d', 'e', 'f'] },
+    ]);
+    const open = await call('GET', '/v1/problems?status=open', KEYS.operator);
+    expect(open.json().problems).toEqual([expect.objectContaining({ id: 'pb_dt_1', downtimeCount: 3, scope: { method: 'netbanking:sbi' } })]);
+    expect((await call('GET', '/v1/problems', KEYS.operator)).json().problems).toHaveLength(2);
+    expect((await call('GET', '/v1/problems/pb_dt_0', KEYS.operator)).json()).toMatchObject({ id: 'pb_dt_0', status: 'closed' });
+    expect((await call('GET', '/v1/problems/pb_missing', KEYS.operator)).statusCode).toBe(404);
+    expect((await call('GET', '/v1/problems')).statusCode).toBe(401);
+  });
+});

@@ -1,0 +1,149 @@
+/** GET /v1/payment-options: gateway failover, bucket A hidden / bucket B probe, dynamic order, all from the snapshot. */
+import { Harness, KEYS, bearer, insertDowntime, putCatalog, reset, startApi, usersByBucket } from './harness';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startApi();
+});
+afterAll(async () => h?.close());
+beforeEach(async () => reset(h));
+
+const options = (userId: string, key = KEYS.checkout) =>
+  h.app.inject({ method: 'GET', url: `/v1/payment-options?userId=${encodeURIComponent(userId)}`, headers: bearer(key) });
+
+/** Writes per-route counters for the last detection window: `successes` out of `attempts`. */
+async function recentRate(method: string, gateway: string, successes: number, attempts: number) {
+  const bucketMs = h.config.detection.counterBucketMs;
+  const bucketStart = Math.floor((Date.now() - 5_000) / bucketMs) * bucketMs;
+  await h.db.c.counters.insertOne({
+    _id: `${method}@${gateway}@${bucketStart}`,
+    method,
+    gateway,
+    bucketStart,
+    success: successes,
+    systemFailure: attempts - successes,
+    userFailure: 0,
+    probeSuccess: 0,
+    probeFailure: 0,
+    covered: 0,
+  });
+}
+
+test('refuses without a key (401), with an ingest key (403), and without a valid userId (400 naming userId)', async () => {
+  expect((await h.app.inject({ method: 'GET', url: '/v1/payment-options?userId=u1' })).statusCode).toBe(401);
+  expect((await options('u1', KEYS.ingest)).statusCode).toBe(403);
+  const missing = await h.app.inject({ method: 'GET', url: '/v1/payment-options', headers: bearer(KEYS.checkout) });
+  expect(missing.statusCode).toBe(400);
+  expect(missing.json()).toMatchObject({ field: 'userId' });
+  const tooLong = await options('u'.repeat(129));
+  expect(tooLong.statusCode).toBe(400);
+  expect(tooLong.json()).toMatchObject({ field: 'userId' });
+  const empty = await h.app.inject({ method: 'GET', url: '/v1/payment-options?userId=', headers: bearer(KEYS.checkout) });
+  expect(empty.statusCode).toBe(400);
+});
+
+test('offers nothing before a catalog is configured', async () => {
+  const res = await options('u1');
+  expect(res.statusCode).toBe(200);
+  expect(res.json()).toEqual({ options: [], unavailable: [] });
+});
+
+test('offers every catalog method through its first gateway when nothing is down', async () => {
+  await putCatalog(h, [
+    { method: 'upi:gpay', gateways: ['razorpay', 'payu'] },
+    { method: 'card:hdfc_debit', gateways: ['payu'] },
+  ]);
+  expect((await options('u1')).json()).toEqual({
+    options: [
+      { method: 'upi:gpay', mode: 'upi', gateway: 'razorpay', state: 'available' },
+      { method: 'card:hdfc_debit', mode: 'card', gateway: 'payu', state: 'available' },
+    ],
+    unavailable: [],
+  });
+});
+
+test('fails over to the second gateway when the first route is under a disabled downtime', async () => {
+  await putCatalog(h, [{ method: 'upi:gpay', gateways: ['razorpay', 'payu'] }]);
+  await insertDowntime(h, { method: 'upi:gpay', gateway: 'razorpay' });
+  for (const user of ['u1', 'u2', 'u3']) {
+    expect((await options(user)).json()).toEqual({
+      options: [{ method: 'upi:gpay', mode: 'upi', gateway: 'payu', state: 'available' }],
+      unavailable: [],
+    });
+  }
+});
+
+test('a whole-gateway downtime moves every method it carries to the next gateway', async () => {
+  await putCatalog(h, [
+    { method: 'upi:gpay', gateways: ['razorpay', 'payu'] },
+    { method: 'card:visa', gateways: ['razorpay', 'cashfree'] },
+  ]);
+  await insertDowntime(h, { gateway: 'razorpay' });
+  const body = (await options('u1')).json() as { options: { method: string; gateway: string }[] };
+  expect(body.options.map((o) => `${o.method}@${o.gateway}`).sort()).toEqual(['card:visa@cashfree', 'upi:gpay@payu']);
+});
+
+test('hides a method with no healthy gateway from bucket A and shows it to bucket B as a probe with a warning, last', async () => {
+  await putCatalog(h, [
+    { method: 'netbanking:sbi', gateways: ['payu', 'razorpay'], priority: 50 },
+    { method: 'upi:gpay', gateways: ['razorpay'] },
+  ]);
+  const downtime = await insertDowntime(h, { method: 'netbanking:sbi' }, { probePercent: 30 });
+  const { a, b } = usersByBucket(downtime._id, 30);
+
+  expect((await options(a)).json()).toEqual({
+    options: [{ method: 'upi:gpay', mode: 'upi', gateway: 'razorpay', state: 'available' }],
+    unavailable: [{ method: 'netbanking:sbi', downtimeId: downtime._id }],
+  });
+
+  const probe = (await options(b)).json() as { options: Record<string, string>[]; unavailable: unknown[] };
+  expect(probe.unavailable).toEqual([]);
+  expect(probe.options).toEqual([
+    { method: 'upi:gpay', mode: 'upi', gateway: 'razorpay', state: 'available' },
+    { method: 'netbanking:sbi', mode: 'netbanking', gateway: 'payu', state: 'probe', warning: expect.stringMatching(/netbanking:sbi.*trouble/) },
+  ]);
+});
+
+test('a user keeps the same bucket for a downtime across requests', async () => {
+  await putCatalog(h, [{ method: 'wallet:paytm', gateways: ['paytm'] }]);
+  const downtime = await insertDowntime(h, { mode: 'wallet' }, { probePercent: 50 });
+  const { a, b } = usersByBucket(downtime._id, 50);
+  for (let i = 0; i < 3; i += 1) {
+    expect((await options(a)).json().unavailable).toHaveLength(1);
+    expect((await options(b)).json().options[0].state).toBe('probe');
+  }
+});
+
+test('orders methods by what currently succeeds, within their catalog priority', async () => {
+  await putCatalog(h, [
+    { method: 'upi:gpay', gateways: ['razorpay'] },
+    { method: 'upi:phonepe', gateways: ['razorpay'] },
+    { method: 'card:visa', gateways: ['payu'] },
+    { method: 'wallet:paytm', gateways: ['paytm'], priority: 5 },
+  ]);
+  await recentRate('upi:gpay', 'razorpay', 40, 100);
+  await recentRate('upi:phonepe', 'razorpay', 99, 100);
+  await h.app.deps.snapshot.refreshNow();
+  const order = ((await options('u1')).json() as { options: { method: string }[] }).options.map((o) => o.method);
+  // paytm: 5 + 10 × 0.9 (no recent attempts: baseline); phonepe ≈ 9.9; visa: 9 (baseline); gpay ≈ 4.2.
+  expect(order).toEqual(['wallet:paytm', 'upi:phonepe', 'card:visa', 'upi:gpay']);
+});
+
+test('keeps catalog order between methods that score the same', async () => {
+  await putCatalog(h, [
+    { method: 'card:b', gateways: ['payu'] },
+    { method: 'card:a', gateways: ['payu'] },
+    { method: 'card:c', gateways: ['payu'] },
+  ]);
+  const order = ((await options('u1')).json() as { options: { method: string }[] }).options.map((o) => o.method);
+  expect(order).toEqual(['card:b', 'card:a', 'card:c']);
+});
+
+test('records the latency of every answer in the histogram', async () => {
+  await options('u1');
+  await options('u2');
+  const metrics = await h.app.inject({ method: 'GET', url: '/metrics' });
+  const count = Number(/payment_options_seconds_count (\d+)/.exec(metrics.body)?.[1]);
+  expect(count).toBeGreaterThanOrEqual(2);
+});

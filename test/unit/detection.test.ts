@@ -1,0 +1,193 @@
+import { DetectionSettings, RouteCounter, Z_99_ONE_SIDED, baselineFor, evaluateScopes } from '../../domain';
+import { binomial, counter, seeded, spread } from './helpers';
+
+const MINUTE = 60_000;
+const NOW = 1_000 * MINUTE;
+
+const settings: DetectionSettings = {
+  windowMs: 5 * MINUTE,
+  baselineWindowMs: 60 * MINUTE,
+  minAttempts: 30,
+  defaultBaseline: 0.95,
+  baselinePriorWeight: 50,
+  degradation: 0.15,
+  z: Z_99_ONE_SIDED,
+  coverage: 0.8,
+};
+
+interface Traffic {
+  /** Route id "mode:name@gateway". */
+  route: string;
+  /** Success rate now, or an exact count of successes. */
+  rate?: number;
+  successes?: number;
+  attempts: number;
+  /** Success rate over the last hour (3000 attempts). */
+  baseline?: number;
+  userFailures?: number;
+}
+
+/** Counters for 60 one-minute baseline buckets and 5 one-minute window buckets. */
+function counters(traffic: Traffic[]): RouteCounter[] {
+  const out: RouteCounter[] = [];
+  for (const t of traffic) {
+    const [method = '', gateway = ''] = t.route.split('@');
+    const history = 3000;
+    const historyOk = Math.round(history * (t.baseline ?? 0.95));
+    const hA = spread(history, 60);
+    const hS = spread(historyOk, 60);
+    for (let i = 0; i < 60; i++) {
+      out.push(counter(method, gateway, NOW - (65 - i) * MINUTE, { success: hS[i]!, systemFailure: hA[i]! - hS[i]! }));
+    }
+    const ok = t.successes ?? Math.round(t.attempts * (t.rate ?? 0.95));
+    const wA = spread(t.attempts, 5);
+    const wS = spread(ok, 5);
+    const wU = spread(t.userFailures ?? 0, 5);
+    for (let i = 0; i < 5; i++) {
+      out.push(counter(method, gateway, NOW - (5 - i) * MINUTE, { success: wS[i]!, systemFailure: wA[i]! - wS[i]!, userFailure: wU[i]! }));
+    }
+  }
+  return out;
+}
+
+const failingKeys = (traffic: Traffic[]) => evaluateScopes(counters(traffic), NOW, settings).failing.map((h) => h.key);
+
+/** A small catalog: UPI on two gateways, a card on two, SBI netbanking only on payu. */
+const healthy: Traffic[] = [
+  { route: 'upi:gpay@razorpay', attempts: 400 },
+  { route: 'upi:gpay@payu', attempts: 300 },
+  { route: 'upi:phonepe@razorpay', attempts: 200 },
+  { route: 'card:hdfc_debit@razorpay', attempts: 300 },
+  { route: 'card:hdfc_debit@payu', attempts: 300 },
+  { route: 'netbanking:sbi@payu', attempts: 200 },
+];
+
+/** The healthy catalog with some routes' current success rate replaced. */
+function withRates(rates: Record<string, number>, base: Traffic[] = healthy): Traffic[] {
+  return base.map((t) => (t.route in rates ? { ...t, rate: rates[t.route] } : t));
+}
+
+describe('roll-up of failing scopes', () => {
+  test.each<[string, Traffic[], string[]]>([
+    ['reports nothing when every route succeeds as usual', healthy, []],
+    ['reports a bank down on its only gateway as one method-wide downtime', withRates({ 'netbanking:sbi@payu': 0.05 }), ['netbanking:sbi@*']],
+    [
+      'reports a gateway down for all its methods as the gateway, not one downtime per method',
+      withRates({ 'upi:gpay@payu': 0.05, 'card:hdfc_debit@payu': 0.05, 'netbanking:sbi@payu': 0.05 }),
+      ['*:*@payu'],
+    ],
+    [
+      'reports UPI down on every gateway as the mode while cards are fine',
+      withRates({ 'upi:gpay@razorpay': 0.1, 'upi:gpay@payu': 0.1, 'upi:phonepe@razorpay': 0.1 }),
+      ['upi:*@*'],
+    ],
+    ['reports one dead route alone when the same method works on another gateway', withRates({ 'upi:gpay@payu': 0.05 }), ['upi:gpay@payu']],
+    [
+      'reports two unrelated failures separately, broadest first',
+      withRates({ 'netbanking:sbi@payu': 0.05, 'upi:gpay@razorpay': 0.05 }),
+      ['netbanking:sbi@*', 'upi:gpay@razorpay'],
+    ],
+    [
+      'reports all cards via one gateway as the mode on that gateway',
+      withRates({ 'card:hdfc_debit@payu': 0.05, 'card:visa@payu': 0.05 }, [...healthy, { route: 'card:visa@payu', attempts: 200 }, { route: 'card:visa@razorpay', attempts: 200 }]),
+      ['card:*@payu'],
+    ],
+    [
+      'reports a partial degradation from 0.92 to 0.70 over 300 attempts',
+      [
+        { route: 'card:hdfc_debit@payu', attempts: 300, successes: 210, baseline: 0.92 },
+        { route: 'card:hdfc_debit@razorpay', attempts: 300, rate: 0.92, baseline: 0.92 },
+      ],
+      ['card:hdfc_debit@payu'],
+    ],
+  ])('%s', (_name, traffic, expected) => {
+    expect(failingKeys(traffic)).toEqual(expected);
+  });
+});
+
+describe('what must not raise a downtime', () => {
+  test('ignores noisy user errors when the system success rate is normal', () => {
+    // Half of every route's attempts are USER_CANCELLED-style failures.
+    const noisy = healthy.map((t) => ({ ...t, userFailures: t.attempts }));
+    expect(failingKeys(noisy)).toEqual([]);
+  });
+
+  test('ignores a failing method whose volume is under the minimum attempts', () => {
+    expect(failingKeys(withRates({ 'netbanking:sbi@payu': 0 }, healthy.map((t) => (t.route === 'netbanking:sbi@payu' ? { ...t, attempts: 20 } : t))))).toEqual([]);
+  });
+
+  test.each(Array.from({ length: 25 }, (_, i) => i + 1))('ignores ordinary binomial variance around a 0.92 baseline (seed %i)', (seed) => {
+    const rand = seeded(seed);
+    const traffic = healthy.map((t) => ({ ...t, attempts: 200, successes: binomial(200, 0.92, rand), baseline: 0.92 }));
+    expect(failingKeys(traffic)).toEqual([]);
+  });
+
+  test('ignores a route that is slightly worse than its baseline but within the allowed degradation', () => {
+    expect(failingKeys([{ route: 'upi:gpay@payu', attempts: 2000, rate: 0.85, baseline: 0.95 }])).toEqual([]);
+  });
+
+  test('ignores counters outside the window and malformed route ids', () => {
+    const old = counter('upi:gpay', 'payu', NOW - 30 * MINUTE, { systemFailure: 500 });
+    const future = counter('upi:gpay', 'payu', NOW + MINUTE, { systemFailure: 500 });
+    const junk = counter('not a method', 'payu', NOW - MINUTE, { systemFailure: 500 });
+    const verdict = evaluateScopes([...counters(healthy), old, future, junk], NOW, settings);
+    expect(verdict.failing).toEqual([]);
+  });
+});
+
+describe('scope health details', () => {
+  test('gives each reported scope its traffic share, rate and threshold', () => {
+    const verdict = evaluateScopes(counters(withRates({ 'netbanking:sbi@payu': 0.05 })), NOW, settings);
+    const [sbi] = verdict.failing;
+    expect(sbi).toMatchObject({ key: 'netbanking:sbi@*', attempts: 200, successes: 10, failing: true });
+    expect(sbi!.trafficShare).toBeCloseTo(200 / 1700, 6);
+    expect(sbi!.rate).toBeCloseTo(0.05, 6);
+    expect(sbi!.threshold).toBeCloseTo(sbi!.baseline * 0.85, 9);
+    expect(sbi!.upper).toBeLessThan(sbi!.threshold);
+  });
+
+  test('lists every evaluated scope that is not failing as healthy, for the snapshot', () => {
+    const verdict = evaluateScopes(counters(withRates({ 'netbanking:sbi@payu': 0.05 })), NOW, settings);
+    const keys = verdict.healthy.map((h) => h.key);
+    expect(keys).toContain('upi:gpay@razorpay');
+    expect(keys).toContain('*:*@razorpay');
+    expect(keys).not.toContain('netbanking:sbi@payu');
+    expect(keys).not.toContain('netbanking:sbi@*');
+    expect(verdict.healthy.every((h) => !h.failing)).toBe(true);
+  });
+
+  test('does not count user failures as attempts', () => {
+    const verdict = evaluateScopes(counters([{ route: 'upi:gpay@payu', attempts: 100, userFailures: 900 }]), NOW, settings);
+    expect(verdict.healthy.find((h) => h.key === 'upi:gpay@payu')).toMatchObject({ attempts: 100, trafficShare: 1 });
+  });
+
+  test('is deterministic in its output order', () => {
+    const traffic = withRates({ 'netbanking:sbi@payu': 0.05, 'upi:gpay@razorpay': 0.05 });
+    const a = evaluateScopes(counters(traffic), NOW, settings);
+    const b = evaluateScopes(counters(traffic).reverse(), NOW, settings);
+    expect(b).toEqual(a);
+  });
+});
+
+describe('baseline learning', () => {
+  const scope = { method: 'upi:gpay', gateway: 'payu' };
+  const past = (minutesAgo: number, c: Partial<RouteCounter>) => counter('upi:gpay', 'payu', NOW - minutesAgo * MINUTE, c);
+
+  test.each<[string, RouteCounter[], number]>([
+    ['falls back to the default with no history', [], 0.95],
+    ['shrinks a short history toward the default', [past(10, { success: 50, systemFailure: 50 })], (50 + 50 * 0.95) / 150],
+    ['follows a long history', [past(10, { success: 9000, systemFailure: 1000 })], (9000 + 47.5) / 10050],
+    ['skips buckets that were under a downtime', [past(10, { success: 10, systemFailure: 90, covered: 100 })], 0.95],
+    ['does not learn from the current window', [past(2, { success: 0, systemFailure: 100 })], 0.95],
+    ['forgets history older than the baseline window', [past(120, { success: 0, systemFailure: 100 })], 0.95],
+    ['ignores user failures', [past(10, { success: 100, userFailure: 900 })], (100 + 47.5) / 150],
+  ])('%s', (_name, cs, expected) => {
+    expect(baselineFor(cs, scope, NOW, settings)).toBeCloseTo(expected, 9);
+  });
+
+  test('pools the history of every route in a broad scope', () => {
+    const cs = [past(10, { success: 100 }), counter('card:visa', 'payu', NOW - 10 * MINUTE, { systemFailure: 100 })];
+    expect(baselineFor(cs, { gateway: 'payu' }, NOW, settings)).toBeCloseTo((100 + 47.5) / 250, 9);
+    expect(baselineFor(cs, { mode: 'upi' }, NOW, settings)).toBeCloseTo((100 + 47.5) / 150, 9);
+  });
+});

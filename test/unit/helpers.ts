@@ -1,0 +1,30 @@
+/** Deterministic test fixtures for the pure domain modules. */
+import type { RouteCounter } from '../../domain';
+
+/** A small seeded PRNG (mulberry32) so statistical tests are reproducible. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Number of successes in n Bernoulli(p) trials drawn from `rand`. */
+export function binomial(n: number, p: number, rand: () => number): number {
+  let k = 0;
+  for (let i = 0; i < n; i++) if (rand() < p) k++;
+  return k;
+}
+
+/** Splits `total` into `parts` integers that differ by at most one and sum to `total`. */
+export function spread(total: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
+}
+
+export function counter(method: string, gateway: string, bucketStart: number, c: Partial<RouteCounter> = {}): RouteCounter {
+  return { method, gateway, bucketStart, success: 0, systemFailure: 0, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0, ...c };
+}

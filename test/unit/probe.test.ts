@@ -1,0 +1,114 @@
+import { ProbeDecision, ProbeSettings, decideRecovery, windowedProbe } from '../../domain';
+import { counter, seeded } from './helpers';
+
+const settings: ProbeSettings = { minSamples: 20, alpha: 0.01, beta: 0.05, basePercent: 10, maxPercent: 50 };
+const BASELINE = 0.95;
+const THRESHOLD = BASELINE * (1 - 0.15); // 0.8075
+// Per success the llr grows by ln(0.95/0.8075) = 0.1625; per failure it drops by ln(0.05/0.1925) = -1.348.
+// A = ln(0.95/0.01) = 4.554, B = ln(0.05/0.99) = -2.986.
+
+describe('recovery decision (SPRT on probe outcomes)', () => {
+  test.each<[string, number, number, Partial<ProbeSettings>, ProbeDecision['verdict']]>([
+    ['declares recovery once enough consecutive successes cross the upper boundary', 29, 0, {}, 'recovered'],
+    ['waits one success short of the upper boundary', 28, 0, {}, 'insufficient'],
+    ['waits for the minimum samples even when the evidence is already strong', 30, 0, { minSamples: 40 }, 'insufficient'],
+    ['tolerates an occasional failure and still recovers', 50, 1, {}, 'recovered'],
+    ['declares still failing after a few straight failures', 0, 3, {}, 'failing'],
+    ['declares still failing without waiting for the minimum samples', 1, 3, { minSamples: 1000 }, 'failing'],
+    ['waits when two failures are not yet proof', 0, 2, {}, 'insufficient'],
+    ['declares still failing during an outage-like 10% success rate', 5, 45, {}, 'failing'],
+    ['waits with no samples at all', 0, 0, {}, 'insufficient'],
+  ])('%s (%i ok, %i failed)', (_name, ok, failed, overrides, verdict) => {
+    expect(decideRecovery(ok, failed, BASELINE, THRESHOLD, { ...settings, ...overrides }).verdict).toBe(verdict);
+  });
+
+  test('reports the Wald boundaries and the evidence it used', () => {
+    const d = decideRecovery(12, 1, BASELINE, THRESHOLD, settings);
+    expect(d.upperBound).toBeCloseTo(Math.log(0.95 / 0.01), 9);
+    expect(d.lowerBound).toBeCloseTo(Math.log(0.05 / 0.99), 9);
+    expect(d.llr).toBeCloseTo(12 * Math.log(0.95 / 0.8075) + Math.log(0.05 / 0.1925), 9);
+    expect(d).toMatchObject({ samples: 13, successes: 12 });
+  });
+
+  test.each([
+    [0, 0, 10],
+    [0, 5, 10],
+    [14, 0, 10 + 40 * ((14 * Math.log(0.95 / 0.8075)) / Math.log(95))],
+    [29, 0, 50],
+    [200, 0, 50],
+  ])('widens the probe from base toward max as evidence of recovery grows (%i ok, %i failed -> %f%%)', (ok, failed, percent) => {
+    expect(decideRecovery(ok, failed, BASELINE, THRESHOLD, settings).probePercent).toBeCloseTo(percent, 9);
+  });
+
+  test.each<[string, number, number, number, number]>([
+    ['a baseline no better than the threshold', 0.8, 0.8, 30, 0],
+    ['a baseline below the threshold', 0.7, 0.8, 30, 1],
+    ['a perfect baseline', 1, 0.85, 30, 1],
+    ['a zero threshold', 0.95, 0, 30, 0],
+    ['non-finite inputs', NaN, Infinity, NaN, -3],
+  ])('stays finite with %s', (_name, baseline, threshold, ok, failed) => {
+    const d = decideRecovery(ok, failed, baseline, threshold, settings);
+    for (const v of [d.llr, d.upperBound, d.lowerBound, d.probePercent, d.samples, d.successes]) expect(Number.isFinite(v)).toBe(true);
+  });
+
+  test('cannot tell recovery from failure when the hypotheses coincide', () => {
+    expect(decideRecovery(1000, 0, 0.8, 0.8, settings).verdict).toBe('insufficient');
+  });
+
+  test('treats one failure against a perfect baseline as proof of still failing', () => {
+    expect(decideRecovery(0, 1, 1, 0.85, settings).verdict).toBe('failing');
+  });
+
+  /** Runs the test sequentially, one outcome at a time, until it decides. */
+  function run(p: number, rand: () => number): ProbeDecision['verdict'] {
+    let ok = 0;
+    let failed = 0;
+    for (let i = 0; i < 5000; i++) {
+      if (rand() < p) ok++;
+      else failed++;
+      const v = decideRecovery(ok, failed, BASELINE, THRESHOLD, settings).verdict;
+      if (v !== 'insufficient') return v;
+    }
+    return 'insufficient';
+  }
+
+  test.each([
+    ['rarely re-enables a scope still at the failing threshold (false-enable <= alpha)', THRESHOLD, 0.015],
+    ['rarely re-enables a scope that is clearly down', 0.3, 0.001],
+  ])('%s', (_name, p, maxRate) => {
+    const rand = seeded(42);
+    const trials = 2000;
+    let enabled = 0;
+    for (let i = 0; i < trials; i++) if (run(p, rand) === 'recovered') enabled++;
+    expect(enabled / trials).toBeLessThanOrEqual(maxRate);
+  });
+
+  test('re-enables a scope back at its baseline almost always (false-disable <= beta)', () => {
+    const rand = seeded(7);
+    const trials = 2000;
+    let kept = 0;
+    for (let i = 0; i < trials; i++) if (run(BASELINE, rand) !== 'recovered') kept++;
+    expect(kept / trials).toBeLessThanOrEqual(0.06);
+  });
+});
+
+describe('probe outcomes of a downtime', () => {
+  const since = 100_000;
+  const cs = [
+    counter('upi:gpay', 'payu', since - 1, { probeSuccess: 100, probeFailure: 100 }),
+    counter('upi:gpay', 'payu', since, { probeSuccess: 3, probeFailure: 1 }),
+    counter('upi:gpay', 'payu', since + 60_000, { probeSuccess: 4, probeFailure: 2 }),
+    counter('upi:gpay', 'razorpay', since, { probeSuccess: 50, probeFailure: 50 }),
+    counter('card:visa', 'payu', since, { probeSuccess: 7, probeFailure: 0 }),
+    counter('upi:gpay', 'payu', since + 10 * 60_000, { probeSuccess: 99, probeFailure: 99 }),
+  ];
+
+  test.each([
+    ['a route', { method: 'upi:gpay', gateway: 'payu' }, { successes: 7, failures: 3 }],
+    ['a method', { method: 'upi:gpay' }, { successes: 57, failures: 53 }],
+    ['a gateway', { gateway: 'payu' }, { successes: 14, failures: 3 }],
+    ['a scope with no traffic', { mode: 'wallet' }, { successes: 0, failures: 0 }],
+  ])('sums probe outcomes since the downtime began for %s', (_name, scope, expected) => {
+    expect(windowedProbe(cs, scope, since, since + 5 * 60_000)).toEqual(expected);
+  });
+});

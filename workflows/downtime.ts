@@ -88,9 +88,8 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   let probeSince = carried?.probeSince ?? input.openedAt;
   let lastFailingAt = carried?.lastFailingAt;
   let phase: DowntimeView['phase'] = carried?.startedRecorded ? 'probing' : 'disabling';
-  let closeRequest: { reason: EndReason; by: string; supersededBy?: string } | undefined;
+  let closeRequest: { reason: EndReason; by: string; supersededBy?: string; resolvedAt?: number } | undefined;
   let changed = false;
-  let resolvedAt: number | undefined;
 
   const view = (): DowntimeView => ({
     downtimeId: input.downtimeId,
@@ -109,7 +108,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     evidenceCount,
     pages,
     endReason: closeRequest?.reason,
-    resolvedAt,
+    resolvedAt: closeRequest?.resolvedAt,
   });
 
   const describe = () =>
@@ -330,7 +329,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   const close = closeRequest;
   const at = Date.now();
   await acts.closeDowntime({ downtimeId: input.downtimeId, endReason: close.reason, at, by: close.by, supersededBy: close.supersededBy, severity, lastProbe });
-  resolvedAt = at;
+  close.resolvedAt = at;
   phase = 'resolved';
   publish();
   await acts.notify({ key: `${input.downtimeId}:resolved`, downtimeId: input.downtimeId, type: 'downtime.resolved', text: `${scopeLabel(input.scope)} re-enabled (${close.reason})`, at, data: { ...view() } });

@@ -1,0 +1,84 @@
+/**
+ * Records workflow histories for the replay test (test/workflows/replay.test.ts). Run it after a
+ * deliberate, patched() change to the workflows: `npx tsx scripts/record-histories.ts`.
+ * The committed histories are what production has seen; replaying them against the current
+ * code makes a non-deterministic change fail CI instead of production.
+ */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { acknowledgeUpdate, downtimeWorkflowId, escalateUpdate, extendUpdate, resolveUpdate, setProbePercentUpdate, stateQuery } from '../common/definitions';
+import { downtimeSearchAttributes } from '../common/starter';
+import { workflowBundle } from '../worker/worker';
+import type { downtimeWorkflow } from '../workflows';
+import { downtimeInput } from '../test/support/downtime-input';
+import { fakeActivities, fakeWorld } from '../test/support/fake-activities';
+import { registerSearchAttributes, testConfig } from '../test/support/stack';
+import { ensureTools, ROOT } from './local-servers';
+
+const HOUR = 3_600_000;
+
+async function main(): Promise<void> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: ensureTools().testServer } },
+  });
+  await registerSearchAttributes(env.connection);
+  const config = testConfig({ PROBE_INTERVAL: '30s', DOWNTIME_EXPIRY: '30m' });
+  const world = fakeWorld();
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: config.temporal.taskQueue, workflowBundle: await workflowBundle(), activities: fakeActivities(world) });
+  const out = join(ROOT, 'test/histories');
+  mkdirSync(out, { recursive: true });
+
+  await worker.runUntil(async () => {
+    const scenarios: Record<string, (h: Awaited<ReturnType<typeof start>>, now: number) => Promise<void>> = {
+      'recovered-through-probe': async () => {
+        world.probe = { successes: 45, failures: 1, inFreeze: false };
+      },
+      'expired-without-evidence': async () => {
+        world.probe = { successes: 2, failures: 0, inFreeze: false };
+      },
+      'incident-manager-updates': async (h, now) => {
+        world.probe = { successes: 0, failures: 0, inFreeze: false };
+        await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'ops', note: 'looking' }] });
+        await h.executeUpdate(escalateUpdate, { args: [{ by: 'ops', severity: 'SEV2' }] });
+        await h.executeUpdate(setProbePercentUpdate, { args: [{ by: 'ops', percent: 20 }] });
+        await h.executeUpdate(extendUpdate, { args: [{ by: 'ops', until: now + 2 * HOUR }] });
+        await env.sleep(HOUR);
+        await h.executeUpdate(resolveUpdate, { args: [{ by: 'ops' }] });
+      },
+    };
+    const start = async (name: string) => {
+      const now = await env.currentTimeMs();
+      const input = downtimeInput(config, { method: 'netbanking:sbi', gateway: name.length % 2 ? 'payu' : 'razorpay' }, now);
+      return env.client.workflow.start<typeof downtimeWorkflow>('downtimeWorkflow', {
+        taskQueue: config.temporal.taskQueue,
+        workflowId: `${downtimeWorkflowId(input.scopeKey)}:${name}`,
+        args: [input],
+        typedSearchAttributes: downtimeSearchAttributes(input),
+      });
+    };
+    for (const [name, drive] of Object.entries(scenarios)) {
+      const handle = await start(name);
+      for (let i = 0; i < 100 && (await handle.query(stateQuery)).phase !== 'probing'; i++) await new Promise((r) => setTimeout(r, 50));
+      await drive(handle, await env.currentTimeMs());
+      await handle.result();
+      // Binary protobuf: exact, and free of JSON-codec version quirks. Long scenarios continue
+      // as new: the first run (start, updates) and the last run (carried state, close) both count.
+      const encode = (h: Awaited<ReturnType<typeof handle.fetchHistory>>) => temporal.api.history.v1.History.encode(h).finish();
+      const first = env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
+      writeFileSync(join(out, `${name}.history.pb`), encode(await first.fetchHistory()));
+      if ((await handle.describe()).runId !== handle.firstExecutionRunId) {
+        writeFileSync(join(out, `${name}.last-run.history.pb`), encode(await handle.fetchHistory()));
+      }
+      console.log(`recorded ${name}`);
+    }
+  });
+  await env.teardown();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

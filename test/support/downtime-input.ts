@@ -1,0 +1,23 @@
+import type { Config } from '../../common/config';
+import type { DowntimeInput } from '../../common/definitions';
+import { downtimePolicy, newDowntimeId } from '../../common/policy';
+import { normalizeScope, scopeKey, Scope } from '../../domain';
+
+/** A detected downtime's input, as detection would start it. */
+export function downtimeInput(config: Config, scopeIn: Scope, openedAt: number, over: Partial<DowntimeInput> = {}): DowntimeInput {
+  const scope = normalizeScope(scopeIn);
+  return {
+    downtimeId: newDowntimeId(),
+    scope,
+    scopeKey: scopeKey(scope),
+    origin: 'detected',
+    reason: 'success rate 5% below 80%',
+    openedBy: 'detection',
+    openedAt,
+    evidence: { at: openedAt, attempts: 200, successes: 10, rate: 0.05, baseline: 0.95, threshold: 0.8075, trafficShare: 0.01 },
+    baseline: 0.95,
+    threshold: 0.8075,
+    policy: downtimePolicy(config),
+    ...over,
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * In-memory activities for tests whose point is the workflow itself (history shape, continue-as-new,
+ * replay). They keep what they were asked to do so tests can assert on it.
+ */
+import type { Activities } from '../../activities';
+import type { ProbeDecision, Severity } from '../../domain';
+
+export interface FakeWorld {
+  probe: { successes: number; failures: number; inFreeze: boolean };
+  calls: { name: string; args: unknown[] }[];
+  notificationKeys: Set<string>;
+  duplicateNotifications: number;
+  saved: { severity: Severity; lastProbe?: ProbeDecision }[];
+}
+
+export function fakeWorld(): FakeWorld {
+  return { probe: { successes: 0, failures: 0, inFreeze: false }, calls: [], notificationKeys: new Set(), duplicateNotifications: 0, saved: [] };
+}
+
+export function fakeActivities(world: FakeWorld): Activities {
+  const record = (name: string, args: unknown[]) => world.calls.push({ name, args });
+  const once = (key: string) => {
+    if (world.notificationKeys.has(key)) {
+      world.duplicateNotifications += 1;
+      return false;
+    }
+    world.notificationKeys.add(key);
+    return true;
+  };
+  return {
+    async detectFailingScopes(...args) {
+      record('detectFailingScopes', args);
+      return { failing: [], evaluated: 0 };
+    },
+    async openOrFeedDowntime(...args) {
+      record('openOrFeedDowntime', args);
+      return { action: 'signalled', downtimeId: 'none', superseded: [] };
+    },
+    async recordDowntime(...args) {
+      record('recordDowntime', args);
+    },
+    async disableScope(...args) {
+      record('disableScope', args);
+    },
+    async notify(p) {
+      record('notify', [p]);
+      return once(p.key);
+    },
+    async alertPartner(p) {
+      record('alertPartner', [p]);
+      return once(`${p.downtimeId}:partner`);
+    },
+    async page(p) {
+      record('page', [p]);
+      return once(`${p.downtimeId}:page:${p.n}`);
+    },
+    async readProbe(...args) {
+      record('readProbe', args);
+      return { ...world.probe };
+    },
+    async saveDowntimeState(p) {
+      record('saveDowntimeState', [p]);
+      world.saved.push({ severity: p.severity, lastProbe: p.lastProbe });
+    },
+    async recordTimeline(...args) {
+      record('recordTimeline', args);
+    },
+    async closeDowntime(...args) {
+      record('closeDowntime', args);
+    },
+    async recordRecurrence(...args) {
+      record('recordRecurrence', args);
+      return { opened: false };
+    },
+  };
+}

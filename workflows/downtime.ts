@@ -133,10 +133,11 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   };
 
   wf.setHandler(stateQuery, view);
+  // Fresh evidence only feeds the next probe tick's severity: detection signals every cycle, and
+  // waking for each would fill the history with saves that change nothing.
   wf.setHandler(evidenceSignal, (ev) => {
     evidenceCount += 1;
     trafficShare = Math.max(trafficShare, ev.trafficShare);
-    changed = true;
   });
   wf.setHandler(supersedeSignal, (s) => {
     if (!closeRequest && phase !== 'resolved') closeRequest = { reason: 'superseded', by: 'detection', supersededBy: s.byDowntimeId };

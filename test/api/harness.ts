@@ -1,10 +1,9 @@
 /** An API over the real database for the API tests, and fixtures: catalog, open downtimes, users by bucket. */
 import type { FastifyInstance } from 'fastify';
-import { MongoClient } from 'mongodb';
 import { buildApp } from '../../api/app';
 import { KeyRing } from '../../api/auth';
 import type { Config } from '../../common/config';
-import type { Collections, Database, DowntimeDoc } from '../../db/mongo';
+import type { Database, DowntimeDoc } from '../../db/mongo';
 import { bucketOf, normalizeScope, scopeKey } from '../../domain';
 import type { Scope, Severity } from '../../domain';
 import { KEYS, bearer, testClient, testConfig, testDatabase } from '../support/stack';
@@ -109,36 +108,4 @@ export function usersByBucket(downtimeId: string, probePercent: number): { a: st
     else b ??= user;
   }
   return { a: a!, b: b! };
-}
-
-/** A Database whose collections can be switched to a server that does not answer (an outage). */
-export function switchableDatabase(real: Database): { db: Database; goDown(): void; comeBack(): void; close(): Promise<void> } {
-  const dead = new MongoClient('mongodb://127.0.0.1:9/', { serverSelectionTimeoutMS: 300, connectTimeoutMS: 300 });
-  const d = dead.db('unreachable');
-  const names: Record<keyof Collections, string> = {
-    transactions: 'transactions',
-    counters: 'counters',
-    downtimes: 'downtimes',
-    incidents: 'incidents',
-    timeline: 'incident_timeline',
-    notifications: 'notifications',
-    webhooks: 'webhooks',
-    webhookEvents: 'webhook_events',
-    deliveries: 'webhook_deliveries',
-    freezeWindows: 'freeze_windows',
-    problems: 'problems',
-    catalog: 'catalog',
-  };
-  const down = Object.fromEntries(Object.entries(names).map(([k, n]) => [k, d.collection(n)])) as unknown as Collections;
-  const db: Database = { ...real, c: real.c };
-  return {
-    db,
-    goDown: () => {
-      db.c = down;
-    },
-    comeBack: () => {
-      db.c = real.c;
-    },
-    close: () => dead.close(),
-  };
 }

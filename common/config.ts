@@ -41,31 +41,21 @@ const integer = (fallback: number, min: number, max: number) =>
       return n;
     });
 
-const percent = (fallback: number) =>
+/** A number strictly between `low` and `high`. */
+const between = (fallback: number, low: number, high: number, form: string) =>
   z
     .string()
     .default(String(fallback))
     .transform((v, ctx) => {
       const n = Number(v);
-      if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n >= 100) {
-        ctx.addIssue({ code: 'custom', message: `expected a percentage above 0 and below 100, got "${v}"` });
+      if (v.trim() === '' || !Number.isFinite(n) || n <= low || n >= high) {
+        ctx.addIssue({ code: 'custom', message: `expected ${form}, got "${v}"` });
         return z.NEVER;
       }
       return n;
     });
-
-const fraction = (fallback: number) =>
-  z
-    .string()
-    .default(String(fallback))
-    .transform((v, ctx) => {
-      const n = Number(v);
-      if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n >= 1) {
-        ctx.addIssue({ code: 'custom', message: `expected a number between 0 and 1 (exclusive), got "${v}"` });
-        return z.NEVER;
-      }
-      return n;
-    });
+const percent = (fallback: number) => between(fallback, 0, 100, 'a percentage above 0 and below 100');
+const fraction = (fallback: number) => between(fallback, 0, 1, 'a number between 0 and 1 (exclusive)');
 
 const optionalString = z
   .string()

@@ -86,18 +86,20 @@ function spawnLogged(name: string, bin: string, args: string[], logFile: string)
   return child;
 }
 
-function stopper(child: ChildProcess): () => Promise<void> {
-  return () =>
-    new Promise((resolvePromise) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolvePromise();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolvePromise();
-      });
-      child.kill('SIGTERM');
+/** SIGTERM, then SIGKILL if the process is still there after the grace period. */
+export function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  return new Promise((resolvePromise) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolvePromise();
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolvePromise();
     });
+    child.kill('SIGTERM');
+  });
 }
+
+const stopper = (child: ChildProcess) => () => stopProcess(child);
 
 export interface TemporalOptions {
   port: number;

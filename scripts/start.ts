@@ -8,7 +8,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { loadConfigOrExit } from '../common/config';
 import { devKeys } from '../api/dev-keys';
-import { ROOT, RunningServer, portInUse, startMongoWireServer, startTemporalDevServer, waitForPort } from './local-servers';
+import { ROOT, RunningServer, portInUse, stopProcess, startMongoWireServer, startTemporalDevServer, waitForPort } from './local-servers';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log('\nstopping...');
-    await Promise.all(children.map((c) => stopChild(c)));
+    await Promise.all(children.map((c) => stopProcess(c, 15_000)));
     await Promise.all(servers.reverse().map((s) => s.stop()));
     console.log('stopped');
     process.exit(code);
@@ -79,16 +79,5 @@ async function main(): Promise<void> {
   }
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolvePromise) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolvePromise();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolvePromise();
-    });
-    child.kill('SIGTERM');
-  });
-}
 
 void main();

@@ -14,13 +14,14 @@ import {
   resolveUpdate,
   stateQuery,
 } from '../../common/definitions';
-import { downtimePolicy, newDowntimeId } from '../../common/policy';
+import { downtimePolicy } from '../../common/policy';
 import { downtimeSearchAttributes } from '../../common/starter';
 import { normalizeScope, scopeKey, Scope, ScopeHealth } from '../../domain';
 import type { Database } from '../../db/mongo';
 import { workflowBundle } from '../../worker/worker';
 import type { downtimeWorkflow } from '../../workflows';
 import { registerSearchAttributes, testConfig, testDatabase } from '../support/stack';
+import { downtimeInput } from '../support/downtime-input';
 
 let env: TestWorkflowEnvironment;
 let config: Config;
@@ -63,21 +64,7 @@ beforeEach(async () => {
 });
 
 function inputFor(scopeIn: Scope, over: Partial<DowntimeInput> = {}): DowntimeInput {
-  const scope = normalizeScope(scopeIn);
-  return {
-    downtimeId: newDowntimeId(),
-    scope,
-    scopeKey: scopeKey(scope),
-    origin: 'detected',
-    reason: 'success rate 5% below 80%',
-    openedBy: 'detection',
-    openedAt: clock,
-    evidence: { at: clock, attempts: 200, successes: 10, rate: 0.05, baseline: 0.95, threshold: 0.8075, trafficShare: 0.01 },
-    baseline: 0.95,
-    threshold: 0.8075,
-    policy: downtimePolicy(config),
-    ...over,
-  };
+  return downtimeInput(config, scopeIn, clock, over);
 }
 
 async function start(input: DowntimeInput): Promise<WorkflowHandle<typeof downtimeWorkflow>> {

@@ -1,0 +1,59 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, parseDuration } from '../../common/config';
+
+describe('configuration', () => {
+  test('runs on embedded defaults with nothing configured', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ port: 3000, temporal: { address: undefined, uiPort: 8233 }, mongo: { uri: undefined }, apiKeys: undefined });
+    expect(c.detection.intervalMs).toBe(30_000);
+    expect(c.downtime.expiryMs).toBe(30 * 60_000);
+  });
+
+  test.each([
+    ['90s', 90_000],
+    ['5m', 300_000],
+    ['2h', 7_200_000],
+    ['7d', 604_800_000],
+    ['500ms', 500],
+    ['soon', undefined],
+    ['-5s', undefined],
+    ['0s', undefined],
+    ['', undefined],
+  ])('parses the duration %p as %p', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+
+  test.each<[Record<string, string>, string, RegExp]>([
+    [{ DETECTION_INTERVAL: 'soon' }, 'DETECTION_INTERVAL', /expected a duration such as .* got "soon"/],
+    [{ PROBE_PERCENT: '150' }, 'PROBE_PERCENT', /percentage/],
+    [{ MIN_ATTEMPTS: 'lots' }, 'MIN_ATTEMPTS', /whole number/],
+    [{ PORT: '70000' }, 'PORT', /whole number from 0 to 65535/],
+    [{ API_KEYS: 'short=admin' }, 'API_KEYS', /at least 16/],
+    [{ API_KEYS: 'a-long-enough-key-123=root' }, 'API_KEYS', /unknown role "root"/],
+    [{ DETECTION_WINDOW: '1s', COUNTER_BUCKET: '10s' }, 'DETECTION_WINDOW', /at least COUNTER_BUCKET/],
+  ])('refuses %p naming the variable', (env, variable, message) => {
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(variable);
+    expect((error as ConfigError).message).toMatch(message);
+  });
+
+  test('a process started with a bad value stops with one line naming the variable', () => {
+    const root = join(__dirname, '../..');
+    const res = spawnSync(join(root, 'node_modules/.bin/tsx'), [join(root, 'api/main.ts')], {
+      env: { ...process.env, DETECTION_INTERVAL: 'soon' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(res.status).toBe(2);
+    expect(res.stderr.trim().split('\n')).toEqual([
+      'Invalid configuration: DETECTION_INTERVAL: expected a duration such as 500ms, 90s, 5m, 2h or 7d, got "soon"',
+    ]);
+  });
+});

@@ -15,7 +15,7 @@ export async function detectionWorkflow(): Promise<DetectionResult> {
   const now = Date.now();
   const { failing, evaluated } = await acts.detectFailingScopes(now);
   const result: DetectionResult = { evaluatedScopes: evaluated, failing: failing.map((f) => f.key), started: [], signalled: [], superseded: [] };
-  // Broadest first, so a roll-up starts before the narrower scopes it covers are looked at.
+  // Roll-up already reduced these to the broadest scopes that explain the failures, none inside another.
   for (const health of failing) {
     const res = await acts.openOrFeedDowntime(health, now);
     (res.action === 'started' ? result.started : result.signalled).push(health.key);

@@ -301,7 +301,7 @@ export function createActivities(deps: ActivityDeps) {
         },
       );
       await c.incidents.updateOne({ _id: p.downtimeId, status: 'open' }, { $set: { status: 'resolved', resolvedAt: at, endReason: p.endReason, severity: p.severity } });
-      const how = { recovered: 'probe proved recovery', expired: 'expiry reached without enough probe evidence', manual: `resolved by ${p.by}`, superseded: `superseded by ${p.supersededBy}` }[p.endReason];
+      const how = { recovered: 'probe proved recovery', expired: 'expiry reached without enough probe evidence', manual: 'resolved by the incident manager', superseded: `superseded by ${p.supersededBy}` }[p.endReason];
       await addTimeline(p.downtimeId, `${p.downtimeId}:closed`, 'resolved', `Re-enabled: ${how}`, p.at, p.by);
     },
 

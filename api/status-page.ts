@@ -58,7 +58,7 @@ const BANNER: Record<ComponentState, string> = {
   major_outage: 'Major outage: some payment methods are unavailable',
 };
 /** Timeline entries that are internal to operations and not shown publicly. */
-const PRIVATE_KINDS = /^(page|paged|partner|acknowledged|escalat)/;
+const PRIVATE_KINDS = /^(page|paged|partner|acknowledged|escalat|extended|probe-share|still-failing)/;
 
 const worst = (states: ComponentState[]): ComponentState => states.reduce<ComponentState>((w, s) => (RANK[s] > RANK[w] ? s : w), 'operational');
 

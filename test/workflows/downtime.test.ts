@@ -225,8 +225,10 @@ test('a scope failing again soon after re-enable reopens linked to the previous 
   await untilProbing(h1);
   await h1.executeUpdate(resolveUpdate, { args: [{ by: 'erin' }] });
   await h1.result();
+  const resolvedAt = (await db.c.downtimes.findOne({ _id: first.downtimeId }))!.resolvedAt!.getTime();
 
-  const second = await activities.openOrFeedDowntime(health({ method: 'netbanking:icici' }), await env.currentTimeMs());
+  // It fails again a minute after it was re-enabled.
+  const second = await activities.openOrFeedDowntime(health({ method: 'netbanking:icici' }), resolvedAt + 60_000);
   expect(second.action).toBe('started');
   expect(second.downtimeId).not.toBe(first.downtimeId);
   const h2 = env.client.workflow.getHandle('downtime:netbanking:icici@*');

@@ -67,6 +67,12 @@ function touches(scope: Scope, component: Scope, routes: readonly Route[]): bool
   return routes.some((r) => scopeMatchesRoute(scope, r) && scopeMatchesRoute(component, r));
 }
 
+/** Does a downtime of `scope` reach every catalog route of `component`? */
+function coversAllRoutes(scope: Scope, component: Scope, routes: readonly Route[]): boolean {
+  const own = routes.filter((r) => scopeMatchesRoute(component, r));
+  return own.length > 0 && own.every((r) => scopeMatchesRoute(scope, r));
+}
+
 /** Milliseconds of [from, to) covered by the union of the intervals. */
 function coveredMs(intervals: readonly [number, number][], from: number, to: number): number {
   const clipped = intervals
@@ -114,7 +120,9 @@ export function buildStatusView(data: SnapshotData, now: number, stale: boolean)
       kind,
       // Only downtimes reaching a route the component really has: netbanking:sbi down says
       // nothing about a gateway that does not carry it.
-      status: componentStatus(open.filter((d) => touches(d.scope, scope, routes)), scope),
+      // A downtime over every route the component has is an outage of the whole component,
+      // even when its scope is narrower than the component's (the only netbanking bank is down).
+      status: componentStatus(open.filter((d) => touches(d.scope, scope, routes)).map((d) => (coversAllRoutes(d.scope, scope, routes) ? { ...d, scope } : d)), scope),
       uptime90d: 1 - coveredMs(intervals, historyFrom, now) / (now - historyFrom),
     };
     if (withDays) view.days = dailyUptime(intervals, now);

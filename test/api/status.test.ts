@@ -61,7 +61,10 @@ test('shows a method under an open downtime as a major outage, and the rest of t
   expect(byName(body.components.methods, 'upi:gpay').status).toBe('operational');
   expect(byName(body.components.methods, 'card:visa').status).toBe('operational');
   expect(byName(body.components.modes, 'upi').status).toBe('operational');
-  expect(byName(body.components.gateways, 'payu').status).not.toBe('operational');
+  // netbanking:sbi is the only netbanking method in the catalog: the whole mode is out.
+  expect(byName(body.components.modes, 'netbanking').status).toBe('major_outage');
+  // payu still carries upi:gpay: a part of it is out.
+  expect(byName(body.components.gateways, 'payu').status).toBe('partial_outage');
   // razorpay does not carry netbanking:sbi in the catalog: untouched.
   expect(byName(body.components.gateways, 'razorpay').status).toBe('operational');
   expect(body.status).not.toBe('operational');

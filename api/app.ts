@@ -72,7 +72,15 @@ export async function buildApp(deps: AppDeps, options: { logStream?: { write(lin
   });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
+    // Webhook delivery outcomes live in the outbox the worker's dispatcher works through.
+    try {
+      for (const status of ['pending', 'delivered'] as const) {
+        full.metrics.webhookDeliveries.set({ status }, await full.db.c.deliveries.countDocuments({ status }));
+      }
+    } catch (err) {
+      req.log.warn({ err: err instanceof Error ? err.message : err }, 'webhook delivery counts unavailable');
+    }
     reply.header('content-type', full.metrics.registry.contentType);
     return full.metrics.registry.metrics();
   });

@@ -19,6 +19,19 @@ export function downtimeSearchAttributes(input: DowntimeInput): TypedSearchAttri
   return new TypedSearchAttributes(pairs);
 }
 
+/** What every start of a downtime workflow carries: id by scope key, reuse after close, search attributes, memo, summary. */
+function startOptions(taskQueue: string, input: DowntimeInput) {
+  return {
+    taskQueue,
+    workflowId: downtimeWorkflowId(input.scopeKey),
+    args: [input] as [DowntimeInput],
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    typedSearchAttributes: downtimeSearchAttributes(input),
+    memo: { downtimeId: input.downtimeId, scopeKey: input.scopeKey },
+    staticSummary: `Downtime ${input.downtimeId}: ${scopeLabel(input.scope)} (${input.origin})`,
+  };
+}
+
 /**
  * Starts the scope's downtime workflow, or signals the running one with the evidence.
  * The workflow id is the scope key, so a scope never has two open downtimes.
@@ -30,18 +43,13 @@ export async function startOrFeedDowntime(
   input: DowntimeInput,
   evidence: Evidence,
 ): Promise<{ started: boolean; downtimeId: string; workflowId: string; runId: string }> {
-  const workflowId = downtimeWorkflowId(input.scopeKey);
+  const options = startOptions(taskQueue, input);
+  const workflowId = options.workflowId;
   const handle = await client.workflow.signalWithStart('downtimeWorkflow', {
-    taskQueue,
-    workflowId,
-    args: [input],
+    ...options,
     signal: evidenceSignal,
     signalArgs: [evidence],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-    typedSearchAttributes: downtimeSearchAttributes(input),
-    memo: { downtimeId: input.downtimeId, scopeKey: input.scopeKey },
-    staticSummary: `Downtime ${input.downtimeId}: ${scopeLabel(input.scope)} (${input.origin})`,
   });
   // The memo carries the downtime id of the run that is open now: ours when we started it.
   const description = await handle.describe();
@@ -51,16 +59,7 @@ export async function startOrFeedDowntime(
 
 /** Starts a manual or planned downtime; fails with WorkflowExecutionAlreadyStartedError when the scope is already down. */
 export async function startManualDowntime(client: Client, taskQueue: string, input: DowntimeInput): Promise<{ workflowId: string; runId: string }> {
-  const workflowId = downtimeWorkflowId(input.scopeKey);
-  const handle = await client.workflow.start('downtimeWorkflow', {
-    taskQueue,
-    workflowId,
-    args: [input],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-    typedSearchAttributes: downtimeSearchAttributes(input),
-    memo: { downtimeId: input.downtimeId, scopeKey: input.scopeKey },
-    staticSummary: `Downtime ${input.downtimeId}: ${scopeLabel(input.scope)} (${input.origin})`,
-  });
-  return { workflowId, runId: handle.firstExecutionRunId };
+  const options = startOptions(taskQueue, input);
+  const handle = await client.workflow.start('downtimeWorkflow', { ...options, workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL });
+  return { workflowId: options.workflowId, runId: handle.firstExecutionRunId };
 }

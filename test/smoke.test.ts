@@ -9,6 +9,7 @@ import type { Config } from '../common/config';
 import type { Database } from '../db/mongo';
 import { createWorker, WorkerParts } from '../worker/worker';
 import { KEYS, bearer, testClient, testConfig, testDatabase } from './support/stack';
+import { eventually } from './e2e/support';
 
 let config: Config;
 let db: Database;
@@ -36,15 +37,6 @@ afterAll(async () => {
   await db?.close();
 });
 
-async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 test('a manual downtime opened through the API is recorded by the workflow and read back with its live state', async () => {
   const created = await app.inject({
@@ -56,7 +48,7 @@ test('a manual downtime opened through the API is recorded by the workflow and r
   expect(created.statusCode).toBe(202);
   const { id } = created.json() as { id: string };
 
-  const record = await eventually(async () => {
+  const record = await eventually('the downtime to be recorded and probing', async () => {
     const res = await app.inject({ method: 'GET', url: `/v1/downtimes/${id}`, headers: bearer(KEYS.operator) });
     const body = res.json() as { phase: string; live: { phase: string } | null };
     return res.statusCode === 200 && body.phase === 'probing' && body.live?.phase === 'probing' ? body : undefined;

@@ -11,6 +11,7 @@ import type { Config } from '../common/config';
 import { REDACT_PATHS } from '../common/logger';
 import type { Database } from '../db/mongo';
 import { KeyRing } from './auth';
+import { isDatabaseUnavailable, sendDatabaseUnavailable } from './ingest';
 import { Metrics } from './metrics';
 import { downtimeRoutes } from './routes/downtimes';
 import { transactionRoutes } from './routes/transactions';
@@ -64,6 +65,8 @@ export async function buildApp(deps: AppDeps, options: { logStream?: { write(lin
       const field = first ? `${first.instancePath.replace(/^\//, '').replace(/\//g, '.') || (first.params as { missingProperty?: string }).missingProperty || err.validationContext}` : err.validationContext;
       return reply.code(400).send({ error: 'bad_request', field, message: `${field}: ${first?.message ?? err.message}` });
     }
+    // An unreachable database is the client's cue to retry, on every route.
+    if (isDatabaseUnavailable(err)) return sendDatabaseUnavailable(reply, err);
     if (err.statusCode && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ error: err.code ?? 'bad_request', message: err.message });
     }

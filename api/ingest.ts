@@ -4,7 +4,7 @@
  * per-route, per-bucket counters that detection and the probe read. A route under an open,
  * disabled downtime counts as covered, and a bucket-B user's attempt there as a probe sample.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import {
   AnyBulkWriteOperation,
   MongoBulkWriteError,
@@ -260,16 +260,4 @@ export class Ingestor {
       }
     }
   }
-}
-
-/**
- * Inside a route plugin: answers 503 with Retry-After when a handler fails because the database
- * is unreachable, and leaves every other error to the application's handler.
- */
-export function mapDatabaseErrors(app: FastifyInstance): void {
-  const parent = app.errorHandler;
-  app.setErrorHandler((err, req, reply) => {
-    if (isDatabaseUnavailable(err)) return sendDatabaseUnavailable(reply, err);
-    return parent.call(app, err, req, reply);
-  });
 }

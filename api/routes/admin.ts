@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { requireRole } from '../auth';
-import { mapDatabaseErrors } from '../ingest';
 import type { DeliveryDoc, FreezeWindowDoc, IncidentDoc, ProblemDoc, TimelineDoc, WebhookDoc } from '../../db/mongo';
 
 export const WEBHOOK_EVENTS = ['downtime.started', 'downtime.updated', 'downtime.resolved'] as const;
@@ -82,7 +81,6 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
   const { db, keys, now } = app.deps;
   const operators = requireRole(keys, 'operator');
   const admins = requireRole(keys, 'admin');
-  mapDatabaseErrors(app);
 
   // Freeze windows -------------------------------------------------------------------------
 

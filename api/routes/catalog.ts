@@ -1,7 +1,6 @@
 /** The catalog: for each method, the gateways that carry it in order of preference, and a priority. */
 import type { FastifyInstance } from 'fastify';
 import { requireRole } from '../auth';
-import { mapDatabaseErrors } from '../ingest';
 import type { CatalogDoc } from '../../db/mongo';
 
 const catalogSchema = {
@@ -33,7 +32,6 @@ const present = (doc: CatalogDoc | null) => ({
 
 export async function catalogRoutes(app: FastifyInstance): Promise<void> {
   const { db, keys, now, snapshot } = app.deps;
-  mapDatabaseErrors(app);
 
   app.get('/v1/catalog', {
     onRequest: requireRole(keys, 'ingest', 'checkout', 'operator', 'admin'),

@@ -1,12 +1,11 @@
 /** `POST /v1/transactions`: the checkout posts every payment attempt, in batches of up to 1000. */
 import type { FastifyInstance } from 'fastify';
 import { requireRole } from '../auth';
-import { DatabaseUnavailableError, Ingestor, MAX_BATCH, mapDatabaseErrors, sendDatabaseUnavailable } from '../ingest';
+import { DatabaseUnavailableError, Ingestor, MAX_BATCH, sendDatabaseUnavailable } from '../ingest';
 
 export async function transactionRoutes(app: FastifyInstance): Promise<void> {
   const { db, config, keys, metrics, now, snapshot } = app.deps;
   const ingestor = new Ingestor({ db, config, snapshot, metrics, now });
-  mapDatabaseErrors(app);
 
   app.post('/v1/transactions', {
     onRequest: requireRole(keys, 'ingest'),

@@ -55,9 +55,10 @@ test('while the database is stopped, payment options answer from the last snapsh
   expect(ingest.headers['retry-after']).toBeDefined();
   expect(ingest.json()).toMatchObject({ error: 'database_unavailable' });
 
-  const list = await h.app.inject({ method: 'GET', url: '/v1/freeze-windows', headers: bearer(KEYS.operator) });
-  expect(list.statusCode).toBe(503);
-  expect(list.headers['retry-after']).toBeDefined();
+  for (const url of ['/v1/freeze-windows', '/v1/downtimes', '/v1/catalog']) {
+    const read = await h.app.inject({ method: 'GET', url, headers: bearer(KEYS.admin) });
+    expect({ url, status: read.statusCode, retryAfter: read.headers['retry-after'] }).toEqual({ url, status: 503, retryAfter: '5' });
+  }
 
   const status = await h.app.inject({ method: 'GET', url: '/v1/status' });
   expect(status.statusCode).toBe(200);

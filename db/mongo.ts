@@ -20,10 +20,20 @@ export interface TransactionDoc {
   /** Set when the route was under an open downtime at the time: the user's bucket for it. */
   downtimeId?: string;
   bucket?: 'A' | 'B';
+  /** The ingest batch that stored it: its counts are applied to the counters under this token. */
+  countToken?: string;
 }
 
 export interface CounterDoc extends RouteCounter {
   _id: string;
+  /** Tokens of the ingest batches already added in, so applying a batch twice adds it once. */
+  applied?: string[];
+}
+
+/** An ingest batch stored but not yet known to be counted; removed once its counts are applied. */
+export interface PendingCountDoc {
+  _id: string;
+  receivedAt: Date;
 }
 
 export interface DowntimeDoc {
@@ -154,6 +164,7 @@ export interface CatalogDoc {
 export interface Collections {
   transactions: Collection<TransactionDoc>;
   counters: Collection<CounterDoc>;
+  pendingCounts: Collection<PendingCountDoc>;
   downtimes: Collection<DowntimeDoc>;
   incidents: Collection<IncidentDoc>;
   timeline: Collection<TimelineDoc>;
@@ -187,6 +198,7 @@ export async function connectDatabase(uri: string, dbName: string): Promise<Data
   const c: Collections = {
     transactions: db.collection('transactions'),
     counters: db.collection('counters'),
+    pendingCounts: db.collection('pending_counts'),
     downtimes: db.collection('downtimes'),
     incidents: db.collection('incidents'),
     timeline: db.collection('incident_timeline'),

@@ -5,7 +5,7 @@ import type { Database, DowntimeDoc } from './mongo';
 /** Per-route counters with bucketStart in [from, to]: O(routes × window), never O(transactions). */
 export async function readCounters(db: Database, from: number, to: number): Promise<RouteCounter[]> {
   const docs = await db.c.counters
-    .find({ bucketStart: { $gte: from, $lte: to } }, { projection: { _id: 0 } })
+    .find({ bucketStart: { $gte: from, $lte: to } }, { projection: { _id: 0, applied: 0 } })
     .toArray();
   return docs as RouteCounter[];
 }

@@ -3,9 +3,25 @@ import type { FastifyInstance } from 'fastify';
 import { requireRole } from '../auth';
 import { DatabaseUnavailableError, Ingestor, MAX_BATCH, sendDatabaseUnavailable } from '../ingest';
 
+const RECOVERY_INTERVAL_MS = 5_000;
+
 export async function transactionRoutes(app: FastifyInstance): Promise<void> {
   const { db, config, keys, metrics, now, snapshot } = app.deps;
   const ingestor = new Ingestor({ db, config, snapshot, metrics, now });
+
+  // Batches whose request died between storing and counting are counted here, once.
+  let recovering = false;
+  const recovery = setInterval(() => {
+    if (recovering) return;
+    recovering = true;
+    ingestor
+      .recoverUncounted()
+      .then((n) => n > 0 && app.log.info({ transactions: n }, 'counted transactions left uncounted by an interrupted batch'))
+      .catch((err) => app.log.warn({ err: err instanceof Error ? err.message : err }, 'counting interrupted batches failed; will retry'))
+      .finally(() => (recovering = false));
+  }, RECOVERY_INTERVAL_MS);
+  recovery.unref();
+  app.addHook('onClose', async () => clearInterval(recovery));
 
   app.post('/v1/transactions', {
     onRequest: requireRole(keys, 'ingest'),

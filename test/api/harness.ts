@@ -41,6 +41,7 @@ export async function reset(h: Harness): Promise<void> {
   await Promise.all([
     c.transactions.deleteMany({}),
     c.counters.deleteMany({}),
+    c.pendingCounts.deleteMany({}),
     c.downtimes.deleteMany({}),
     c.incidents.deleteMany({}),
     c.timeline.deleteMany({}),

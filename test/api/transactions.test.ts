@@ -1,4 +1,6 @@
 /** POST /v1/transactions: per-record validation, idempotent storage and the counters detection and probes read. */
+import { MongoNetworkError } from 'mongodb';
+import { COUNT_LEASE_MS, DatabaseUnavailableError, Ingestor } from '../../api/ingest';
 import type { CounterDoc } from '../../db/mongo';
 import { Harness, KEYS, bearer, insertDowntime, reset, startApi, usersByBucket } from './harness';
 
@@ -67,6 +69,14 @@ describe('storing and counting', () => {
     expect(await h.db.c.transactions.countDocuments()).toBe(4);
   });
 
+  test('concurrent batches creating the same counter each count once', async () => {
+    const at = new Date().toISOString();
+    const batches = Array.from({ length: 8 }, (_, b) => Array.from({ length: 25 }, (_, i) => tx(`c${b}-${i}`, { at })));
+    const answers = await Promise.all(batches.map((batch) => post(batch)));
+    expect(answers.map((a) => a.statusCode)).toEqual(batches.map(() => 202));
+    expect(await counted('upi:gpay', 'razorpay')).toMatchObject({ success: 200 });
+  });
+
   test('counts a bucket-B user’s attempts on a route under a disabled downtime as probe samples', async () => {
     const downtime = await insertDowntime(h, { method: 'netbanking:sbi' }, { probePercent: 50 });
     const { a, b } = usersByBucket(downtime._id, 50);
@@ -97,6 +107,60 @@ describe('storing and counting', () => {
     const metrics = await h.app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/transactions_ingested_total\{result="accepted"\} [1-9]/);
     expect(metrics.body).toMatch(/transactions_rejected_total [1-9]/);
+  });
+});
+
+describe('exactly-once counting when a batch is interrupted', () => {
+  /** An ingestor on the real database whose `collection.method` fails once, as if the process died there. */
+  function interruptedAt(collection: 'counters' | 'pendingCounts', method: 'bulkWrite' | 'deleteOne', clock: { now: number }) {
+    const real = h.db.c[collection];
+    let failed = false;
+    const failing = new Proxy(real, {
+      get(target, prop, receiver) {
+        if (prop === method && !failed) {
+          return () => {
+            failed = true;
+            return Promise.reject(new MongoNetworkError('connection reset (injected)'));
+          };
+        }
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const db = { ...h.db, c: { ...h.db.c, [collection]: failing } };
+    const { config, snapshot, metrics } = h.app.deps;
+    return new Ingestor({ db, config, snapshot, metrics, now: () => clock.now });
+  }
+
+  test('transactions stored by a batch that died before counting are counted once by the recovery pass', async () => {
+    const clock = { now: Date.now() };
+    const ingestor = interruptedAt('counters', 'bulkWrite', clock);
+    const batch = [tx('x1'), tx('x2', { status: 'failure', errorCode: 'BANK_UNAVAILABLE' })];
+    await expect(ingestor.ingest(batch)).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    expect(await h.db.c.transactions.countDocuments()).toBe(2);
+
+    // The checkout retries: the stored ones are duplicates, and not counted by the retry.
+    expect(await ingestor.ingest(batch)).toEqual({ accepted: 0, duplicates: 2, rejected: [] });
+    expect(await counted('upi:gpay', 'razorpay')).toMatchObject({ success: 0, systemFailure: 0 });
+
+    expect(await ingestor.recoverUncounted()).toBe(0); // still within the batch's lease
+    clock.now += 2 * COUNT_LEASE_MS + 1;
+    expect(await ingestor.recoverUncounted()).toBe(2);
+    expect(await counted('upi:gpay', 'razorpay')).toMatchObject({ success: 1, systemFailure: 1 });
+    expect(await ingestor.recoverUncounted()).toBe(0);
+    expect(await counted('upi:gpay', 'razorpay')).toMatchObject({ success: 1, systemFailure: 1 });
+  });
+
+  test('a batch counted but not marked done is not counted again by the recovery pass', async () => {
+    const clock = { now: Date.now() };
+    const ingestor = interruptedAt('pendingCounts', 'deleteOne', clock);
+    await expect(ingestor.ingest([tx('y1'), tx('y2'), tx('y3', { gateway: 'payu' })])).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    expect(await counted('upi:gpay', 'razorpay')).toMatchObject({ success: 2 });
+    clock.now += 2 * COUNT_LEASE_MS + 1;
+    expect(await ingestor.recoverUncounted()).toBe(3);
+    expect(await counted('upi:gpay', 'razorpay')).toMatchObject({ success: 2 });
+    expect(await counted('upi:gpay', 'payu')).toMatchObject({ success: 1 });
+    expect(await h.db.c.pendingCounts.countDocuments()).toBe(0);
   });
 });
 

@@ -7,7 +7,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import {
-  AnyBulkWriteOperation,
   MongoBulkWriteError,
   MongoClientClosedError,
   MongoError,
@@ -22,7 +21,8 @@ import {
 } from 'mongodb';
 import { DEFAULT_USER_ERROR_CODES, bucketOf, classifyOutcome, modeOf } from '../domain';
 import type { Config } from '../common/config';
-import type { CounterDoc, Database, TransactionDoc } from '../db/mongo';
+import type { Database, TransactionDoc } from '../db/mongo';
+import { CounterDeadlineError, CounterWriteError, batchCounts, counterWriter } from './counter-writer';
 import type { Metrics } from './metrics';
 import type { Snapshot } from './snapshot';
 
@@ -140,8 +140,6 @@ export interface IngestDeps {
   now: () => number;
 }
 
-type CounterInc = Pick<CounterDoc, 'success' | 'systemFailure' | 'userFailure' | 'probeSuccess' | 'probeFailure' | 'covered'>;
-
 const asArray = <T>(v: T | readonly T[] | undefined): readonly T[] => (v === undefined ? [] : Array.isArray(v) ? (v as readonly T[]) : [v as T]);
 
 /**
@@ -154,14 +152,11 @@ export const COUNT_LEASE_MS = 15_000;
 
 /**
  * Exactly-once counting without transactions: a batch writes a pending marker, stores its
- * transactions tagged with a batch token, adds their counts to each counter document only if
- * that document has not seen the token yet, then removes the marker. Whoever applies a token
- * (the request, or the recovery pass after a crash) computes the same increments from the same
- * stored transactions, so applying it twice changes nothing.
+ * transactions tagged with a batch token, adds their counts to the counters under that token
+ * (see counter-writer.ts), then removes the marker. Whoever applies a token (the request, or the
+ * recovery pass after a crash) computes the same increments from the same stored transactions,
+ * so applying it twice changes nothing.
  */
-/** The tail of this process's queue of counter writes (see `Ingestor.count`). */
-let counterWrites: Promise<void> = Promise.resolve();
-
 export class Ingestor {
   private readonly userCodes: ReadonlySet<string>;
 
@@ -260,67 +255,14 @@ export class Ingestor {
     return doc;
   }
 
-  /**
-   * One upserting $inc per (route, bucket) for a batch's stored transactions, each applied only
-   * where the counter has not seen the batch's token. `deadline` bounds the request's own
-   * attempt so that it ends before the recovery pass may take the batch over.
-   *
-   * Counter writes are serialised within the process: FerretDB 1.x applies concurrent updates
-   * to one document as unsynchronised read-modify-writes and loses increments (measured: 8
-   * concurrent $inc of 25 on one document left 125, not 200). MongoDB's updates are atomic.
-   */
-  private count(token: string, inserted: readonly TransactionDoc[], deadline?: number): Promise<void> {
-    const run = counterWrites.then(() => this.applyCounts(token, inserted, deadline));
-    counterWrites = run.catch(() => undefined);
-    return run;
-  }
-
-  private async applyCounts(token: string, inserted: readonly TransactionDoc[], deadline?: number): Promise<void> {
-    if (inserted.length === 0) return;
-    const timeoutMs = deadline === undefined ? undefined : deadline - this.deps.now();
-    if (timeoutMs !== undefined && timeoutMs <= 0) throw new DatabaseUnavailableError('counting took longer than its lease');
-    const bucketMs = this.deps.config.detection.counterBucketMs;
-    const incs = new Map<string, { method: string; gateway: string; bucketStart: number; inc: CounterInc }>();
-    for (const d of inserted) {
-      const bucketStart = Math.floor(d.at.getTime() / bucketMs) * bucketMs;
-      const id = `${d.method}@${d.gateway}@${bucketStart}`;
-      let entry = incs.get(id);
-      if (!entry) {
-        entry = { method: d.method, gateway: d.gateway, bucketStart, inc: { success: 0, systemFailure: 0, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0 } };
-        incs.set(id, entry);
-      }
-      const inc = entry.inc;
-      if (d.outcome === 'success') inc.success += 1;
-      else if (d.outcome === 'user_failure') inc.userFailure += 1;
-      else inc.systemFailure += 1;
-      if (d.downtimeId !== undefined) {
-        inc.covered += 1;
-        if (d.bucket === 'B' && d.outcome === 'success') inc.probeSuccess += 1;
-        if (d.bucket === 'B' && d.outcome === 'system_failure') inc.probeFailure += 1;
-      }
-    }
-    let ops: AnyBulkWriteOperation<CounterDoc>[] = [...incs].map(([_id, e]) => ({
-      updateOne: {
-        filter: { _id, applied: { $ne: token } },
-        update: { $setOnInsert: { method: e.method, gateway: e.gateway, bucketStart: e.bucketStart }, $inc: e.inc, $addToSet: { applied: token } },
-        upsert: true,
-      },
-    }));
-    // A duplicate-key error on the upsert means the counter exists but did not match: either it
-    // already holds the token (applied), or another batch created it a moment ago (a race).
-    // The second attempt tells them apart: a counter that exists and still does not match holds it.
-    for (let attempt = 0; ops.length > 0 && attempt < 2; attempt += 1) {
-      try {
-        await this.deps.db.c.counters.bulkWrite(ops, { ordered: false, ...(timeoutMs !== undefined ? { timeoutMS: timeoutMs } : {}) });
-        return;
-      } catch (err) {
-        if (!(err instanceof MongoBulkWriteError)) throw asUnavailable(err);
-        const writeErrors = asArray<WriteError>(err.writeErrors);
-        if (writeErrors.length === 0 || writeErrors.some((w) => w.code !== 11000)) {
-          throw new DatabaseUnavailableError(writeErrors.find((w) => w.code !== 11000)?.errmsg ?? err.message);
-        }
-        ops = writeErrors.map((w) => ops[w.index]!);
-      }
+  /** Adds the batch's transactions to the counters, once however often it is called for the token. */
+  private async count(token: string, docs: readonly TransactionDoc[], deadline?: number): Promise<void> {
+    const { db, config, now } = this.deps;
+    try {
+      await counterWriter(db.c.counters, now).apply(token, batchCounts(docs, config.detection.counterBucketMs), deadline);
+    } catch (err) {
+      if (err instanceof CounterWriteError || err instanceof CounterDeadlineError) throw new DatabaseUnavailableError(err.message);
+      throw asUnavailable(err);
     }
   }
 }

@@ -16,7 +16,7 @@ import type { CounterDoc, TransactionDoc } from '../db/mongo';
 
 export type CounterInc = Pick<CounterDoc, 'success' | 'systemFailure' | 'userFailure' | 'probeSuccess' | 'probeFailure' | 'covered'>;
 
-interface CounterDelta {
+export interface CounterDelta {
   method: string;
   gateway: string;
   bucketStart: number;
@@ -82,21 +82,23 @@ interface Op {
   delta: CounterDelta;
 }
 
-const toWrite = (op: Op): AnyBulkWriteOperation<CounterDoc> => ({
+const ZERO: CounterInc = { success: 0, systemFailure: 0, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0 };
+
+/** Adds the delta where the document has none of the tokens yet (no upsert: the document exists). */
+const addOnce = (id: string, tokens: string[], delta: CounterDelta): AnyBulkWriteOperation<CounterDoc> => ({
   updateOne: {
-    filter: op.tokens.length === 1 ? { _id: op.id, applied: { $ne: op.tokens[0]! } } : { _id: op.id, applied: { $nin: op.tokens } },
-    update: {
-      $setOnInsert: { method: op.delta.method, gateway: op.delta.gateway, bucketStart: op.delta.bucketStart },
-      $inc: op.delta.inc,
-      $addToSet: { applied: op.tokens.length === 1 ? op.tokens[0]! : { $each: op.tokens } },
-    },
-    upsert: true,
+    filter: tokens.length === 1 ? { _id: id, applied: { $ne: tokens[0]! } } : { _id: id, applied: { $nin: tokens } },
+    update: { $inc: delta.inc, $addToSet: { applied: tokens.length === 1 ? tokens[0]! : { $each: tokens } } },
   },
 });
+
+/** Bounds the memory of counter ids known to exist. */
+const MAX_KNOWN = 100_000;
 
 export class CounterWriter {
   private queue: Queued[] = [];
   private running = false;
+  private readonly known = new Set<string>();
 
   constructor(
     private readonly counters: Collection<CounterDoc>,
@@ -139,7 +141,11 @@ export class CounterWriter {
     }
   }
 
-  /** One update per counter document for the whole group; documents that refuse it are redone batch by batch. */
+  /**
+   * One update per counter document for the whole group. Where fewer documents match than were
+   * updated (one of the batches was applied before, as when a recovery pass re-applies one; or a
+   * counter went missing), every batch is redone on its own: each adds itself where it is absent.
+   */
   private async write(group: Queued[], now: number): Promise<void> {
     const merged = new Map<string, Op>();
     for (const q of group) {
@@ -154,48 +160,42 @@ export class CounterWriter {
       }
     }
     const deadlines = group.map((q) => q.deadline).filter((d): d is number => d !== undefined);
-    const timeoutMS = deadlines.length > 0 ? Math.max(1, Math.min(...deadlines) - now) : undefined;
-    const refused = await this.upsert([...merged.values()], timeoutMS);
-    // A merged update refused because one of its batches was already applied (a recovery pass
-    // re-applying one): redo that document one batch at a time, so the others still count.
-    const single: Op[] = [];
-    for (const op of refused) {
-      if (op.tokens.length === 1) continue; // already applied: nothing to add
-      for (const q of group) {
-        const delta = q.counts.get(op.id);
-        if (delta) single.push({ id: op.id, tokens: [q.token], delta });
-      }
-    }
-    if (single.length > 0) await this.upsert(single, timeoutMS);
+    const options = { ordered: false, ...(deadlines.length > 0 ? { timeoutMS: Math.max(1, Math.min(...deadlines) - now) } : {}) };
+    const ops = [...merged.values()];
+    await this.ensureExist(ops.filter((op) => !this.known.has(op.id)));
+    const res = await this.bulk(ops.map((op) => addOnce(op.id, op.tokens, op.delta)), options);
+    if (res.matchedCount === ops.length) return;
+    await this.ensureExist(ops);
+    const single = group.flatMap((q) => [...q.counts].map(([id, delta]) => addOnce(id, [q.token], delta)));
+    await this.bulk(single, options);
   }
 
   /**
-   * Writes the operations; returns those whose document holds one of their tokens already. A
-   * duplicate-key error on an upsert means the document exists but did not match: it holds a
-   * token, or another writer created it a moment ago. A second refusal tells them apart.
-   * Ordered writes, because FerretDB stops an unordered update batch at its first error too
-   * (and reports nothing of the rest): the operations after the failed one are sent again.
+   * Creates the counter documents that do not exist yet, with zero counts. Conditional updates
+   * then need no upsert: an upsert whose condition fails is a duplicate-key error, and FerretDB
+   * reports such errors with wrong indexes and skips the rest of the batch.
    */
-  private async upsert(ops: Op[], timeoutMS: number | undefined): Promise<Op[]> {
-    const refusals = new Map<Op, number>();
-    const refused: Op[] = [];
-    let pending = ops;
-    while (pending.length > 0) {
-      try {
-        await this.counters.bulkWrite(pending.map(toWrite), { ordered: true, ...(timeoutMS !== undefined ? { timeoutMS } : {}) });
-        return refused;
-      } catch (err) {
-        if (!(err instanceof MongoBulkWriteError)) throw err;
-        const [first] = asArray<WriteError>(err.writeErrors);
-        if (first === undefined || first.code !== 11000) throw new CounterWriteError(first?.errmsg ?? err.message);
-        const op = pending[first.index]!;
-        const times = (refusals.get(op) ?? 0) + 1;
-        refusals.set(op, times);
-        if (times >= 2) refused.push(op);
-        pending = pending.slice(times >= 2 ? first.index + 1 : first.index);
-      }
+  private async ensureExist(ops: Op[]): Promise<void> {
+    if (ops.length === 0) return;
+    const docs: CounterDoc[] = ops.map((op) => ({ _id: op.id, method: op.delta.method, gateway: op.delta.gateway, bucketStart: op.delta.bucketStart, ...ZERO, applied: [] }));
+    try {
+      await this.counters.insertMany(docs, { ordered: false });
+    } catch (err) {
+      if (!(err instanceof MongoBulkWriteError)) throw err;
+      const other = asArray<WriteError>(err.writeErrors).find((w) => w.code !== 11000);
+      if (other) throw new CounterWriteError(other.errmsg ?? err.message);
     }
-    return refused;
+    if (this.known.size + ops.length > MAX_KNOWN) this.known.clear();
+    for (const op of ops) this.known.add(op.id);
+  }
+
+  private async bulk(ops: AnyBulkWriteOperation<CounterDoc>[], options: { ordered: boolean; timeoutMS?: number }) {
+    try {
+      return await this.counters.bulkWrite(ops, options);
+    } catch (err) {
+      if (err instanceof MongoBulkWriteError) throw new CounterWriteError(asArray<WriteError>(err.writeErrors)[0]?.errmsg ?? err.message);
+      throw err;
+    }
   }
 }
 

@@ -55,3 +55,19 @@ test('a batch whose deadline passed while queued is refused and adds nothing', a
   await expect(late).rejects.toThrow('counting took longer than its lease');
   expect(await totals()).toEqual({ success: 1, systemFailure: 0, userFailure: 0 });
 });
+
+test('a counter created elsewhere (another process) is found, and a new one beside it created', async () => {
+  await new CounterWriter(db.c.counters, Date.now).apply('t-other', batchCounts(docs(2, 'success'), BUCKET_MS));
+  const writer = new CounterWriter(db.c.counters, Date.now);
+  await writer.apply('t-mine', batchCounts([...docs(1, 'success'), ...docs(3, 'user_failure', 'razorpay')], BUCKET_MS));
+  expect(await totals()).toEqual({ success: 3, systemFailure: 0, userFailure: 0 });
+  expect(await totals('razorpay')).toEqual({ success: 0, systemFailure: 0, userFailure: 3 });
+});
+
+test('a counter removed behind the writer’s back is created again and counted', async () => {
+  const writer = new CounterWriter(db.c.counters, Date.now);
+  await writer.apply('t1', batchCounts(docs(2, 'success'), BUCKET_MS));
+  await db.c.counters.deleteMany({});
+  await writer.apply('t2', batchCounts(docs(5, 'success'), BUCKET_MS));
+  expect(await totals()).toEqual({ success: 5, systemFailure: 0, userFailure: 0 });
+});

@@ -257,10 +257,14 @@ async function updateTtl(transactions: Collection<TransactionDoc>, expireAfterSe
   });
 }
 
-/** Retention where the server has no TTL index: delete transactions older than the retention. */
-export async function purgeExpiredTransactions(d: Database, now: number, retentionMs: number): Promise<number> {
-  const res = await d.c.transactions.deleteMany({ at: { $lt: new Date(now - retentionMs) } });
-  return res.deletedCount;
+/**
+ * Retention: deletes counters older than the retention (their `bucketStart` is a number, which no
+ * TTL index reads) and, where the server has no TTL index, transactions too.
+ */
+export async function purgeExpired(d: Database, now: number, retentionMs: number): Promise<{ transactions: number; counters: number }> {
+  const counters = await d.c.counters.deleteMany({ bucketStart: { $lt: now - retentionMs } });
+  const transactions = d.supportsTtl ? undefined : await d.c.transactions.deleteMany({ at: { $lt: new Date(now - retentionMs) } });
+  return { transactions: transactions?.deletedCount ?? 0, counters: counters.deletedCount };
 }
 
 export function isDuplicateKey(err: unknown): boolean {

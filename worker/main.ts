@@ -1,6 +1,6 @@
 /** `npm run worker`: the worker process as production runs it. */
 import { loadConfigOrExit } from '../common/config';
-import { connectDatabase, ensureIndexes, purgeExpiredTransactions } from '../db/mongo';
+import { connectDatabase, ensureIndexes, purgeExpired } from '../db/mongo';
 import { ensureDetectionSchedule } from './schedule';
 import { createWorker } from './worker';
 import { startWebhookDispatcher } from './webhooks';
@@ -17,17 +17,15 @@ export async function runWorker(): Promise<void> {
   const schedule = await ensureDetectionSchedule(parts.client, config.temporal.taskQueue, config.detection.intervalMs);
   log.info({ schedule, taskQueue: config.temporal.taskQueue }, 'detection schedule ensured');
   const dispatcher = startWebhookDispatcher(db, log);
-  const purge = db.supportsTtl
-    ? undefined
-    : setInterval(() => {
-        purgeExpiredTransactions(db, Date.now(), config.retentionMs).catch((err) => log.warn({ err }, 'retention purge failed'));
-      }, 60 * 60_000);
+  const purge = setInterval(() => {
+    purgeExpired(db, Date.now(), config.retentionMs).catch((err) => log.warn({ err }, 'retention purge failed'));
+  }, 60 * 60_000);
   const shutdown = () => parts.worker.shutdown();
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
   log.info({ temporalAddress }, 'worker running');
   await parts.worker.run();
-  if (purge) clearInterval(purge);
+  clearInterval(purge);
   await dispatcher.stop();
   await parts.close();
   await db.close();

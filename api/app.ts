@@ -3,7 +3,7 @@
  * metrics and an OpenAPI document at /docs. `buildApp` takes its dependencies so tests can
  * `inject` and the process entry point (api/main.ts) wires the real ones.
  */
-import Fastify, { FastifyError, FastifyInstance } from 'fastify';
+import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
@@ -38,11 +38,120 @@ declare module 'fastify' {
   }
 }
 
+const BODY_LIMIT = 1024 * 1024;
+/** Fastify's default, said explicitly: path parameters here are ids of at most 64 characters. */
+const MAX_PARAM_LENGTH = 100;
+
+/** Refusals of a body before it reaches a route's schema, in the API's shape: the field and why. */
+const BODY_ERRORS: Record<string, { status: number; error: string; field: string; detail: (contentType: string | undefined) => string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, error: 'payload_too_large', field: 'body', detail: () => `too large: the limit is ${BODY_LIMIT} bytes (1 MiB)` },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    error: 'unsupported_media_type',
+    field: 'content-type',
+    detail: (type) => `expected application/json${type ? `, got ${JSON.stringify(type.slice(0, 100))}` : ', got none'}`,
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, error: 'bad_request', field: 'content-length', detail: () => 'does not match the body' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, error: 'bad_request', field: 'body', detail: () => 'empty, but content-type is application/json' },
+};
+
+/** A body in another type than JSON, for a route that takes one. */
+class UnsupportedMediaType extends Error {
+  readonly statusCode = 415;
+  readonly code = 'FST_ERR_CTP_INVALID_MEDIA_TYPE';
+}
+
+/** A body refused while parsing: not JSON, or a key that could reach an object's prototype. */
+class BodyError extends Error {
+  readonly statusCode = 400;
+  constructor(
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`${field}: ${detail}`);
+  }
+}
+
+/**
+ * JSON.parse, refusing "__proto__" keys and "constructor" keys holding "prototype" anywhere in
+ * the document (JSON.parse makes them own properties, but code that copies or merges the value
+ * later would not). Walks iteratively: a body may nest deeper than the call stack.
+ */
+export function parseJsonBody(text: string): unknown {
+  if (text.length === 0) throw new BodyError('body', 'empty, but content-type is application/json');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new BodyError('body', `not valid JSON (${(err as Error).message})`);
+  }
+  if (!/__proto__|constructor|\\u/.test(text)) return value;
+  const stack: { node: unknown; path: string }[] = [{ node: value, path: '' }];
+  while (stack.length > 0) {
+    const { node, path } = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    for (const [key, inner] of Object.entries(node)) {
+      const here = path ? `${path}.${key}` : key;
+      const polluting = key === '__proto__' || (key === 'constructor' && inner !== null && typeof inner === 'object' && Object.hasOwn(inner, 'prototype'));
+      if (polluting) throw new BodyError(key === '__proto__' ? here : `${here}.prototype`, 'not an accepted key');
+      stack.push({ node: inner, path: here });
+    }
+  }
+  return value;
+}
+
+const SINGLETON_HEADERS = new Set(['authorization', 'content-type']);
+
+/** The first header that may appear once but was sent several times. */
+function repeatedSingletonHeader(raw: readonly string[]): string | undefined {
+  const seen = new Set<string>();
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (!SINGLETON_HEADERS.has(name)) continue;
+    if (seen.has(name)) return name;
+    seen.add(name);
+  }
+  return undefined;
+}
+
+/**
+ * The request field a schema validation error is about, as a dotted path: "userId",
+ * "methods.0.gateways" (missing), "scope.region" (not allowed); the part ("body") when the
+ * error is about the whole of it.
+ */
+function validationField(err: FastifyError): string {
+  const first = err.validation?.[0];
+  const part = err.validationContext ?? 'body';
+  if (!first) return part;
+  const segments = first.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const params = first.params as { missingProperty?: string; additionalProperty?: string };
+  if (first.keyword === 'required' && params.missingProperty !== undefined) segments.push(params.missingProperty);
+  if (first.keyword === 'additionalProperties' && params.additionalProperty !== undefined) segments.push(params.additionalProperty);
+  return segments.length > 0 ? segments.map((s) => (s === '' ? '""' : s)).join('.') : part;
+}
+
 export async function buildApp(deps: AppDeps, options: { logStream?: { write(line: string): void } } = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: deps.config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, ...(options.logStream ? { stream: options.logStream } : {}) },
-    bodyLimit: 1024 * 1024,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    bodyLimit: BODY_LIMIT,
+    maxParamLength: MAX_PARAM_LENGTH,
+    // The router's own refusals (a malformed percent-escape, an over-long path parameter) in the API's shape.
+    frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+        void reply.code(414).send({ error: 'uri_too_long', field: 'params', message: `params: a path parameter is longer than ${MAX_PARAM_LENGTH} characters` });
+      } else if (err.code === 'FST_ERR_BAD_URL') {
+        void reply.code(400).send({ error: 'bad_request', field: 'url', message: 'url: not a valid percent-encoded path' });
+      } else {
+        void reply.code(400).send({ error: 'bad_request', message: err.message });
+      }
+    },
+    // strictNumbers off: with it (Ajv's default) a string coerced to Infinity ("limit=1e309") skips
+    // minimum/maximum and reached MongoDB as a 500; without it Infinity is a number that every
+    // numeric field's bounds refuse (every numeric field here has bounds).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false, strictNumbers: false } },
   });
   const base = { now: Date.now, metrics: new Metrics(), ...deps };
   const full: Required<AppDeps> = {
@@ -59,14 +168,42 @@ export async function buildApp(deps: AppDeps, options: { logStream?: { write(lin
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  // A JSON body is parsed here rather than by Fastify's default parser so a refusal names the
+  // offending key ("transactions.0.__proto__") instead of calling the body invalid JSON. Routes
+  // that take a body take JSON only (415 otherwise); routes that take none ignore whatever comes.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  const takesBody = (req: FastifyRequest) => req.routeOptions.schema?.body !== undefined;
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '' && !takesBody(req)) return done(null, undefined);
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, _body, done) => {
+    if (!takesBody(req)) return done(null, undefined);
+    done(new UnsupportedMediaType(), undefined);
+  });
+
+  // Node keeps the first of repeated headers; a proxy may keep the last. Refuse the ambiguity.
+  app.addHook('onRequest', async (req, reply) => {
+    const repeated = repeatedSingletonHeader(req.raw.rawHeaders);
+    if (repeated) return reply.code(400).send({ error: 'bad_request', field: repeated, message: `${repeated}: sent more than once` });
+  });
+
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err.validation) {
       const first = err.validation[0];
-      const field = first ? `${first.instancePath.replace(/^\//, '').replace(/\//g, '.') || (first.params as { missingProperty?: string }).missingProperty || err.validationContext}` : err.validationContext;
-      return reply.code(400).send({ error: 'bad_request', field, message: `${field}: ${first?.message ?? err.message}` });
+      const field = validationField(err);
+      const detail = !first ? err.message : first.keyword === 'required' ? 'is required' : first.keyword === 'additionalProperties' ? 'is not a known field' : first.message;
+      return reply.code(400).send({ error: 'bad_request', field, message: `${field}: ${detail}` });
     }
     // An unreachable database is the client's cue to retry, on every route.
     if (isDatabaseUnavailable(err)) return sendDatabaseUnavailable(reply, err);
+    const body = BODY_ERRORS[err.code];
+    if (body) return reply.code(body.status).send({ error: body.error, field: body.field, message: `${body.field}: ${body.detail(req.headers['content-type'])}` });
+    if (err instanceof BodyError) return reply.code(400).send({ error: 'bad_request', field: err.field, message: err.message });
     if (err.statusCode && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ error: err.code ?? 'bad_request', message: err.message });
     }

@@ -32,7 +32,11 @@ export const ID_PATTERN = /^[A-Za-z0-9_:.-]{1,128}$/;
 export const METHOD_PATTERN = /^[a-z0-9_]{1,40}:[a-z0-9_]{1,60}$/;
 export const GATEWAY_PATTERN = /^[a-z0-9_-]{1,60}$/;
 const ERROR_CODE_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+/** With the u flag, a surrogate matches only when it is not half of a pair. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+/** Date.parse rolls 2024-02-30 over into March: a date must name a day its month has. */
+const realDay = (y: number, m: number, d: number) => m >= 1 && m <= 12 && d >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
 const FIELDS = new Set(['id', 'userId', 'method', 'gateway', 'status', 'errorCode', 'at']);
 /** Seconds a client should wait before retrying when the database is unreachable. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -113,6 +117,8 @@ export function validateTransaction(raw: unknown, now: number, retentionMs: numb
 
   if (typeof r.id !== 'string' || !ID_PATTERN.test(r.id)) return fail('id: expected 1 to 128 characters of A-Z a-z 0-9 _ : . -');
   if (typeof r.userId !== 'string' || r.userId.length < 1 || r.userId.length > 128) return fail('userId: expected a string of 1 to 128 characters');
+  // A lone surrogate would be stored as U+FFFD, folding different users into one.
+  if (LONE_SURROGATE.test(r.userId)) return fail('userId: expected well-formed Unicode (no lone surrogates)');
   if (typeof r.method !== 'string' || !METHOD_PATTERN.test(r.method)) return fail('method: expected mode:name (lowercase letters, digits, _)');
   if (typeof r.gateway !== 'string' || !GATEWAY_PATTERN.test(r.gateway)) return fail('gateway: expected 1 to 60 lowercase letters, digits, _ or -');
   if (r.status !== 'success' && r.status !== 'failure') return fail('status: expected "success" or "failure"');
@@ -121,7 +127,8 @@ export function validateTransaction(raw: unknown, now: number, retentionMs: numb
   }
   let at = now;
   if (r.at !== undefined) {
-    const parsed = typeof r.at === 'string' && ISO_8601.test(r.at) ? Date.parse(r.at) : NaN;
+    const iso = typeof r.at === 'string' ? ISO_8601.exec(r.at) : null;
+    const parsed = iso && realDay(Number(iso[1]), Number(iso[2]), Number(iso[3])) ? Date.parse(iso[0]) : NaN;
     if (!Number.isFinite(parsed)) return fail('at: expected an ISO-8601 date-time such as 2024-11-11T10:00:00Z');
     if (parsed > now + MAX_FUTURE_SKEW_MS) return fail('at: more than 5 minutes in the future');
     if (parsed < now - retentionMs) return fail(`at: older than the retention (${Math.round(retentionMs / 3_600_000)}h)`);

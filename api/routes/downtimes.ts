@@ -1,6 +1,13 @@
 /** Operator and checkout calls on downtimes: list, read (record + live workflow state), open, and the incident-manager updates. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, isGrpcServiceError } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  WorkflowUpdateStage,
+  isGrpcServiceError,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { normalizeScope, scopeKey, ScopeError } from '../../domain';
 import {
@@ -19,6 +26,7 @@ import { downtimePolicy, newDowntimeId } from '../../common/policy';
 import { requireRole } from '../auth';
 import type { DowntimeDoc } from '../../db/mongo';
 
+const UNREADABLE_UNTIL = 'until: expected an ISO-8601 date-time such as 2024-11-11T10:00:00Z';
 const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } } } as const;
 const actor = {
   by: { type: 'string', minLength: 1, maxLength: 200 },
@@ -61,13 +69,29 @@ export function present(d: DowntimeDoc) {
   };
 }
 
-function temporalUnavailable(reply: FastifyReply, err: unknown) {
+/**
+ * How long an operator call waits on Temporal before answering 503. Without a deadline the client
+ * retries an unreachable server for about 20 s, and a query to a workflow whose worker is down
+ * waits about as long.
+ */
+export const TEMPORAL_DEADLINES_MS = { query: 3_000, start: 5_000, accept: 5_000, complete: 20_000 };
+
+const TEMPORAL_UNAVAILABLE = 'the workflow service (Temporal) is unavailable; retry shortly';
+
+function temporalUnavailable(reply: FastifyReply, err: unknown, message = TEMPORAL_UNAVAILABLE) {
   reply.log.warn({ err: err instanceof Error ? err.message : err }, 'Temporal unavailable');
-  return reply.code(503).header('retry-after', '5').send({ error: 'temporal_unavailable', message: 'the workflow service is unavailable; retry shortly' });
+  return reply.code(503).header('retry-after', '5').send({ error: 'temporal_unavailable', message });
 }
 
-const isUnavailable = (err: unknown) =>
-  (isGrpcServiceError(err) && [4, 14].includes(err.code)) || (err instanceof Error && /UNAVAILABLE|DEADLINE_EXCEEDED|connect|ECONNREFUSED/i.test(err.message));
+/** Temporal unreachable or too slow: UNAVAILABLE or DEADLINE_EXCEEDED anywhere in the cause chain (the client wraps gRPC errors). */
+export function isUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth += 1) {
+    if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+    if (isGrpcServiceError(e) && [4, 14].includes(e.code)) return true;
+    if (/\b(UNAVAILABLE|DEADLINE_EXCEEDED)\b|ECONNREFUSED/.test(e.message)) return true;
+  }
+  return false;
+}
 
 export async function downtimeRoutes(app: FastifyInstance): Promise<void> {
   const { db, temporal, keys, config, now } = app.deps;
@@ -95,7 +119,7 @@ export async function downtimeRoutes(app: FastifyInstance): Promise<void> {
     let liveError: string | undefined;
     if (doc.status === 'open') {
       try {
-        live = await temporal.workflow.getHandle(doc.workflowId).query(stateQuery);
+        live = await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINES_MS.query, () => temporal.workflow.getHandle(doc.workflowId).query(stateQuery));
       } catch (err) {
         liveError = isUnavailable(err) ? 'workflow service unavailable' : err instanceof Error ? err.message : String(err);
       }
@@ -122,11 +146,16 @@ export async function downtimeRoutes(app: FastifyInstance): Promise<void> {
     try {
       scope = normalizeScope(body.scope);
     } catch (err) {
-      if (err instanceof ScopeError) return reply.code(400).send({ error: 'bad_request', field: `scope.${err.field}`, message: err.message });
+      if (err instanceof ScopeError) {
+        const field = err.field === 'scope' ? 'scope' : `scope.${err.field}`;
+        return reply.code(400).send({ error: 'bad_request', field, message: `${field}: ${err.message}` });
+      }
       throw err;
     }
     const at = now();
-    const until = body.until ? Date.parse(body.until) : undefined;
+    const until = body.until !== undefined ? Date.parse(body.until) : undefined;
+    // The schema's date-time admits forms Date.parse does not read (a leap second, an hour-only offset).
+    if (until !== undefined && !Number.isFinite(until)) return reply.code(400).send({ error: 'bad_request', field: 'until', message: UNREADABLE_UNTIL });
     if (until !== undefined && until <= at) return reply.code(400).send({ error: 'bad_request', field: 'until', message: 'until: must be in the future' });
     const key = scopeKey(scope);
     const input: DowntimeInput = {
@@ -143,7 +172,7 @@ export async function downtimeRoutes(app: FastifyInstance): Promise<void> {
       policy: downtimePolicy(config, until !== undefined ? Math.max(config.downtime.expiryMs, until - at) : config.downtime.expiryMs),
     };
     try {
-      await startManualDowntime(temporal, config.temporal.taskQueue, input);
+      await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINES_MS.start, () => startManualDowntime(temporal, config.temporal.taskQueue, input));
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         const open = await db.c.downtimes.findOne({ scopeKey: key, status: 'open' });
@@ -175,19 +204,33 @@ export async function downtimeRoutes(app: FastifyInstance): Promise<void> {
     }, async (req, reply) => {
       const { id } = req.params as { id: string };
       const body = req.body as Record<string, unknown>;
+      const arg = action === 'extend' ? { ...body, until: Date.parse(String(body.until)) } : body;
+      if (action === 'extend' && !Number.isFinite(arg.until)) return reply.code(400).send({ error: 'bad_request', field: 'until', message: UNREADABLE_UNTIL });
       const doc = await db.c.downtimes.findOne({ _id: id });
       if (!doc) return reply.code(404).send({ error: 'not_found', message: `downtime ${id} not found` });
       if (doc.status !== 'open') return reply.code(409).send({ error: 'conflict', message: `downtime ${id} is already resolved (${doc.endReason})` });
-      const arg = action === 'extend' ? { ...body, until: Date.parse(String(body.until)) } : body;
       try {
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        const state = await temporal.workflow.getHandle(doc.workflowId).executeUpdate(u.def as any, { args: [arg] });
+        const handle = temporal.workflow.getHandle(doc.workflowId);
+        const update = await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINES_MS.accept, () =>
+          // eslint-disable-next-line @typescript-eslint/no-explicit-any
+          handle.startUpdate(u.def as any, { args: [arg], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+        );
+        // Accepted: the workflow will apply it. A 503 from here on must not invite a blind retry.
+        let state: unknown;
+        try {
+          state = await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINES_MS.complete, () => update.result());
+        } catch (err) {
+          if (!isUnavailable(err)) throw err;
+          return temporalUnavailable(reply, err, `the ${action} was accepted but the workflow service did not confirm it in time; read the downtime before retrying`);
+        }
         return { id, state };
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
           if (err.cause.type === DOWNTIME_CLOSED) return reply.code(409).send({ error: 'conflict', message: err.cause.message });
           if (err.cause.type === INVALID_REQUEST) {
+            // "until: must be in the future" is about a field of the request; "already acknowledged by ana" is about the downtime's state.
             const field = /^(\w+):/.exec(err.cause.message)?.[1];
+            if (field === undefined) return reply.code(409).send({ error: 'conflict', message: err.cause.message });
             return reply.code(400).send({ error: 'bad_request', field, message: err.cause.message });
           }
         }

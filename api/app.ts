@@ -136,6 +136,9 @@ function validationField(err: FastifyError): string {
 export async function buildApp(deps: AppDeps, options: { logStream?: { write(line: string): void } } = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: deps.config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, ...(options.logStream ? { stream: options.logStream } : {}) },
+    // An access-log line per request at info level costs the checkout's hot path a third of its
+    // throughput (bench/results/payment-options.json); requests are logged at debug level below.
+    disableRequestLogging: true,
     bodyLimit: BODY_LIMIT,
     maxParamLength: MAX_PARAM_LENGTH,
     // The router's own refusals (a malformed percent-escape, an over-long path parameter) in the API's shape.
@@ -187,6 +190,13 @@ export async function buildApp(deps: AppDeps, options: { logStream?: { write(lin
   });
 
   // Node keeps the first of repeated headers; a proxy may keep the last. Refuse the ambiguity.
+  app.addHook('onRequest', async (req) => {
+    req.log.debug({ req }, 'incoming request');
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.debug({ method: req.method, url: req.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
+  });
+
   app.addHook('onRequest', async (req, reply) => {
     const repeated = repeatedSingletonHeader(req.raw.rawHeaders);
     if (repeated) return reply.code(400).send({ error: 'bad_request', field: repeated, message: `${repeated}: sent more than once` });

@@ -71,3 +71,10 @@ test('a counter removed behind the writer’s back is created again and counted'
   await writer.apply('t2', batchCounts(docs(5, 'success'), BUCKET_MS));
   expect(await totals()).toEqual({ success: 5, systemFailure: 0, userFailure: 0 });
 });
+
+test('a group touching 150 counters is written (FerretDB hangs on update commands of 100 statements or more)', async () => {
+  const writer = new CounterWriter(db.c.counters, Date.now);
+  const many = Array.from({ length: 150 }, (_, i) => ({ ...docs(1, 'success')[0]!, _id: `m${i}`, at: new Date(AT.getTime() + i * BUCKET_MS) }));
+  await writer.apply('t-wide', batchCounts(many, BUCKET_MS));
+  expect(await db.c.counters.countDocuments({ applied: 't-wide', success: 1 })).toBe(150);
+});

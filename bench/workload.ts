@@ -1,0 +1,86 @@
+/** Generated, realistic-looking traffic: routes, catalogs and payment attempts. */
+
+export const GATEWAYS = ['razorpay', 'payu', 'cashfree', 'ccavenue', 'billdesk', 'paytm_pg', 'juspay', 'stripe', 'easebuzz', 'phonepe_pg'];
+const ERROR_CODES = ['GATEWAY_TIMEOUT', 'BANK_DECLINED', 'INSUFFICIENT_FUNDS', 'USER_CANCELLED', 'ISSUER_UNAVAILABLE'];
+
+export interface Route {
+  method: string;
+  gateway: string;
+}
+
+/** 100 banks × (netbanking, card) × 5 gateways = 1,000 routes (of 10 gateways). */
+export function thousandRoutes(): Route[] {
+  const routes: Route[] = [];
+  for (let bank = 0; bank < 100; bank += 1) {
+    const name = `bank_${String(bank).padStart(3, '0')}`;
+    for (const mode of ['netbanking', 'card']) {
+      for (let g = 0; g < 5; g += 1) routes.push({ method: `${mode}:${name}`, gateway: GATEWAYS[(bank + g * 2 + (mode === 'card' ? 1 : 0)) % GATEWAYS.length]! });
+    }
+  }
+  return routes;
+}
+
+/** A checkout catalog of 30 methods on 1 or 2 gateways each. */
+export function checkoutCatalog(): { method: string; gateways: string[]; priority?: number }[] {
+  const methods = [
+    'upi:gpay', 'upi:phonepe', 'upi:paytm', 'upi:bhim', 'upi:amazonpay', 'upi:cred',
+    'card:visa', 'card:mastercard', 'card:rupay', 'card:amex', 'card:diners',
+    'netbanking:hdfc', 'netbanking:icici', 'netbanking:sbi', 'netbanking:axis', 'netbanking:kotak',
+    'netbanking:yes', 'netbanking:pnb', 'netbanking:bob', 'netbanking:idfc', 'netbanking:indusind',
+    'wallet:paytm', 'wallet:amazonpay', 'wallet:mobikwik', 'wallet:freecharge', 'wallet:airtel',
+    'emi:hdfc', 'emi:icici', 'paylater:simpl', 'paylater:lazypay',
+  ];
+  return methods.map((method, i) => ({
+    method,
+    gateways: i % 3 === 0 ? [GATEWAYS[i % 4]!] : [GATEWAYS[i % 4]!, GATEWAYS[(i + 1) % 4]!],
+    ...(i < 6 ? { priority: 2 } : {}),
+  }));
+}
+
+/** A deterministic pseudo-random stream (mulberry32), so runs generate the same traffic. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface Attempt {
+  id: string;
+  userId: string;
+  method: string;
+  gateway: string;
+  status: 'success' | 'failure';
+  errorCode?: string;
+  at: string;
+}
+
+/**
+ * `count` attempts spread round-robin over `routes`, about 93% successes; ids are
+ * `${prefix}-${n}` so they are unique per prefix. `at` is uniform over [from, to], or, with
+ * `ordered` of total T, the n-th of T attempts falls at from + n/T of the span (arrival order,
+ * as a checkout posts them).
+ */
+export function attempts(routes: readonly Route[], count: number, prefix: string, from: number, to: number, random: () => number, offset = 0, ordered?: number): Attempt[] {
+  const out: Attempt[] = new Array<Attempt>(count);
+  for (let i = 0; i < count; i += 1) {
+    const n = offset + i;
+    const route = routes[n % routes.length]!;
+    const ok = random() < 0.93;
+    const a: Attempt = {
+      id: `${prefix}-${n}`,
+      userId: `user_${Math.floor(random() * 200_000)}`,
+      method: route.method,
+      gateway: route.gateway,
+      status: ok ? 'success' : 'failure',
+      at: new Date(from + Math.floor(ordered ? (n / ordered) * (to - from) : random() * (to - from))).toISOString(),
+    };
+    if (!ok) a.errorCode = ERROR_CODES[Math.floor(random() * ERROR_CODES.length)]!;
+    out[i] = a;
+  }
+  return out;
+}

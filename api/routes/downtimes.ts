@@ -74,7 +74,7 @@ export function present(d: DowntimeDoc) {
  * retries an unreachable server for about 20 s, and a query to a workflow whose worker is down
  * waits about as long.
  */
-export const TEMPORAL_DEADLINES_MS = { query: 3_000, start: 5_000, accept: 5_000, complete: 20_000 };
+export const TEMPORAL_DEADLINES_MS = { query: 5_000, start: 5_000, accept: 5_000, complete: 20_000 };
 
 const TEMPORAL_UNAVAILABLE = 'the workflow service (Temporal) is unavailable; retry shortly';
 

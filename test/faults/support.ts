@@ -1,0 +1,555 @@
+/**
+ * Helpers of the fault suite: the worker and the API as real child processes (as `npm start` runs
+ * them), killed with real signals; the environment they run with; waiting for them to be ready;
+ * what Temporal and the database say afterwards.
+ *
+ * The children run `node --import tsx <entry>` rather than `node_modules/.bin/tsx <entry>`: the
+ * tsx CLI forks the program into a second process and relays signals to it, so a SIGKILL sent to
+ * the CLI would leave the real worker running as an orphan. Here the pid is the program itself.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { DETECTION_SCHEDULE_ID } from '../../common/definitions';
+import { connectDatabase, Database } from '../../db/mongo';
+import { ROOT, waitForPort } from '../../scripts/local-servers';
+import { KEYS } from '../support/stack';
+import { Transaction, eventually, httpClient } from '../e2e/support';
+
+export { KEYS };
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A free ephemeral port on the loopback interface. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A directory of the test's own for state and logs, under the run's work directory. */
+export function faultDir(name: string): string {
+  const base = process.env.TEST_WORK_DIR ?? tmpdir();
+  mkdirSync(base, { recursive: true });
+  return mkdtempSync(join(base, `fault-${name}-`));
+}
+
+export type Env = Record<string, string>;
+
+/**
+ * The environment of the children: short timings (as test/support/stack.ts testConfig), the test
+ * keys, a database and task queue of the test's own, warn-level logs. Detection runs on its
+ * Schedule but never judges a scope (MIN_ATTEMPTS out of reach): the downtimes of these tests are
+ * opened by operators, so the probe traffic cannot open or reopen others behind the test's back.
+ */
+export function faultEnv(overrides: Env = {}): Env {
+  const suffix = randomBytes(4).toString('hex');
+  return {
+    MONGODB_URI: process.env.TEST_MONGODB_URI!,
+    MONGODB_DB: `f_${suffix}`,
+    TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS!,
+    TEMPORAL_TASK_QUEUE: `fq-${suffix}`,
+    API_KEYS: `${KEYS.ingest}=ingest,${KEYS.checkout}=checkout,${KEYS.operator}=operator,${KEYS.admin}=admin+operator`,
+    LOG_LEVEL: 'warn',
+    DETECTION_INTERVAL: '2s',
+    DETECTION_WINDOW: '20s',
+    COUNTER_BUCKET: '2s',
+    PROBE_INTERVAL: '2s',
+    DOWNTIME_EXPIRY: '10m',
+    MIN_ATTEMPTS: '1000000',
+    MIN_PROBE_SAMPLES: '10',
+    SNAPSHOT_REFRESH: '200ms',
+    ...overrides,
+  };
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ManagedProcess {
+  name: string;
+  pid: number;
+  child: ChildProcess;
+  logFile: string;
+  exited: Promise<Exit>;
+  running(): boolean;
+  /** SIGKILL: no handler runs, nothing is flushed. */
+  kill(): Promise<Exit>;
+  /** SIGTERM, then SIGKILL after the grace period; says whether it exited on its own and how long it took. */
+  stop(graceMs?: number): Promise<Exit & { graceful: boolean; ms: number }>;
+  log(): string;
+}
+
+/** Runs `node --import tsx <entry>` with the environment, stdout and stderr appended to the log file. */
+export function spawnEntry(name: string, entry: string, env: Env, logFile: string): ManagedProcess {
+  const fd = openSync(logFile, 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry)], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  if (child.pid === undefined) throw new Error(`${name}: spawn failed`);
+  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const running = () => child.exitCode === null && child.signalCode === null;
+  return {
+    name,
+    pid: child.pid,
+    child,
+    logFile,
+    exited,
+    running,
+    async kill() {
+      if (running()) child.kill('SIGKILL');
+      return exited;
+    },
+    async stop(graceMs = 15_000) {
+      const started = Date.now();
+      if (!running()) return { ...(await exited), graceful: true, ms: 0 };
+      let graceful = true;
+      const timer = setTimeout(() => {
+        graceful = false;
+        child.kill('SIGKILL');
+      }, graceMs);
+      child.kill('SIGTERM');
+      const exit = await exited;
+      clearTimeout(timer);
+      return { ...exit, graceful, ms: Date.now() - started };
+    },
+    log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
+  };
+}
+
+const tail = (p: ManagedProcess) => p.log().split('\n').slice(-30).join('\n');
+
+export interface Temporal {
+  client: Client;
+  connection: Connection;
+  close(): Promise<void>;
+}
+
+export async function temporalClient(address: string): Promise<Temporal> {
+  const connection = await Connection.connect({ address });
+  return { client: new Client({ connection }), connection, close: () => connection.close() };
+}
+
+/** The identities polling the task queue (workflow and activity tasks). */
+export async function pollers(t: Temporal, taskQueue: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const taskQueueType of [temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY]) {
+    const res = await t.connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType });
+    out.push(...(res.pollers ?? []).map((p) => `${taskQueueType}:${p.identity}`));
+  }
+  return out;
+}
+
+/**
+ * Starts worker/main.ts and waits until that process (its pid is in the worker identity) polls
+ * the task queue for workflow and activity tasks.
+ */
+export async function startWorker(env: Env, dir: string, name = 'worker', timeoutMs = 120_000): Promise<ManagedProcess> {
+  const p = spawnEntry(name, 'worker/main.ts', env, join(dir, `${name}.log`));
+  const t = await temporalClient(env.TEMPORAL_ADDRESS!);
+  try {
+    await eventually(
+      `${name} (pid ${p.pid}) polls ${env.TEMPORAL_TASK_QUEUE}`,
+      async () => {
+        if (!p.running()) throw new Error(`${name} exited ${JSON.stringify(await p.exited)} before polling:\n${tail(p)}`);
+        const ids = await pollers(t, env.TEMPORAL_TASK_QUEUE!).catch(() => []);
+        const mine = ids.filter((id) => id.split(':')[1]?.startsWith(`${p.pid}@`));
+        return mine.length >= 2 ? true : undefined;
+      },
+      { timeoutMs, intervalMs: 250 },
+    );
+  } catch (err) {
+    await p.kill();
+    throw err;
+  } finally {
+    await t.close();
+  }
+  return p;
+}
+
+/** Starts api/main.ts on env.PORT and waits until /healthz answers. */
+export async function startApi(env: Env, dir: string, name = 'api', timeoutMs = 120_000): Promise<ManagedProcess> {
+  const p = spawnEntry(name, 'api/main.ts', env, join(dir, `${name}.log`));
+  try {
+    await waitForPort('127.0.0.1', Number(env.PORT), timeoutMs, p.child);
+    const health = await fetch(`http://127.0.0.1:${env.PORT}/healthz`);
+    if (health.status !== 200) throw new Error(`${name}: /healthz answered ${health.status}`);
+  } catch (err) {
+    await p.kill();
+    throw new Error(`${name} did not start: ${err instanceof Error ? err.message : String(err)}\n${tail(p)}`, { cause: err });
+  }
+  return p;
+}
+
+export const apiUrl = (env: Env) => `http://127.0.0.1:${env.PORT}`;
+export const api = (env: Env) => httpClient(apiUrl(env));
+
+export async function database(env: Env): Promise<Database> {
+  return connectDatabase(env.MONGODB_URI!, env.MONGODB_DB!);
+}
+
+/** Leaves nothing of the test behind on a shared Temporal server: the Schedule and open workflows of its task queue. */
+export async function cleanTemporal(address: string, taskQueue: string): Promise<void> {
+  const t = await temporalClient(address).catch(() => undefined);
+  if (!t) return;
+  try {
+    const schedule = t.client.schedule.getHandle(DETECTION_SCHEDULE_ID);
+    const described = await schedule.describe().catch(() => undefined);
+    if ((described?.action as { taskQueue?: string } | undefined)?.taskQueue === taskQueue) await schedule.delete().catch(() => undefined);
+    for await (const wf of t.client.workflow.list({ query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"` })) {
+      await t.client.workflow.getHandle(wf.workflowId, wf.runId).terminate('fault test cleanup').catch(() => undefined);
+    }
+  } catch {
+    // best effort: the server may be gone
+  } finally {
+    await t.close();
+  }
+}
+
+const EventType = temporal.api.enums.v1.EventType;
+
+export interface HistorySummary {
+  events: number;
+  workflowTasksFailed: number;
+  workflowTaskFailures: string[];
+  workflowTasksTimedOut: number;
+  activitiesTimedOut: number;
+  activitiesFailed: number;
+  /** Highest attempt number an activity started with (1 = never retried). */
+  maxActivityAttempt: number;
+  /** Activity types that were retried, with the attempt they completed on. */
+  retried: { activity: string; attempt: number }[];
+  completed: boolean;
+}
+
+/** What a workflow run's history says about failures, time-outs and retries. */
+export async function historySummary(t: Temporal, workflowId: string, runId?: string): Promise<HistorySummary> {
+  const history = await t.client.workflow.getHandle(workflowId, runId).fetchHistory();
+  const events = history.events ?? [];
+  const scheduled = new Map<string, string>();
+  const s: HistorySummary = { events: events.length, workflowTasksFailed: 0, workflowTaskFailures: [], workflowTasksTimedOut: 0, activitiesTimedOut: 0, activitiesFailed: 0, maxActivityAttempt: 1, retried: [], completed: false };
+  for (const e of events) {
+    switch (e.eventType) {
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+        s.workflowTasksFailed += 1;
+        s.workflowTaskFailures.push(String(e.workflowTaskFailedEventAttributes?.failure?.message ?? e.workflowTaskFailedEventAttributes?.cause));
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+        s.workflowTasksTimedOut += 1;
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        scheduled.set(String(e.eventId), e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?');
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED: {
+        const a = e.activityTaskStartedEventAttributes;
+        const attempt = a?.attempt ?? 1;
+        s.maxActivityAttempt = Math.max(s.maxActivityAttempt, attempt);
+        if (attempt > 1) s.retried.push({ activity: scheduled.get(String(a?.scheduledEventId)) ?? '?', attempt });
+        break;
+      }
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
+        s.activitiesTimedOut += 1;
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+        s.activitiesFailed += 1;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+        s.completed = true;
+        break;
+      default:
+        break;
+    }
+  }
+  return s;
+}
+
+/** Attempts `count` payment attempts on one route by the given users, `at` now, ids unique under `tag`. */
+export function liveAttempts(tag: string, users: string[], route: { method: string; gateway: string }, count: number, errorCode?: string): Transaction[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `${tag}-${i}`,
+    userId: users[i % users.length]!,
+    method: route.method,
+    gateway: route.gateway,
+    status: errorCode ? ('failure' as const) : ('success' as const),
+    ...(errorCode ? { errorCode } : {}),
+  }));
+}
+
+/** Every loop started by watchOptions or background, so afterAll can stop what a failed test left running. */
+const loops = new Set<{ stop(): Promise<unknown> }>();
+
+export async function stopLoops(): Promise<void> {
+  await Promise.all([...loops].map((l) => l.stop()));
+}
+
+export interface Observation {
+  at: number;
+  status: number;
+  /** The methods offered to the user (available or probe). */
+  methods: string[];
+}
+
+/** Asks for one user's payment options every `intervalMs` until stopped; records what came back. */
+export function watchOptions(base: string, userId: string, intervalMs = 150) {
+  const seen: Observation[] = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const at = Date.now();
+      try {
+        const res = await fetch(`${base}/v1/payment-options?userId=${encodeURIComponent(userId)}`, {
+          headers: { authorization: `Bearer ${KEYS.checkout}` },
+          signal: AbortSignal.timeout(5_000),
+        });
+        const body = (await res.json().catch(() => ({}))) as { options?: { method: string }[] };
+        seen.push({ at, status: res.status, methods: (body.options ?? []).map((o) => o.method) });
+      } catch {
+        seen.push({ at, status: 0, methods: [] });
+      }
+      await sleep(intervalMs);
+    }
+  })();
+  const handle = {
+    seen,
+    async stop(): Promise<Observation[]> {
+      stopped = true;
+      loops.delete(handle);
+      await loop;
+      return seen;
+    },
+  };
+  loops.add(handle);
+  return handle;
+}
+
+/** A loop of its own until stopped: `step` runs, then the loop waits `intervalMs`; errors are collected, not thrown. */
+export function background(step: () => Promise<void>, intervalMs: number) {
+  let stopped = false;
+  const errors: string[] = [];
+  let runs = 0;
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        await step();
+        runs += 1;
+      } catch (err) {
+        errors.push(err instanceof Error ? err.message : String(err));
+      }
+      await sleep(intervalMs);
+    }
+  })();
+  const handle = {
+    errors,
+    runs: () => runs,
+    async stop() {
+      stopped = true;
+      loops.delete(handle);
+      await loop;
+    },
+  };
+  loops.add(handle);
+  return handle;
+}
+
+/** Writes what a fault test measured to test-results/faults/<name>.json and prints it. */
+export function report(name: string, data: Record<string, unknown>): void {
+  const dir = join(ROOT, 'test-results', 'faults');
+  mkdirSync(dir, { recursive: true });
+  const text = JSON.stringify(data, null, 2);
+  writeFileSync(join(dir, `${name}.json`), `${text}\n`);
+  console.log(`[fault ${name}] ${text}`);
+}
+
+export interface Arrival {
+  /** The Webhook-Id header: the event id. */
+  id: string;
+  at: number;
+  body: string;
+  timestamp: string;
+  signature: string;
+}
+
+/**
+ * A webhook receiver on 127.0.0.1:`port`, closed until listen(). `answer` decides, per arrival,
+ * the status it answers with and how long it takes first.
+ */
+export function webhookReceiver(port: number, answer: (a: Arrival) => Promise<number> | number = () => 204) {
+  const arrivals: Arrival[] = [];
+  const server = createHttpServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => {
+      const arrival: Arrival = {
+        id: String(req.headers['webhook-id']),
+        at: Date.now(),
+        body,
+        timestamp: String(req.headers['webhook-timestamp']),
+        signature: String(req.headers['webhook-signature']),
+      };
+      arrivals.push(arrival);
+      void Promise.resolve(answer(arrival)).then((status) => {
+        if (!res.destroyed) res.writeHead(status).end();
+      });
+    });
+  });
+  return {
+    arrivals,
+    url: `http://127.0.0.1:${port}/hooks/downtimes`,
+    listen: () => new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    }),
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+export interface IngestAttempt {
+  /** 0 when the request itself failed (refused, reset, timed out): the answer was lost. */
+  status: number;
+  startedAt: number;
+  ms: number;
+  retryAfter?: string;
+  body?: { accepted?: number; duplicates?: number; rejected?: unknown[]; error?: string };
+  error?: string;
+}
+
+export interface BatchOutcome {
+  ids: string[];
+  attempts: IngestAttempt[];
+  /** The 202 that ended the retries. */
+  final: IngestAttempt;
+}
+
+/**
+ * The checkout's side of ingest: posts a batch and, when the request fails (no answer, or a 503),
+ * posts the same batch again, after Retry-After when the API gives one, until it gets a 202.
+ */
+export class IngestClient {
+  readonly batches: BatchOutcome[] = [];
+  /** Start times of the requests under way. */
+  private readonly open = new Set<{ startedAt: number }>();
+
+  constructor(
+    private readonly base: () => string,
+    private readonly opts: { timeoutMs?: number; retryDelayMs?: number; honourRetryAfter?: boolean } = {},
+  ) {}
+
+  /** How long each request under way has been waiting for its answer, in ms. */
+  inFlightAges(): number[] {
+    const now = Date.now();
+    return [...this.open].map((o) => now - o.startedAt);
+  }
+
+  async attempt(transactions: Transaction[]): Promise<IngestAttempt> {
+    const started = Date.now();
+    const entry = { startedAt: started };
+    this.open.add(entry);
+    try {
+      const res = await fetch(`${this.base()}/v1/transactions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEYS.ingest}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ transactions }),
+        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000),
+      });
+      const body = (await res.json().catch(() => undefined)) as IngestAttempt['body'];
+      return { status: res.status, startedAt: started, ms: Date.now() - started, retryAfter: res.headers.get('retry-after') ?? undefined, body };
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      return { status: 0, startedAt: started, ms: Date.now() - started, error: cause?.code ?? cause?.message ?? (err as Error).message };
+    } finally {
+      this.open.delete(entry);
+    }
+  }
+
+  /** Posts until 202; any other final status (400, 401...) fails the test's premise and throws. */
+  async postUntilAccepted(transactions: Transaction[], stopAfterMs = 180_000): Promise<BatchOutcome> {
+    const attempts: IngestAttempt[] = [];
+    const deadline = Date.now() + stopAfterMs;
+    for (;;) {
+      const a = await this.attempt(transactions);
+      attempts.push(a);
+      if (a.status === 202) {
+        const outcome = { ids: transactions.map((t) => t.id), attempts, final: a };
+        this.batches.push(outcome);
+        return outcome;
+      }
+      if (a.status !== 0 && a.status !== 503) throw new Error(`ingest answered ${a.status}: ${JSON.stringify(a.body)}`);
+      if (Date.now() > deadline) throw new Error(`batch not accepted after ${attempts.length} attempts`);
+      const wait = this.opts.honourRetryAfter !== false && a.retryAfter ? Number(a.retryAfter) * 1000 : (this.opts.retryDelayMs ?? 200);
+      await sleep(wait);
+    }
+  }
+
+  acceptedIds(): Set<string> {
+    return new Set(this.batches.flatMap((b) => b.ids));
+  }
+
+  /** What the retries say: answers lost, 503s, and retried batches the lost attempt had already stored (fully or partly). */
+  stats() {
+    const all = this.batches.flatMap((b) => b.attempts);
+    const retried = this.batches.filter((b) => b.attempts.length > 1);
+    return {
+      batches: this.batches.length,
+      transactions: this.acceptedIds().size,
+      requests: all.length,
+      answered202: all.filter((a) => a.status === 202).length,
+      answered503: all.filter((a) => a.status === 503).length,
+      answersLost: all.filter((a) => a.status === 0).length,
+      lostErrors: [...new Set(all.filter((a) => a.status === 0).map((a) => a.error))],
+      retriedBatches: retried.length,
+      retriedBatchesFoundStored: retried.filter((b) => (b.final.body?.duplicates ?? 0) > 0).map((b) => ({ size: b.ids.length, accepted: b.final.body?.accepted, duplicates: b.final.body?.duplicates })),
+      firstTimeDuplicates: this.batches.filter((b) => b.attempts.length === 1 && (b.final.body?.duplicates ?? 0) > 0).length,
+      rejected: this.batches.reduce((n, b) => n + (b.final.body?.rejected?.length ?? 0), 0),
+    };
+  }
+}
+
+/** The stored transactions' ids and the counters' total of counted attempts (success + system + user failures). */
+export async function storedAndCounted(db: Database): Promise<{ stored: Set<string>; counted: number; storedCount: number }> {
+  const ids = await db.c.transactions.find({}, { projection: { _id: 1 } }).toArray();
+  const counters = await db.c.counters.find({}, { projection: { success: 1, systemFailure: 1, userFailure: 1 } }).toArray();
+  const counted = counters.reduce((n, c) => n + (c.success ?? 0) + (c.systemFailure ?? 0) + (c.userFailure ?? 0), 0);
+  return { stored: new Set(ids.map((d) => d._id)), counted, storedCount: ids.length };
+}
+
+const OUTCOMES: (string | undefined)[] = [undefined, undefined, undefined, undefined, 'GATEWAY_TIMEOUT', undefined, 'USER_CANCELLED', undefined, 'BANK_UNAVAILABLE', 'INVALID_OTP'];
+
+/** `count` unique attempts over a few healthy routes, a mix of successes, system and user failures. */
+export function mixedTraffic(tag: string, count: number): Transaction[] {
+  const routes = [
+    { method: 'card:visa_debit', gateway: 'razorpay' },
+    { method: 'upi:gpay', gateway: 'payu' },
+    { method: 'netbanking:hdfc', gateway: 'cashfree' },
+  ];
+  return Array.from({ length: count }, (_, i) => {
+    const code = OUTCOMES[i % OUTCOMES.length];
+    const route = routes[i % routes.length]!;
+    return {
+      id: `${tag}-${i}`,
+      userId: `load_user_${i % 211}`,
+      ...route,
+      status: code ? ('failure' as const) : ('success' as const),
+      ...(code ? { errorCode: code } : {}),
+    };
+  });
+}

@@ -52,10 +52,12 @@ async function main(): Promise<void> {
     env.TEMPORAL_ADDRESS = temporalAddress;
     env.MONGODB_URI = mongoUri;
 
-    const tsx = join(ROOT, 'node_modules/.bin/tsx');
-    const worker = spawn(tsx, [join(ROOT, 'worker/main.ts')], { env, stdio: 'inherit' });
+    // `node --import tsx` rather than the tsx command, which runs the program in a second process
+    // and would leave it running when the SIGKILL fallback of stopProcess hits the first.
+    const run = (entry: string) => spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry)], { cwd: ROOT, env, stdio: 'inherit' });
+    const worker = run('worker/main.ts');
     children.push(worker);
-    const api = spawn(tsx, [join(ROOT, 'api/main.ts')], { env, stdio: 'inherit' });
+    const api = run('api/main.ts');
     children.push(api);
     for (const child of children) child.once('exit', (code) => void stopAll(code ?? 1));
     await waitForPort(config.host, config.port, 60_000, api);

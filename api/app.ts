@@ -140,7 +140,7 @@ export async function buildApp(deps: AppDeps, options: { logStream?: { write(lin
     // throughput (bench/results/payment-options.json); requests are logged at debug level below.
     disableRequestLogging: true,
     bodyLimit: BODY_LIMIT,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // The router's own refusals (a malformed percent-escape, an over-long path parameter) in the API's shape.
     frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
       if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {

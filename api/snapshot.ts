@@ -101,6 +101,13 @@ export const STATUS_HISTORY_DAYS = 90;
 export const STATUS_REFRESH_MS = 30_000;
 /** The success rate assumed for a route with no recent attempts. */
 export const BASELINE_RATE = 0.9;
+/**
+ * Share of a downtime's probe share that still pays through the covered gateway when the
+ * method has a healthy one: without any probe traffic a failed-over gateway could only come
+ * back on expiry, yet every probe attempt there is a payment the healthy gateway would have
+ * carried, so failover probes cost a fifth of an ordinary probe.
+ */
+export const FAILOVER_PROBE_FRACTION = 0.2;
 /** How many pseudo-attempts of the baseline a route's measured rate is blended with. */
 const RATE_PRIOR_WEIGHT = 5;
 const DAY_MS = 86_400_000;
@@ -289,7 +296,22 @@ export class Snapshot {
     return { rate, attempts };
   }
 
-  /** What to show one user: gateway failover, bucket A hidden, bucket B probe, dynamic order. */
+  /**
+   * The covered first gateway when this user probes it although the method fails over: a
+   * bucket-B user of the covering downtime at FAILOVER_PROBE_FRACTION of its probe share (a
+   * subset of its bucket B, so ingest counts the attempt as a probe sample).
+   */
+  private failoverProbe(userId: string, method: string, first: string, healthy: string): string | undefined {
+    if (first === healthy) return undefined;
+    const covering = this.coveringDowntimes({ method, gateway: first })[0];
+    if (!covering) return undefined;
+    return bucketOf(userId, covering.id, covering.probePercent * FAILOVER_PROBE_FRACTION) === 'B' ? first : undefined;
+  }
+
+  /**
+   * What to show one user: gateway failover (a small share of bucket B still probes the covered
+   * gateway), bucket A hidden, bucket B probe, dynamic order.
+   */
   optionsFor(userId: string): PaymentOptions {
     const shown: { option: PaymentOption; score: number; order: number }[] = [];
     const unavailable: PaymentOptions['unavailable'] = [];
@@ -298,7 +320,11 @@ export class Snapshot {
       const healthy = entry.gateways.find((gateway) => this.coveringDowntimes({ method: entry.method, gateway }).length === 0);
       if (healthy !== undefined) {
         const score = (entry.priority ?? 0) + 10 * this.successRate({ method: entry.method, gateway: healthy }).rate;
-        shown.push({ option: { method: entry.method, mode, gateway: healthy, state: 'available' }, score, order });
+        const probed = this.failoverProbe(userId, entry.method, entry.gateways[0]!, healthy);
+        const option: PaymentOption = probed
+          ? { method: entry.method, mode, gateway: probed, state: 'probe', warning: `${entry.method} is having trouble; your payment may fail` }
+          : { method: entry.method, mode, gateway: healthy, state: 'available' };
+        shown.push({ option, score, order });
         return;
       }
       const gateway = entry.gateways[0]!;

@@ -7,6 +7,11 @@
  * success rate must sit below `baseline * (1 - degradation)`. Then a roll-up reports the
  * broadest scopes that explain the failures, so one gateway outage opens one downtime, not
  * one per route.
+ *
+ * Two windows, as multi-window alerting does: the detection window catches a moderate
+ * degradation once enough of it has accumulated, and a short window (a quarter of it by
+ * default) catches a severe drop (twice the degradation) within seconds, before the healthy
+ * minutes still in the long window dilute it. Both use the same test and minimum volume.
  */
 import { Route, Scope, candidateScopes, isValidRoute, scopeBreadth, scopeKey, scopeKind, scopeMatchesRoute } from './scope';
 import { proportion, wilsonUpper } from './stats';
@@ -40,6 +45,18 @@ export interface DetectionSettings {
   z: number;
   /** Share of a broad scope's traffic that must be in bad routes for the broad scope to explain it (e.g. 0.8). */
   coverage: number;
+  /** The short window for severe drops; default a quarter of windowMs. 0 turns it off. */
+  fastWindowMs?: number;
+  /** Relative drop the short window must show; default twice `degradation` (at most 0.9). */
+  fastDegradation?: number;
+}
+
+/** The short window and the drop it needs, with their defaults. */
+export function fastWindowOf(s: DetectionSettings): { windowMs: number; degradation: number } {
+  return {
+    windowMs: Math.max(0, Math.min(s.windowMs, s.fastWindowMs ?? s.windowMs / 4)),
+    degradation: Math.min(0.9, Math.max(s.degradation, s.fastDegradation ?? 2 * s.degradation)),
+  };
 }
 
 export interface ScopeHealth {
@@ -54,7 +71,11 @@ export interface ScopeHealth {
   threshold: number;
   /** Upper Wilson bound of the rate. */
   upper: number;
-  /** Statistically failing: enough attempts and `upper < threshold`. */
+  /**
+   * Statistically failing: enough attempts and `upper < threshold` over the detection window,
+   * or enough attempts and `upper` below the severe level over the short window (then the
+   * counts and rate are the short window's).
+   */
   failing: boolean;
   /** This scope's share of all attempts in the window. */
   trafficShare: number;
@@ -76,6 +97,8 @@ interface RouteAggregate {
   route: Route;
   /** Present only when the route has a counter in the current window. */
   window?: Tally;
+  /** Present only when the route has a counter in the short window. */
+  fast?: Tally;
   baseline: Tally;
 }
 
@@ -92,6 +115,8 @@ const attemptsOf = (c: RouteCounter) => c.success + c.systemFailure;
  */
 function aggregateRoutes(counters: RouteCounter[], now: number, s: DetectionSettings): Map<string, RouteAggregate> {
   const windowStart = now - s.windowMs;
+  const fast = fastWindowOf(s);
+  const fastStart = now - fast.windowMs;
   const baselineStart = windowStart - s.baselineWindowMs;
   const routes = new Map<string, RouteAggregate>();
   for (const c of counters) {
@@ -109,6 +134,11 @@ function aggregateRoutes(counters: RouteCounter[], now: number, s: DetectionSett
     const tally = inWindow ? (agg.window ??= { successes: 0, attempts: 0 }) : agg.baseline;
     tally.successes += c.success;
     tally.attempts += attemptsOf(c);
+    if (fast.windowMs > 0 && c.bucketStart >= fastStart) {
+      agg.fast ??= { successes: 0, attempts: 0 };
+      agg.fast.successes += c.success;
+      agg.fast.attempts += attemptsOf(c);
+    }
   }
   return routes;
 }
@@ -138,7 +168,11 @@ export function baselineFor(counters: RouteCounter[], scope: Scope, now: number,
   return baselineOf(aggregateRoutes(counters, now, s).values(), scope, s);
 }
 
-function healthOf(scope: Scope, window: Tally, baseline: number, totalAttempts: number, s: DetectionSettings): ScopeHealth {
+/**
+ * `drop` is the relative drop the upper bound must show to fail; the reported threshold is
+ * always the detection one (`degradation`), which the probe later tests recovery against.
+ */
+function healthOf(scope: Scope, window: Tally, baseline: number, totalAttempts: number, s: DetectionSettings, drop = s.degradation): ScopeHealth {
   const threshold = baseline * (1 - s.degradation);
   const upper = wilsonUpper(window.successes, window.attempts, s.z);
   return {
@@ -150,7 +184,7 @@ function healthOf(scope: Scope, window: Tally, baseline: number, totalAttempts: 
     baseline,
     threshold,
     upper,
-    failing: window.attempts >= s.minAttempts && window.attempts > 0 && upper < threshold,
+    failing: window.attempts >= s.minAttempts && window.attempts > 0 && upper < baseline * (1 - drop),
     trafficShare: proportion(window.attempts, totalAttempts, 0),
   };
 }
@@ -159,8 +193,12 @@ interface Evaluated {
   health: ScopeHealth;
   /** Ids of routes in this scope with attempts in the window. */
   observed: Set<string>;
+  /** Ids of the bad routes among them: the failures this scope would explain. */
+  bad: Set<string>;
   /** Attempts in this scope that went through bad routes. */
   badAttempts: number;
+  /** A route of the scope with at least the minimum attempts is doing fine. */
+  holdsHealthyRoute: boolean;
 }
 
 /** Plain code-unit order: unlike localeCompare it cannot vary with the host's locale data. */
@@ -168,16 +206,65 @@ const byKey = (a: ScopeHealth, b: ScopeHealth) => (a.key < b.key ? -1 : a.key > 
 
 const isSubset = (a: Set<string>, b: Set<string>) => [...a].every((x) => b.has(x));
 
+/** Every candidate scope judged over one window (`tallyOf` picks it) at one drop. */
+function evaluateWindow(
+  all: RouteAggregate[],
+  scopes: Scope[],
+  tallyOf: (r: RouteAggregate) => Tally | undefined,
+  drop: number,
+  totalAttempts: number,
+  s: DetectionSettings,
+): Evaluated[] {
+  const active = all.filter((r) => tallyOf(r) !== undefined);
+  const routeHealth = new Map<string, ScopeHealth>();
+  for (const r of active) {
+    routeHealth.set(routeId(r.route), healthOf(r.route, tallyOf(r)!, smoothedBaseline(r.baseline, s), totalAttempts, s, drop));
+  }
+  const isBad = (h: ScopeHealth) => h.attempts > 0 && h.rate < h.baseline * (1 - drop);
+  return scopes.map((scope) => {
+    const window: Tally = { successes: 0, attempts: 0 };
+    const observed = new Set<string>();
+    const bad = new Set<string>();
+    let badAttempts = 0;
+    let holdsHealthyRoute = false;
+    for (const r of active) {
+      if (!scopeMatchesRoute(scope, r.route)) continue;
+      const rh = routeHealth.get(routeId(r.route))!;
+      window.successes += rh.successes;
+      window.attempts += rh.attempts;
+      if (rh.attempts > 0) observed.add(routeId(r.route));
+      if (isBad(rh)) {
+        bad.add(routeId(r.route));
+        badAttempts += rh.attempts;
+      } else if (rh.attempts >= s.minAttempts) holdsHealthyRoute = true;
+    }
+    return { health: healthOf(scope, window, baselineOf(all, scope, s), totalAttempts, s, drop), observed, bad, badAttempts, holdsHealthyRoute };
+  });
+}
+
 /**
  * Evaluates every candidate scope of every route with data in the window, then rolls up.
  *
  * A broad scope explains the failures only if (1) it is statistically failing, (2) at least
  * `coverage` of its attempts went through bad routes (point rate below the route's own
- * threshold), so one dead route cannot drag a healthy gateway down with it, and (3) it has at
- * least two routes with data, or it is a method: a bank down on its only gateway is reported
- * as the method, since it is the bank, not that route, that failed. A failing route is
- * reported alone when no explaining scope covers it. Only maximal scopes are kept: a
- * candidate whose observed routes all lie in a broader kept one is dropped.
+ * threshold), so one dead route cannot drag a healthy gateway down with it, (3) none of its
+ * routes with the minimum attempts is doing fine, so a gateway whose UPI traffic fails is not
+ * taken down with the cards it carries well, and (4) it has at least two routes with data, or
+ * it is a method: a bank down on its only gateway is reported as the method, since it is the
+ * bank, not that route, that failed; unless other routes of that gateway are bad too, when the
+ * gateway is the likelier culprit and the route is reported until the gateway's own evidence
+ * suffices (a method-wide downtime would hide the method from a healthy second gateway that
+ * simply carried none of its traffic yet). A failing route is reported alone when no
+ * explaining scope covers it.
+ *
+ * Then the scopes explaining the most bad routes come first (on a tie, the one observing the
+ * fewest routes, then the narrowest: no wider than the evidence), and a candidate whose bad
+ * routes all lie in a kept one is dropped: its failures are explained already. So a gateway
+ * outage opens the gateway's downtime, not also one per method or mode whose traffic has just
+ * failed over to another gateway, and cards seen only through one gateway fail on that gateway.
+ *
+ * The detection window and the short window are each rolled up this way; a scope failing in
+ * either is a candidate (with the detection window's figures when both fail).
  */
 export function evaluateScopes(counters: RouteCounter[], now: number, s: DetectionSettings): DetectionVerdict {
   const routes = aggregateRoutes(counters, now, s);
@@ -185,54 +272,59 @@ export function evaluateScopes(counters: RouteCounter[], now: number, s: Detecti
   const active = all.filter((r) => r.window !== undefined);
   const totalAttempts = active.reduce((n, r) => n + (r.window?.attempts ?? 0), 0);
 
-  const scopes = new Map<string, Scope>();
-  for (const r of active) for (const scope of candidateScopes(r.route)) scopes.set(scopeKey(scope), scope);
+  const scopeMap = new Map<string, Scope>();
+  for (const r of active) for (const scope of candidateScopes(r.route)) scopeMap.set(scopeKey(scope), scope);
+  const scopes = [...scopeMap.values()];
 
-  const routeHealth = new Map<string, ScopeHealth>();
-  for (const r of active) {
-    routeHealth.set(routeId(r.route), healthOf(r.route, r.window!, smoothedBaseline(r.baseline, s), totalAttempts, s));
-  }
-  const isBad = (h: ScopeHealth) => h.attempts > 0 && h.rate < h.threshold;
-
-  const evaluated: Evaluated[] = [];
-  for (const scope of scopes.values()) {
-    const window: Tally = { successes: 0, attempts: 0 };
-    const observed = new Set<string>();
-    let badAttempts = 0;
-    for (const r of active) {
-      if (!scopeMatchesRoute(scope, r.route)) continue;
-      const rh = routeHealth.get(routeId(r.route))!;
-      window.successes += rh.successes;
-      window.attempts += rh.attempts;
-      if (rh.attempts > 0) observed.add(routeId(r.route));
-      if (isBad(rh)) badAttempts += rh.attempts;
-    }
-    const health = healthOf(scope, window, baselineOf(all, scope, s), totalAttempts, s);
-    evaluated.push({ health, observed, badAttempts });
-  }
-
-  const explains = (e: Evaluated): boolean => {
+  const explains = (e: Evaluated, window: Map<string, Evaluated>): boolean => {
     const kind = scopeKind(e.health.scope);
-    if (kind === 'route' || !e.health.failing) return false;
+    if (kind === 'route' || !e.health.failing || e.holdsHealthyRoute) return false;
     const coverage = proportion(e.badAttempts, e.health.attempts, 0);
-    return coverage >= s.coverage && (e.observed.size >= 2 || kind === 'method');
+    if (coverage < s.coverage) return false;
+    if (e.observed.size >= 2) return true;
+    if (kind !== 'method') return false;
+    // A method seen on one gateway only: the bank, unless that gateway's other routes fail too.
+    const [only] = e.observed;
+    const gateway = only?.slice(only.lastIndexOf('@') + 1);
+    const onGateway = gateway ? window.get(scopeKey({ gateway })) : undefined;
+    return !onGateway || [...onGateway.bad].every((id) => id === only);
   };
-  const broad = evaluated.filter(explains);
-  const routesAlone = evaluated.filter(
-    (e) => scopeKind(e.health.scope) === 'route' && e.health.failing && !broad.some((b) => isSubset(e.observed, b.observed)),
-  );
+  /** The roll-up of one window: explaining broad scopes, and failing routes no such scope covers. */
+  const rollUp = (evaluated: Evaluated[]): Evaluated[] => {
+    const window = new Map(evaluated.map((e) => [e.health.key, e]));
+    const broad = evaluated.filter((e) => explains(e, window));
+    const routesAlone = evaluated.filter(
+      (e) => scopeKind(e.health.scope) === 'route' && e.health.failing && !broad.some((b) => isSubset(e.observed, b.observed)),
+    );
+    return [...broad, ...routesAlone];
+  };
 
-  // Broadest first; on equal breadth and equal observed routes the key order decides, deterministically.
-  const candidates = [...broad, ...routesAlone].sort(
-    (a, b) => scopeBreadth(b.health.scope) - scopeBreadth(a.health.scope) || byKey(a.health, b.health),
+  const long = evaluateWindow(all, scopes, (r) => r.window, s.degradation, totalAttempts, s);
+  const fast = fastWindowOf(s);
+  const totalFast = all.reduce((n, r) => n + (r.fast?.attempts ?? 0), 0);
+  const severe = fast.windowMs > 0 ? evaluateWindow(all, scopes, (r) => r.fast, fast.degradation, totalFast, s) : [];
+  const fromLong = rollUp(long);
+  const longKeys = new Set(fromLong.map((e) => e.health.key));
+  const fromFast = rollUp(severe).filter((e) => !longKeys.has(e.health.key));
+
+  // Most explained first; then the tightest explanation; the key order decides the rest, deterministically.
+  const candidates = [...fromLong, ...fromFast].sort(
+    (a, b) =>
+      b.bad.size - a.bad.size ||
+      a.observed.size - b.observed.size ||
+      scopeBreadth(a.health.scope) - scopeBreadth(b.health.scope) ||
+      byKey(a.health, b.health),
   );
   const kept: Evaluated[] = [];
-  for (const c of candidates) if (!kept.some((k) => isSubset(c.observed, k.observed))) kept.push(c);
+  for (const c of candidates) if (!kept.some((k) => isSubset(c.bad, k.observed))) kept.push(c);
+  // Reported broadest first, then by key.
+  kept.sort((a, b) => scopeBreadth(b.health.scope) - scopeBreadth(a.health.scope) || byKey(a.health, b.health));
 
+  const failingKeys = new Set([...long, ...severe].filter((e) => e.health.failing).map((e) => e.health.key));
   return {
     failing: kept.map((e) => e.health),
-    healthy: evaluated
-      .filter((e) => !e.health.failing)
+    healthy: long
+      .filter((e) => !failingKeys.has(e.health.key))
       .map((e) => e.health)
       .sort(byKey),
   };

@@ -79,14 +79,30 @@ export function decideRecovery(
   if (llr <= lowerBound) verdict = 'failing';
   else if (llr >= upperBound && samples >= s.minSamples) verdict = 'recovered';
 
-  // Widen the probe as evidence of recovery accumulates: more B users means a faster verdict,
-  // and the risk of exposing them shrinks as the route looks healthier.
+  const probePercent = probeShare(llr, upperBound, lowerBound, s);
+  return { verdict, samples, successes: ok, llr, upperBound, lowerBound, probePercent };
+}
+
+/** The lowest probe share, as a fraction of the base share, while the evidence says still failing. */
+export const PROBE_FLOOR_FRACTION = 0.25;
+
+/**
+ * The probe share the evidence calls for. Each probe attempt during an outage is a payment that
+ * fails, and each one after recovery is a payment that proves it: so the share shrinks toward a
+ * quarter of the base share as the evidence of "still failing" grows (the sequential test
+ * needs only a few failures to keep the scope disabled), and widens toward the maximum as
+ * evidence of recovery grows, steeply at first (the square root of the progress) and reaching
+ * it halfway to proof: the first successes after an outage bring enough users to prove the
+ * recovery at the next look, while the risk of exposing them shrinks as the route looks
+ * healthier. With no evidence either way it is the base share.
+ */
+export function probeShare(llr: number, upperBound: number, lowerBound: number, s: Pick<ProbeSettings, 'basePercent' | 'maxPercent'>): number {
   const base = Math.max(0, Math.min(100, s.basePercent));
   const max = Math.max(base, Math.min(100, s.maxPercent));
-  const progress = Math.min(1, Math.max(0, llr / upperBound));
-  const probePercent = base + (max - base) * progress;
-
-  return { verdict, samples, successes: ok, llr, upperBound, lowerBound, probePercent };
+  const floor = base * PROBE_FLOOR_FRACTION;
+  if (!Number.isFinite(llr) || llr === 0) return base;
+  if (llr < 0) return base - (base - floor) * Math.min(1, llr / lowerBound);
+  return base + (max - base) * Math.sqrt(Math.min(1, llr / (upperBound / 2)));
 }
 
 /** Probe outcomes of the routes in `scope` from buckets starting in [since, now]. */

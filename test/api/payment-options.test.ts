@@ -1,4 +1,6 @@
 /** GET /v1/payment-options: gateway failover, bucket A hidden / bucket B probe, dynamic order, all from the snapshot. */
+import { FAILOVER_PROBE_FRACTION } from '../../api/snapshot';
+import { bucketOf } from '../../domain';
 import { Harness, KEYS, bearer, insertDowntime, putCatalog, reset, startApi, usersByBucket } from './harness';
 
 let h: Harness;
@@ -65,8 +67,10 @@ test('offers every catalog method through its first gateway when nothing is down
 
 test('fails over to the second gateway when the first route is under a disabled downtime', async () => {
   await putCatalog(h, [{ method: 'upi:gpay', gateways: ['razorpay', 'payu'] }]);
-  await insertDowntime(h, { method: 'upi:gpay', gateway: 'razorpay' });
-  for (const user of ['u1', 'u2', 'u3']) {
+  const downtime = await insertDowntime(h, { method: 'upi:gpay', gateway: 'razorpay' });
+  // Bucket A of the downtime (bucket B's failover probers are the next test's).
+  const users = Array.from({ length: 200 }, (_, i) => `u${i}`).filter((u) => bucketOf(u, downtime._id, downtime.probePercent) === 'A').slice(0, 3);
+  for (const user of users) {
     expect((await options(user)).json()).toEqual({
       options: [{ method: 'upi:gpay', mode: 'upi', gateway: 'payu', state: 'available' }],
       unavailable: [],
@@ -74,14 +78,34 @@ test('fails over to the second gateway when the first route is under a disabled 
   }
 });
 
+test('keeps a fifth of bucket B paying through a failed-over gateway, as a probe with a warning, so it can prove recovery', async () => {
+  await putCatalog(h, [{ method: 'upi:gpay', gateways: ['razorpay', 'payu'] }]);
+  const downtime = await insertDowntime(h, { method: 'upi:gpay', gateway: 'razorpay' }, { probePercent: 50 });
+  const share = 50 * FAILOVER_PROBE_FRACTION;
+  const users = Array.from({ length: 2000 }, (_, i) => `user_${i}`);
+  const prober = users.find((u) => bucketOf(u, downtime._id, share) === 'B')!;
+  const bucketBOnly = users.find((u) => bucketOf(u, downtime._id, 50) === 'B' && bucketOf(u, downtime._id, share) === 'A')!;
+  expect((await options(prober)).json()).toEqual({
+    options: [{ method: 'upi:gpay', mode: 'upi', gateway: 'razorpay', state: 'probe', warning: expect.stringMatching(/upi:gpay.*trouble/) }],
+    unavailable: [],
+  });
+  expect((await options(bucketBOnly)).json().options).toEqual([{ method: 'upi:gpay', mode: 'upi', gateway: 'payu', state: 'available' }]);
+  // About a fifth of the probe share pays through the covered gateway; ingest counts them in bucket B.
+  const probing = users.filter((u) => h.app.deps.snapshot.optionsFor(u).options[0]!.state === 'probe');
+  expect(probing.length / users.length).toBeGreaterThan(0.07);
+  expect(probing.length / users.length).toBeLessThan(0.13);
+  expect(probing.every((u) => bucketOf(u, downtime._id, 50) === 'B')).toBe(true);
+});
+
 test('a whole-gateway downtime moves every method it carries to the next gateway', async () => {
   await putCatalog(h, [
     { method: 'upi:gpay', gateways: ['razorpay', 'payu'] },
     { method: 'card:visa', gateways: ['razorpay', 'cashfree'] },
   ]);
-  await insertDowntime(h, { gateway: 'razorpay' });
-  const body = (await options('u1')).json() as { options: { method: string; gateway: string }[] };
-  expect(body.options.map((o) => `${o.method}@${o.gateway}`).sort()).toEqual(['card:visa@cashfree', 'upi:gpay@payu']);
+  const downtime = await insertDowntime(h, { gateway: 'razorpay' });
+  const { a } = usersByBucket(downtime._id, downtime.probePercent);
+  const body = (await options(a)).json() as { options: { method: string; gateway: string; state: string }[] };
+  expect(body.options.map((o) => `${o.method}@${o.gateway}:${o.state}`).sort()).toEqual(['card:visa@cashfree:available', 'upi:gpay@payu:available']);
 });
 
 test('hides a method with no healthy gateway from bucket A and shows it to bucket B as a probe with a warning, last', async () => {

@@ -260,7 +260,12 @@ test('posted transactions for a failing route lead, through detection and the wo
   expect(resolved.lastProbe!.samples).toBeGreaterThanOrEqual(config.probe.minSamples);
   expect(resolved.lastProbe!.successes).toBe(resolved.lastProbe!.samples);
   expect(probePayments).toBeGreaterThanOrEqual(config.probe.minSamples);
-  expect(resolved.timeline!.map((t) => t.kind)).toEqual(expect.arrayContaining(['opened', 'disabled', 'downtime.started', 'resolved', 'downtime.resolved']));
+  // The resolved notification is recorded by the activity after the one that resolves the record.
+  const timeline = await eventually('the resolved notification is on the timeline', async () => {
+    const kinds = (await downtime(id)).timeline!.map((t) => t.kind);
+    return kinds.includes('downtime.resolved') ? kinds : undefined;
+  });
+  expect(timeline).toEqual(expect.arrayContaining(['opened', 'disabled', 'downtime.started', 'resolved', 'downtime.resolved']));
 
   // Re-enabled for everyone: the bucket-A shopper sees it again, through its gateway.
   const back = await eventually('bucket A sees netbanking:sbi again', async () => {

@@ -191,3 +191,96 @@ describe('baseline learning', () => {
     expect(baselineFor(cs, { mode: 'upi' }, NOW, settings)).toBeCloseTo((100 + 47.5) / 150, 9);
   });
 });
+
+describe('the short window for severe drops', () => {
+  /** 60 healthy baseline minutes, then the five window minutes with the given (attempts, successes) each. */
+  function minutes(route: string, window: [number, number][]): RouteCounter[] {
+    const [method = '', gateway = ''] = route.split('@');
+    const out: RouteCounter[] = [];
+    for (let i = 0; i < 60; i++) out.push(counter(method, gateway, NOW - (65 - i) * MINUTE, { success: 95, systemFailure: 5 }));
+    window.forEach(([attempts, ok], i) => out.push(counter(method, gateway, NOW - (window.length - i) * MINUTE, { success: ok, systemFailure: attempts - ok })));
+    return out;
+  }
+  const healthyMinutes: [number, number][] = [
+    [100, 95],
+    [100, 95],
+    [100, 95],
+    [100, 95],
+  ];
+  const others = [...counters(healthy.filter((t) => !t.route.startsWith('netbanking:sbi')))];
+
+  test('reports a hard outage from its first minute, while the detection window still averages it away', () => {
+    const cs = [...others, ...minutes('netbanking:sbi@payu', [...healthyMinutes, [100, 5]])];
+    const long = evaluateScopes(cs, NOW, { ...settings, fastWindowMs: 0 });
+    expect(long.failing).toEqual([]);
+    const verdict = evaluateScopes(cs, NOW, settings);
+    expect(verdict.failing.map((h) => h.key)).toEqual(['netbanking:sbi@*']);
+    // The short window's counts, and the detection threshold the probe will test recovery against.
+    expect(verdict.failing[0]).toMatchObject({ attempts: 100, successes: 5 });
+    expect(verdict.failing[0]!.threshold).toBeCloseTo(verdict.failing[0]!.baseline * 0.85, 9);
+    expect(verdict.healthy.map((h) => h.key)).not.toContain('netbanking:sbi@*');
+  });
+
+  test('rolls a hard gateway outage up to the gateway from the short window too', () => {
+    const cs = ['upi:gpay@payu', 'card:hdfc_debit@payu', 'netbanking:sbi@payu'].flatMap((r) => minutes(r, [...healthyMinutes, [100, 2]]));
+    const razorpay = counters(healthy.filter((t) => t.route.endsWith('@razorpay')));
+    expect(evaluateScopes([...cs, ...razorpay], NOW, settings).failing.map((h) => h.key)).toEqual(['*:*@payu']);
+  });
+
+  test.each<[string, [number, number]]>([
+    ['a moderate drop (to 75%) in the last minute, which is the detection window\'s to judge', [100, 75]],
+    ['a dead last minute under the minimum attempts', [20, 0]],
+  ])('leaves %s alone', (_name, last) => {
+    expect(evaluateScopes([...others, ...minutes('netbanking:sbi@payu', [...healthyMinutes, last])], NOW, settings).failing).toEqual([]);
+  });
+
+  test.each(Array.from({ length: 25 }, (_, i) => i + 1))('ignores ordinary variance in the short window too (seed %i)', (seed) => {
+    const rand = seeded(100 + seed);
+    const cs = healthy.flatMap((t) => minutes(t.route, Array.from({ length: 5 }, () => [40, binomial(40, 0.95, rand)] as [number, number])));
+    expect(evaluateScopes(cs, NOW, settings).failing).toEqual([]);
+  });
+});
+
+describe('a method seen through one gateway only', () => {
+  test('is the bank when the gateway\'s other routes are fine', () => {
+    expect(failingKeys(withRates({ 'netbanking:sbi@payu': 0.05 }))).toEqual(['netbanking:sbi@*']);
+  });
+
+  test('is only its route while other routes of that gateway fail too, so it can still fail over', () => {
+    // The gateway's other routes are bad but too few yet for the gateway to explain it; cards
+    // have never used their second gateway.
+    const traffic: Traffic[] = [
+      { route: 'card:icici_debit@payu', attempts: 200, rate: 0.05 },
+      { route: 'upi:gpay@payu', attempts: 25, rate: 0.4 },
+      { route: 'upi:gpay@razorpay', attempts: 400 },
+      { route: 'netbanking:axis@payu', attempts: 300, rate: 0.9 },
+    ];
+    expect(failingKeys(traffic)).toEqual(['card:icici_debit@payu']);
+  });
+});
+
+describe('a gateway outage whose methods have already failed over', () => {
+  test('is the gateway alone, not also each method or mode the failed-over traffic now spans', () => {
+    // Every payu route failed; cards and UPI now succeed through razorpay, with fewer attempts so far.
+    const traffic: Traffic[] = [
+      { route: 'upi:gpay@payu', attempts: 300, rate: 0.02 },
+      { route: 'card:hdfc_credit@payu', attempts: 250, rate: 0.02 },
+      { route: 'card:icici_debit@payu', attempts: 120, rate: 0.02 },
+      { route: 'upi:gpay@razorpay', attempts: 20 },
+      { route: 'card:hdfc_credit@razorpay', attempts: 15 },
+      { route: 'card:icici_debit@razorpay', attempts: 8 },
+    ];
+    expect(failingKeys(traffic)).toEqual(['*:*@payu']);
+  });
+
+  test('keeps a gateway carrying healthy cards up when only its UPI fails', () => {
+    const traffic: Traffic[] = [
+      { route: 'upi:gpay@razorpay', attempts: 600, rate: 0.03 },
+      { route: 'upi:phonepe@razorpay', attempts: 400, rate: 0.03 },
+      { route: 'card:sbi_debit@razorpay', attempts: 200 },
+      { route: 'upi:paytm@payu', attempts: 200, rate: 0.03 },
+      { route: 'card:hdfc_credit@payu', attempts: 300 },
+    ];
+    expect(failingKeys(traffic)).toEqual(['upi:*@*']);
+  });
+});

@@ -30,14 +30,29 @@ describe('recovery decision (SPRT on probe outcomes)', () => {
     expect(d).toMatchObject({ samples: 13, successes: 12 });
   });
 
+  const SUCCESS = Math.log(0.95 / 0.8075);
+  const FAILURE = Math.log(0.05 / 0.1925);
+  const [UP, DOWN] = [Math.log(0.95 / 0.01), Math.log(0.05 / 0.99)];
   test.each([
-    [0, 0, 10],
-    [0, 5, 10],
-    [14, 0, 10 + 40 * ((14 * Math.log(0.95 / 0.8075)) / Math.log(95))],
-    [29, 0, 50],
-    [200, 0, 50],
-  ])('widens the probe from base toward max as evidence of recovery grows (%i ok, %i failed -> %f%%)', (ok, failed, percent) => {
+    ['no evidence either way: the base share', 0, 0, 10],
+    ['one failure: part of the way to the floor', 0, 1, 10 - 7.5 * (FAILURE / DOWN)],
+    ['proof of still failing: a quarter of the base share', 0, 5, 2.5],
+    ['two successes: widened steeply, by the square root of the progress', 2, 0, 10 + 40 * Math.sqrt((2 * SUCCESS) / (UP / 2))],
+    ['about halfway to proof: (nearly) the maximum', 14, 0, 10 + 40 * Math.sqrt(Math.min(1, (14 * SUCCESS) / (UP / 2)))],
+    ['proof of recovery', 29, 0, 50],
+    ['long past proof', 200, 0, 50],
+  ])('shrinks the probe while failing and widens it as recovery evidence grows: %s (%i ok, %i failed)', (_name, ok, failed, percent) => {
     expect(decideRecovery(ok, failed, BASELINE, THRESHOLD, settings).probePercent).toBeCloseTo(percent, 9);
+  });
+
+  test('the probe share never leaves [a quarter of the base share, the maximum]', () => {
+    for (let ok = 0; ok < 60; ok += 3) {
+      for (let failed = 0; failed < 20; failed += 1) {
+        const p = decideRecovery(ok, failed, BASELINE, THRESHOLD, settings).probePercent;
+        expect(p).toBeGreaterThanOrEqual(2.5);
+        expect(p).toBeLessThanOrEqual(50);
+      }
+    }
   });
 
   test.each<[string, number, number, number, number]>([

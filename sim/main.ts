@@ -1,0 +1,143 @@
+/**
+ * `npm run simulate [-- --scenario scenarios/x.json ...] [--full] [--parallel N] [--out dir]`
+ *
+ * Runs each scenario as a closed loop against its own real stack (Temporal dev server,
+ * MongoDB-wire server, worker, API) with the short profile, the baseline policy on the same
+ * traffic, and writes sim/results/<scenario>.json and .svg (under full/ for --full runs). With no
+ * --scenario it runs every scenarios/*.json. The default run is the compressed version of each
+ * scenario; --full runs the scenario's own timeline. Prints a summary table at the end and
+ * rewrites sim/results/summary.md from every report there.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { ROOT } from '../scripts/local-servers';
+import { BASELINE_POLICY, KNOBS, PROFILE_ENV } from './profile';
+import { ScenarioReport, SummaryRow, missedLines, summaryMarkdown, summaryRow, summaryTable } from './report';
+import { runScenario, scenarioFor } from './run-scenario';
+import { stopAllStacks } from './stack';
+
+interface Args {
+  scenarios: string[];
+  full: boolean;
+  parallel: number;
+  out: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { scenarios: [], full: false, parallel: 2, out: join(ROOT, 'sim/results') };
+  for (let i = 0; i < argv.length; i += 1) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--scenario') args.scenarios.push(resolve(value()));
+    else if (a === '--full') args.full = true;
+    else if (a === '--parallel') {
+      args.parallel = Number(value());
+      if (!Number.isInteger(args.parallel) || args.parallel < 1) throw new Error('--parallel: expected a whole number ≥ 1');
+    } else if (a === '--out') args.out = resolve(value());
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: npm run simulate -- [--scenario scenarios/x.json]... [--full] [--parallel N] [--out dir]');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  if (args.scenarios.length === 0) {
+    const dir = join(ROOT, 'scenarios');
+    args.scenarios = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => join(dir, f));
+  }
+  return args;
+}
+
+/** Every report of one mode in the results folder, in scenario order. */
+function reportsIn(dir: string): ScenarioReport[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as ScenarioReport)
+    .filter((r) => typeof r.scenario === 'string' && Array.isArray(r.judgements));
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const mode = args.full ? 'full' : 'short';
+  let interrupted = false;
+  const interrupt = () => {
+    if (interrupted) return;
+    interrupted = true;
+    console.error('\ninterrupted: stopping every stack...');
+    void stopAllStacks().then(() => process.exit(130));
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
+
+  console.log(`simulating ${args.scenarios.length} scenario(s), ${mode} runs, ${args.parallel} at a time`);
+  console.log(`profile: ${Object.entries(PROFILE_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  for (const [k, v] of Object.entries(KNOBS)) console.log(`  knob ${k}=${v.value}: ${v.why}`);
+  const started = Date.now();
+  // Longest first, so the parallel runs end together.
+  const length = (file: string) => {
+    try {
+      return scenarioFor(file, mode).durationSec;
+    } catch {
+      return 0;
+    }
+  };
+  const queue = [...args.scenarios].sort((a, b) => length(b) - length(a));
+  const done: ScenarioReport[] = [];
+  const failed: string[] = [];
+  const worker = async () => {
+    for (let file = queue.shift(); file !== undefined && !interrupted; file = queue.shift()) {
+      const name = basename(file, '.json');
+      const log = (line: string) => console.log(`[${name}] ${line}`);
+      try {
+        const report = await runScenario(file, { mode, resultsDir: args.out, log });
+        log(`done in ${report.wallClockSec.toFixed(0)}s: ${report.met} targets met, ${report.missed} missed, ${report.notApplicable} not applicable`);
+        done.push(report);
+      } catch (err) {
+        log(`FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        failed.push(name);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(args.parallel, args.scenarios.length) }, worker));
+
+  const order = new Map(args.scenarios.map((f, i) => [basename(f, '.json'), i]));
+  const rows: SummaryRow[] = done.sort((a, b) => (order.get(a.scenario) ?? 0) - (order.get(b.scenario) ?? 0)).map(summaryRow);
+  console.log(`\n${mode} runs finished in ${((Date.now() - started) / 60000).toFixed(1)} min (P = product, B = baseline)\n`);
+  console.log(summaryTable(rows));
+  for (const r of done) for (const line of missedLines(r)) console.log(`  ${line}`);
+  if (failed.length) console.log(`\nfailed to run: ${failed.join(', ')}`);
+  if (interrupted) return;
+
+  const section = (title: string, reports: ScenarioReport[], m: 'short' | 'full') =>
+    reports.length
+      ? [
+          `## ${title}`,
+          '',
+          summaryMarkdown(reports.map(summaryRow), m),
+          ...reports.flatMap((r) => [...missedLines(r), ...r.notes.map((n) => `${r.scenario}: note: ${n}`)].map((l) => `- ${l}`)),
+          '',
+        ]
+      : [];
+  const markdown = [
+    '# Simulation summary',
+    '',
+    `Profile: ${Object.entries(PROFILE_ENV).map(([k, v]) => `\`${k}=${v}\``).join(' ')}; baseline policy: ${BASELINE_POLICY.threshold * 100}% over ${BASELINE_POLICY.windowSec} s (every failure counted, at least ${BASELINE_POLICY.minAttempts} attempts), disable the route for everyone, re-enable after ${BASELINE_POLICY.expirySec} s.`,
+    '',
+    ...section('Default (compressed) runs', reportsIn(args.out), 'short'),
+    ...section('Full runs', reportsIn(join(args.out, 'full')), 'full'),
+  ].join('\n');
+  mkdirSync(args.out, { recursive: true });
+  writeFileSync(join(args.out, 'summary.md'), markdown);
+  console.log(`\nreports in ${args.out}, summary in ${join(args.out, 'summary.md')}`);
+  process.exit(failed.length || interrupted ? 1 : 0);
+}
+
+main().catch(async (err) => {
+  console.error(err instanceof Error ? err.message : err);
+  await stopAllStacks();
+  process.exit(1);
+});

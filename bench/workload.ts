@@ -37,17 +37,8 @@ export function checkoutCatalog(): { method: string; gateways: string[]; priorit
   }));
 }
 
-/** A deterministic pseudo-random stream (mulberry32), so runs generate the same traffic. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic pseudo-random stream (mulberry32, the simulator's), so runs generate the same traffic. */
+export { mulberry32 as rng } from '../sim/random';
 
 export interface Attempt {
   id: string;

@@ -1,17 +1,8 @@
 /** Deterministic test fixtures for the pure domain modules. */
 import type { RouteCounter } from '../../domain';
 
-/** A small seeded PRNG (mulberry32) so statistical tests are reproducible. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (mulberry32, the simulator's) so statistical tests are reproducible. */
+export { mulberry32 as seeded } from '../../sim/random';
 
 /** Number of successes in n Bernoulli(p) trials drawn from `rand`. */
 export function binomial(n: number, p: number, rand: () => number): number {

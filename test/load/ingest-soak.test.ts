@@ -3,38 +3,25 @@
  * and the worker as real processes. Nothing accepted is lost (stored = accepted = counted), no
  * answer is an error, and the API's and the worker's resident memory is reported at start and end.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { ROOT } from '../../scripts/local-servers';
 import type { Database } from '../../db/mongo';
-import { KEYS, ManagedProcess, apiUrl, cleanTemporal, database, faultDir, faultEnv, freePort, report, startApi, startWorker, Env } from '../faults/support';
+import { KEYS, apiUrl, report, Env } from '../faults/support';
 import { eventually } from '../e2e/support';
-import { residentMb } from './support';
+import { residentMb, runLoadGenerator, startStack } from './support';
 
 const RATE = 2_000;
 const SECONDS = 60;
 const BATCH = 200;
 
+let stack: Awaited<ReturnType<typeof startStack>>;
 let env: Env;
-let dir: string;
-let apiProcess: ManagedProcess | undefined;
-let workerProcess: ManagedProcess | undefined;
 let db: Database;
 
 beforeAll(async () => {
-  dir = faultDir('ingest-soak');
-  env = faultEnv({ PORT: String(await freePort()) });
-  db = await database(env);
-  [workerProcess, apiProcess] = await Promise.all([startWorker(env, dir), startApi(env, dir)]);
+  stack = await startStack('ingest-soak');
+  ({ env, db } = stack);
 });
 
-afterAll(async () => {
-  await apiProcess?.stop();
-  await workerProcess?.stop();
-  await cleanTemporal(env.TEMPORAL_ADDRESS!, env.TEMPORAL_TASK_QUEUE!);
-  await db?.db.dropDatabase().catch(() => undefined);
-  await db?.close();
-});
+afterAll(async () => stack?.stop());
 
 interface LoadSummary {
   sent: number;
@@ -47,20 +34,7 @@ interface LoadSummary {
   latencyMs: { p50: number; p99: number; max: number };
 }
 
-function runLoad(): Promise<LoadSummary> {
-  return new Promise((resolve, reject) => {
-    const input = { base: apiUrl(env), key: KEYS.ingest, ratePerSec: RATE, seconds: SECONDS, batch: BATCH, tag: `soak${Date.now()}` };
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/load/ingest-load.ts'), JSON.stringify(input)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => (out += d));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()!) as LoadSummary);
-    });
-  });
-}
+const runLoad = () => runLoadGenerator<LoadSummary>('ingest-load.ts', { base: apiUrl(env), key: KEYS.ingest, ratePerSec: RATE, seconds: SECONDS, batch: BATCH, tag: `soak${Date.now()}` });
 
 /** Transactions in the counters. Summed here: FerretDB 1.24's $group fills only the first of several $sum accumulators. */
 async function countedTotal(): Promise<number> {
@@ -69,9 +43,9 @@ async function countedTotal(): Promise<number> {
 }
 
 test('2,000 transactions/s for 60 s: every accepted transaction stored and counted once, no error answers', async () => {
-  const memoryAtStart = { api: residentMb(apiProcess!.pid), worker: residentMb(workerProcess!.pid) };
+  const memoryAtStart = { api: residentMb(stack.api.pid), worker: residentMb(stack.worker.pid) };
   const load = await runLoad();
-  const memoryAtEnd = { api: residentMb(apiProcess!.pid), worker: residentMb(workerProcess!.pid) };
+  const memoryAtEnd = { api: residentMb(stack.api.pid), worker: residentMb(stack.worker.pid) };
   const stored = await db.c.transactions.countDocuments();
   const counted = await eventually('counters hold every stored transaction', async () => {
     const n = await countedTotal();

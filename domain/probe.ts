@@ -83,25 +83,26 @@ export function decideRecovery(
   return { verdict, samples, successes: ok, llr, upperBound, lowerBound, probePercent };
 }
 
-/** The lowest probe share, as a fraction of the base share, while the evidence says still failing. */
+/** The probe share once the test has proven "still failing", as a fraction of the base share. */
 export const PROBE_FLOOR_FRACTION = 0.25;
 
 /**
  * The probe share the evidence calls for. Each probe attempt during an outage is a payment that
- * fails, and each one after recovery is a payment that proves it: so the share shrinks toward a
- * quarter of the base share as the evidence of "still failing" grows (the sequential test
- * needs only a few failures to keep the scope disabled), and widens toward the maximum as
- * evidence of recovery grows, steeply at first (the square root of the progress) and reaching
- * it halfway to proof: the first successes after an outage bring enough users to prove the
- * recovery at the next look, while the risk of exposing them shrinks as the route looks
- * healthier. With no evidence either way it is the base share.
+ * fails, and each one after recovery is a payment that proves it. So once the test has proven
+ * "still failing" the share drops to a quarter of the base share until fresh evidence: the test
+ * restarts, a busy scope proves it again at that share within a look or two, and a quiet one
+ * gets the base share back, enough to prove it again before its expiry. And the share widens
+ * toward the maximum as evidence of recovery grows, steeply at first (the square root of the
+ * progress) and reaching it halfway to proof: the first successes after an outage bring enough
+ * users to prove the recovery at the next look, while the risk of exposing them shrinks as the
+ * route looks healthier. With no evidence either way it is the base share.
  */
 export function probeShare(llr: number, upperBound: number, lowerBound: number, s: Pick<ProbeSettings, 'basePercent' | 'maxPercent'>): number {
   const base = Math.max(0, Math.min(100, s.basePercent));
   const max = Math.max(base, Math.min(100, s.maxPercent));
   const floor = base * PROBE_FLOOR_FRACTION;
   if (!Number.isFinite(llr) || llr === 0) return base;
-  if (llr < 0) return base - (base - floor) * Math.min(1, llr / lowerBound);
+  if (llr < 0) return llr <= lowerBound ? floor : base;
   return base + (max - base) * Math.sqrt(Math.min(1, llr / (upperBound / 2)));
 }
 

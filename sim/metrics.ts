@@ -3,6 +3,7 @@
  * the no-handling counterfactual, collateral, detection and re-enable delays, false downtimes.
  * Pure functions over the checkout list, a policy's decisions and its downtimes.
  */
+import { FAILOVER_PROBE_FRACTION } from '../api/snapshot';
 import { scopeMatchesRoute } from '../domain/scope';
 import type { PolicyDowntime, PolicyRun } from './baseline';
 import { Checkout, World, methodHealthy, systemRelevantShare, systemSuccessRate } from './truth';
@@ -242,9 +243,10 @@ export interface ProbeSufficiency {
 }
 
 /**
- * Did probe traffic suffice for the re-enable target? Bucket B reaches an outage's routes only
- * through methods with no healthy gateway left (the others fail over for everyone); of those
- * attempts, successes and system failures are samples. Probe traffic suffices when, at the base
+ * Did probe traffic suffice for the re-enable target? Bucket B reaches an outage's routes
+ * through methods with no healthy gateway left, and, at FAILOVER_PROBE_FRACTION of the share,
+ * through methods that fail over to another gateway; of those attempts, successes and system
+ * failures are samples. Probe traffic suffices when, at the base
  * probe share, 3 × PROBE_INTERVAL brings the samples the test needs on average when recovered.
  */
 export function probeSufficiency(world: World, outage: number, s: ProbeSettingsForJudging): ProbeSufficiency {
@@ -255,10 +257,11 @@ export function probeSufficiency(world: World, outage: number, s: ProbeSettingsF
   let weightedRate = 0;
   sc.catalog.forEach((entry, m) => {
     const routes = world.methodRoutes[m]!;
-    if (routes.some((r) => !failing.has(r.index))) return;
+    if (!failing.has(routes[0]!.index)) return;
+    const failover = routes.some((r) => !failing.has(r.index));
     const base = routes[0]!.baseRate;
     const traffic = sc.checkoutsPerSec * entry.share * systemRelevantShare(base, sc.userFailureShare);
-    samplesPerSec += (traffic * s.probePercent) / 100;
+    samplesPerSec += (traffic * s.probePercent * (failover ? FAILOVER_PROBE_FRACTION : 1)) / 100;
     weight += traffic;
     weightedRate += traffic * systemSuccessRate(base, sc.userFailureShare);
   });

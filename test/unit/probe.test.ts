@@ -31,11 +31,11 @@ describe('recovery decision (SPRT on probe outcomes)', () => {
   });
 
   const SUCCESS = Math.log(0.95 / 0.8075);
-  const FAILURE = Math.log(0.05 / 0.1925);
-  const [UP, DOWN] = [Math.log(0.95 / 0.01), Math.log(0.05 / 0.99)];
+  const UP = Math.log(0.95 / 0.01);
   test.each([
     ['no evidence either way: the base share', 0, 0, 10],
-    ['one failure: part of the way to the floor', 0, 1, 10 - 7.5 * (FAILURE / DOWN)],
+    ['one failure, not yet proof: the base share', 0, 1, 10],
+    ['a recovery run that slipped back below zero: the base share', 3, 1, 10],
     ['proof of still failing: a quarter of the base share', 0, 5, 2.5],
     ['two successes: widened steeply, by the square root of the progress', 2, 0, 10 + 40 * Math.sqrt((2 * SUCCESS) / (UP / 2))],
     ['about halfway to proof: (nearly) the maximum', 14, 0, 10 + 40 * Math.sqrt(Math.min(1, (14 * SUCCESS) / (UP / 2)))],

@@ -117,7 +117,7 @@ describe('probe sufficiency', () => {
     expect(asn).toBeLessThan(1.2 * (total / 2000));
   });
 
-  test('only methods with no healthy gateway left bring probe samples; a freeze window demands more', () => {
+  test('methods with no healthy gateway left bring probe samples, failed-over ones a fifth as many; a freeze window demands more', () => {
     const world = buildWorld(scenario({ checkoutsPerSec: 1000 }));
     const p = { probeIntervalSec: 2, probePercent: 10, minProbeSamples: 20, degradation: 0.15, alpha: 0.01, beta: 0.05, inFreeze: false };
     const normal = probeSufficiency(world, 0, p);
@@ -126,8 +126,9 @@ describe('probe sufficiency', () => {
     expect(normal.sufficed).toBe(true);
     const frozen = probeSufficiency(world, 0, { ...p, inFreeze: true });
     expect(frozen.needed).toBeGreaterThan(normal.needed);
-    const failover = buildWorld(scenario({ outages: [{ scope: { gateway: 'razorpay' }, startSec: 100, endSec: 180, successRate: 0 }] }));
-    expect(probeSufficiency(failover, 0, p)).toMatchObject({ samplesPerSec: 0, sufficed: false });
+    const failover = buildWorld(scenario({ checkoutsPerSec: 1000, outages: [{ scope: { gateway: 'razorpay' }, startSec: 100, endSec: 180, successRate: 0 }] }));
+    // gpay fails over to payu: only a fifth of the probe share still pays through razorpay.
+    expect(probeSufficiency(failover, 0, p).samplesPerSec).toBeCloseTo(1000 * 0.5 * 0.975 * 0.1 * 0.2, 6);
   });
 });
 

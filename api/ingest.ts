@@ -22,7 +22,7 @@ import {
 import { DEFAULT_USER_ERROR_CODES, bucketOf, classifyOutcome, modeOf } from '../domain';
 import type { Config } from '../common/config';
 import type { Database, TransactionDoc } from '../db/mongo';
-import { CounterDeadlineError, CounterWriteError, batchCounts, counterWriter } from './counter-writer';
+import { CounterDeadlineError, CounterWriteError, batchCounts, writeCounts } from './counter-writer';
 import type { Metrics } from './metrics';
 import type { Snapshot } from './snapshot';
 
@@ -159,8 +159,8 @@ export const COUNT_LEASE_MS = 15_000;
 
 /**
  * Exactly-once counting without transactions: a batch writes a pending marker, stores its
- * transactions tagged with a batch token, adds their counts to the counters under that token
- * (see counter-writer.ts), then removes the marker. Whoever applies a token (the request, or the
+ * transactions tagged with a batch token, inserts their counts under that token (see
+ * counter-writer.ts and db/counters.ts), then removes the marker. Whoever applies a token (the request, or the
  * recovery pass after a crash) computes the same increments from the same stored transactions,
  * so applying it twice changes nothing.
  */
@@ -266,7 +266,7 @@ export class Ingestor {
   private async count(token: string, docs: readonly TransactionDoc[], deadline?: number): Promise<void> {
     const { db, config, now } = this.deps;
     try {
-      await counterWriter(db.c.counters, now).apply(token, batchCounts(docs, config.detection.counterBucketMs), deadline);
+      await writeCounts(db.c.counterDeltas, token, batchCounts(docs, config.detection.counterBucketMs), now(), deadline);
     } catch (err) {
       if (err instanceof CounterWriteError || err instanceof CounterDeadlineError) throw new DatabaseUnavailableError(err.message);
       throw asUnavailable(err);

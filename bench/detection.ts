@@ -12,10 +12,11 @@ import { createActivities } from '../activities';
 import { loadConfig } from '../common/config';
 import { detectionSettings } from '../common/policy';
 import { Database, connectDatabase, ensureIndexes } from '../db/mongo';
-import type { CounterDoc, TransactionDoc } from '../db/mongo';
+import type { TransactionDoc } from '../db/mongo';
+import { compactCounters, countedAttempts } from '../db/counters';
 import { readCounters } from '../db/queries';
 import { DEFAULT_USER_ERROR_CODES, classifyOutcome, evaluateScopes, modeOf } from '../domain';
-import { batchCounts } from '../api/counter-writer';
+import { batchCounts, writeCounts } from '../api/counter-writer';
 import { BenchContext, BenchOutcome, median, round, thousands } from './support';
 import { attempts, rng, thousandRoutes } from './workload';
 
@@ -127,7 +128,7 @@ export async function detectionBench(ctx: BenchContext): Promise<BenchOutcome> {
         runs,
         datasets: datasets.map((d, i) => ({
           transactions: d.transactions,
-          seededThrough: `counters built by batchCounts (api/counter-writer.ts) over batches of ${BATCH} in arrival order, written with insertMany (counts + applied tokens, as the counter writer leaves them); raw transactions not stored`,
+          seededThrough: `counters written by the ingest's counting (batchCounts + writeCounts, api/counter-writer.ts) over batches of ${BATCH} in arrival order, then folded by one compaction run (compactCounters, db/counters.ts), as ingest and the worker leave them; raw transactions not stored`,
           seedSeconds: round(d.seedSeconds, 1),
           seedTxPerSecond: Math.round(d.transactions / d.seedSeconds),
           countersAddUpTo: d.seeded.counted,
@@ -153,10 +154,10 @@ export async function detectionBench(ctx: BenchContext): Promise<BenchOutcome> {
 }
 
 /**
- * Builds the counters `count` generated attempts leave behind, with the ingest's own counting
- * function (`batchCounts`, what the counter writer adds per batch) over batches of 500 in arrival
- * order, and writes them with insertMany: the documents the counter writer ends with (counts and
- * `applied` batch tokens). The raw transactions are not stored: detection never reads them.
+ * Builds the counters `count` generated attempts leave behind, the way ingest and the worker do:
+ * the ingest's own counting (`batchCounts` and `writeCounts`) over batches of 500 in arrival
+ * order, then one compaction run (`compactCounters`) folding the closed buckets. The raw
+ * transactions are not stored: detection never reads them.
  */
 async function seed(
   db: Database,
@@ -169,10 +170,8 @@ async function seed(
   const t0 = Date.now();
   const userCodes = new Set([...DEFAULT_USER_ERROR_CODES, ...config.userErrorCodes]);
   const random = rng(count);
-  const counters = new Map<string, CounterDoc & { applied: string[] }>();
   for (let b = 0; b * BATCH < count; b += 1) {
     const size = Math.min(BATCH, count - b * BATCH);
-    const token = `seed${count}-${b}`;
     const docs: TransactionDoc[] = attempts(routes, size, `d${count}`, from, to, random, b * BATCH, count).map((a) => ({
       _id: a.id,
       userId: a.userId,
@@ -185,18 +184,8 @@ async function seed(
       receivedAt: new Date(to),
       ...(a.errorCode ? { errorCode: a.errorCode } : {}),
     }));
-    for (const [id, delta] of batchCounts(docs, config.detection.counterBucketMs)) {
-      let c = counters.get(id);
-      if (!c) {
-        c = { _id: id, method: delta.method, gateway: delta.gateway, bucketStart: delta.bucketStart, success: 0, systemFailure: 0, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0, applied: [] };
-        counters.set(id, c);
-      }
-      for (const k of Object.keys(delta.inc) as (keyof typeof delta.inc)[]) c[k] += delta.inc[k];
-      c.applied.push(token);
-    }
+    await writeCounts(db.c.counterDeltas, `seed${count}-${b}`, batchCounts(docs, config.detection.counterBucketMs), Date.now());
   }
-  const all = [...counters.values()];
-  for (let i = 0; i < all.length; i += 1_000) await db.c.counters.insertMany(all.slice(i, i + 1_000), { ordered: false });
-  const counted = all.reduce((n, c) => n + c.success + c.systemFailure + c.userFailure, 0);
-  return { seconds: (Date.now() - t0) / 1000, counted };
+  await compactCounters(db, Date.now(), to + 1);
+  return { seconds: (Date.now() - t0) / 1000, counted: await countedAttempts(db) };
 }

@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import { connectDatabase, ensureIndexes } from '../db/mongo';
+import { countedAttempts } from '../db/counters';
 import { loadConfig } from '../common/config';
 import { BenchContext, BenchOutcome, KEYS, http, median, round, runJsonChild, sleep, startApiProcess, thousands } from './support';
 import type { IngestLoadInput, IngestLoadResult } from './children/ingest-load';
@@ -72,11 +73,7 @@ export async function ingestBench(ctx: BenchContext): Promise<BenchOutcome> {
     while ((await apiDb.c.pendingCounts.countDocuments({})) > 0 && Date.now() < deadline) await sleep(1_000);
     const pending = await apiDb.c.pendingCounts.countDocuments({});
     const stored = await apiDb.c.transactions.countDocuments({});
-    // FerretDB's $group knows $sum of a field, not $add.
-    const [sum] = await apiDb.c.counters
-      .aggregate<{ s: number; f: number; u: number }>([{ $group: { _id: null, s: { $sum: '$success' }, f: { $sum: '$systemFailure' }, u: { $sum: '$userFailure' } } }])
-      .toArray();
-    const counted = sum ? sum.s + sum.f + sum.u : 0;
+    const counted = await countedAttempts(apiDb);
 
     const apiTps = median(results.map((r) => r.api.perSecond));
     const rawTps = median(results.map((r) => r.raw.perSecond));

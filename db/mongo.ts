@@ -24,10 +24,31 @@ export interface TransactionDoc {
   countToken?: string;
 }
 
+/** A route's counts in one time bucket, written by a compaction run (see db/counters.ts). */
 export interface CounterDoc extends RouteCounter {
   _id: string;
-  /** Tokens of the ingest batches already added in, so applying a batch twice adds it once. */
+  /** The compaction run that wrote it; absent on counters written directly (tests, older data). */
+  run?: string;
+  /** Older data only: tokens of the batches added in by the update-based counting. */
   applied?: string[];
+}
+
+/** One ingest batch's counts in one time bucket, per route; folded into CounterDocs by compaction. */
+export interface CounterDeltaDoc {
+  /** `<batch token>|<bucketStart>`: inserting a batch's counts twice is a duplicate key. */
+  _id: string;
+  bucketStart: number;
+  routes: (Omit<RouteCounter, 'bucketStart'>)[];
+  /** The compaction run folding it. */
+  foldedBy?: string;
+}
+
+/** Compaction bookkeeping: a marker per run in progress, `latest`, and the `lock` lease. */
+export interface CounterCompactionDoc {
+  _id: string;
+  startedAt?: Date;
+  run?: string;
+  until?: Date;
 }
 
 /** An ingest batch stored but not yet known to be counted; removed once its counts are applied. */
@@ -164,6 +185,8 @@ export interface CatalogDoc {
 export interface Collections {
   transactions: Collection<TransactionDoc>;
   counters: Collection<CounterDoc>;
+  counterDeltas: Collection<CounterDeltaDoc>;
+  counterCompactions: Collection<CounterCompactionDoc>;
   pendingCounts: Collection<PendingCountDoc>;
   downtimes: Collection<DowntimeDoc>;
   incidents: Collection<IncidentDoc>;
@@ -198,6 +221,8 @@ export async function connectDatabase(uri: string, dbName: string): Promise<Data
   const c: Collections = {
     transactions: db.collection('transactions'),
     counters: db.collection('counters'),
+    counterDeltas: db.collection('counter_deltas'),
+    counterCompactions: db.collection('counter_compactions'),
     pendingCounts: db.collection('pending_counts'),
     downtimes: db.collection('downtimes'),
     incidents: db.collection('incidents'),
@@ -220,6 +245,8 @@ export async function ensureIndexes(d: Database, retentionMs: number): Promise<v
   const { c } = d;
   await Promise.all([
     c.counters.createIndex({ bucketStart: 1 }),
+    c.counterDeltas.createIndex({ bucketStart: 1 }),
+    c.counterDeltas.createIndex({ foldedBy: 1 }),
     c.downtimes.createIndex({ status: 1, openedAt: -1 }),
     c.downtimes.createIndex({ scopeKey: 1, openedAt: -1 }),
     c.incidents.createIndex({ status: 1, openedAt: -1 }),
@@ -262,7 +289,9 @@ async function updateTtl(transactions: Collection<TransactionDoc>, expireAfterSe
  * TTL index reads) and, where the server has no TTL index, transactions too.
  */
 export async function purgeExpired(d: Database, now: number, retentionMs: number): Promise<{ transactions: number; counters: number }> {
-  const counters = await d.c.counters.deleteMany({ bucketStart: { $lt: now - retentionMs } });
+  const old = { bucketStart: { $lt: now - retentionMs } };
+  const counters = await d.c.counters.deleteMany(old);
+  await d.c.counterDeltas.deleteMany(old);
   const transactions = d.supportsTtl ? undefined : await d.c.transactions.deleteMany({ at: { $lt: new Date(now - retentionMs) } });
   return { transactions: transactions?.deletedCount ?? 0, counters: counters.deletedCount };
 }

@@ -1,6 +1,7 @@
 /** `npm run worker`: the worker process as production runs it. */
 import { loadConfigOrExit } from '../common/config';
 import { connectDatabase, ensureIndexes, purgeExpired } from '../db/mongo';
+import { startCompaction } from '../db/counters';
 import { ensureDetectionSchedule } from './schedule';
 import { createWorker } from './worker';
 import { startWebhookDispatcher } from './webhooks';
@@ -20,12 +21,14 @@ export async function runWorker(): Promise<void> {
   const purge = setInterval(() => {
     purgeExpired(db, Date.now(), config.retentionMs).catch((err) => log.warn({ err }, 'retention purge failed'));
   }, 60 * 60_000);
+  const compaction = startCompaction(db, config.detection.counterBucketMs, log);
   const shutdown = () => parts.worker.shutdown();
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
   log.info({ temporalAddress }, 'worker running');
   await parts.worker.run();
   clearInterval(purge);
+  await compaction.stop();
   await dispatcher.stop();
   await parts.close();
   await db.close();

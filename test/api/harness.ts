@@ -41,6 +41,8 @@ export async function reset(h: Harness): Promise<void> {
   await Promise.all([
     c.transactions.deleteMany({}),
     c.counters.deleteMany({}),
+    c.counterDeltas.deleteMany({}),
+    c.counterCompactions.deleteMany({}),
     c.pendingCounts.deleteMany({}),
     c.downtimes.deleteMany({}),
     c.incidents.deleteMany({}),

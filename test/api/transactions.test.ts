@@ -1,6 +1,7 @@
 /** POST /v1/transactions: per-record validation, idempotent storage and the counters detection and probes read. */
 import { MongoNetworkError } from 'mongodb';
 import { COUNT_LEASE_MS, DatabaseUnavailableError, Ingestor } from '../../api/ingest';
+import { readCounters } from '../../db/counters';
 import type { CounterDoc } from '../../db/mongo';
 import { Harness, KEYS, bearer, insertDowntime, reset, startApi, usersByBucket } from './harness';
 
@@ -17,9 +18,9 @@ const post = (transactions: unknown, key = KEYS.ingest) =>
 
 const tx = (id: string, extra: Record<string, unknown> = {}) => ({ id, userId: 'u1', method: 'upi:gpay', gateway: 'razorpay', status: 'success', ...extra });
 
-/** The route's counters summed over its buckets. */
+/** The route's counters, as detection and the probe read them, summed over its buckets. */
 async function counted(method: string, gateway: string): Promise<Omit<CounterDoc, '_id' | 'method' | 'gateway' | 'bucketStart'>> {
-  const docs = await h.db.c.counters.find({ method, gateway }).toArray();
+  const docs = (await readCounters(h.db, -Infinity, Infinity)).filter((c) => c.method === method && c.gateway === gateway);
   const sum = { success: 0, systemFailure: 0, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0 };
   for (const d of docs) for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += (d[k] as number | undefined) ?? 0;
   return sum as never;
@@ -53,7 +54,7 @@ describe('storing and counting', () => {
     expect(await counted('upi:gpay', 'payu')).toMatchObject({ success: 1, systemFailure: 0 });
     const bucketMs = h.config.detection.counterBucketMs;
     const bucketStart = Math.floor(Date.parse(at) / bucketMs) * bucketMs;
-    expect(await h.db.c.counters.findOne({ _id: `upi:gpay@razorpay@${bucketStart}` })).toMatchObject({ method: 'upi:gpay', gateway: 'razorpay', bucketStart });
+    expect(await readCounters(h.db, bucketStart, bucketStart)).toContainEqual(expect.objectContaining({ method: 'upi:gpay', gateway: 'razorpay', bucketStart, success: 1 }));
 
     const stored = await h.db.c.transactions.findOne({ _id: 't4' });
     expect(stored).toMatchObject({ userId: 'u1', mode: 'upi', outcome: 'user_failure', errorCode: 'INSUFFICIENT_FUNDS', at: new Date(at) });
@@ -112,7 +113,7 @@ describe('storing and counting', () => {
 
 describe('exactly-once counting when a batch is interrupted', () => {
   /** An ingestor on the real database whose `collection.method` fails once, as if the process died there. */
-  function interruptedAt(collection: 'counters' | 'pendingCounts', method: 'bulkWrite' | 'deleteOne', clock: { now: number }) {
+  function interruptedAt(collection: 'counterDeltas' | 'pendingCounts', method: 'insertMany' | 'deleteOne', clock: { now: number }) {
     const real = h.db.c[collection];
     let failed = false;
     const failing = new Proxy(real, {
@@ -134,7 +135,7 @@ describe('exactly-once counting when a batch is interrupted', () => {
 
   test('transactions stored by a batch that died before counting are counted once by the recovery pass', async () => {
     const clock = { now: Date.now() };
-    const ingestor = interruptedAt('counters', 'bulkWrite', clock);
+    const ingestor = interruptedAt('counterDeltas', 'insertMany', clock);
     const batch = [tx('x1'), tx('x2', { status: 'failure', errorCode: 'BANK_UNAVAILABLE' })];
     await expect(ingestor.ingest(batch)).rejects.toBeInstanceOf(DatabaseUnavailableError);
     expect(await h.db.c.transactions.countDocuments()).toBe(2);

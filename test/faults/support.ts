@@ -18,6 +18,7 @@ import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { DETECTION_SCHEDULE_ID } from '../../common/definitions';
 import { connectDatabase, Database } from '../../db/mongo';
+import { countedAttempts } from '../../db/counters';
 import { ROOT, waitForPort } from '../../scripts/local-servers';
 import { KEYS } from '../support/stack';
 import { Transaction, eventually, httpClient } from '../e2e/support';
@@ -527,8 +528,7 @@ export class IngestClient {
 /** The stored transactions' ids and the counters' total of counted attempts (success + system + user failures). */
 export async function storedAndCounted(db: Database): Promise<{ stored: Set<string>; counted: number; storedCount: number }> {
   const ids = await db.c.transactions.find({}, { projection: { _id: 1 } }).toArray();
-  const counters = await db.c.counters.find({}, { projection: { success: 1, systemFailure: 1, userFailure: 1 } }).toArray();
-  const counted = counters.reduce((n, c) => n + (c.success ?? 0) + (c.systemFailure ?? 0) + (c.userFailure ?? 0), 0);
+  const counted = await countedAttempts(db);
   return { stored: new Set(ids.map((d) => d._id)), counted, storedCount: ids.length };
 }
 

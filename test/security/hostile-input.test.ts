@@ -8,6 +8,7 @@
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { readCounters } from '../../db/counters';
 import { KEYS, Stack, bearer, healthy, jsonOf, operations, shown, startStack, withOwnKey } from './support-fuzz';
 
 jest.setTimeout(120_000);
@@ -23,7 +24,7 @@ afterAll(async () => {
   await stack?.close();
 });
 beforeEach(async () => {
-  await Promise.all([stack.db.c.transactions.deleteMany({}), stack.db.c.counters.deleteMany({}), stack.db.c.catalog.deleteMany({})]);
+  await Promise.all([stack.db.c.transactions.deleteMany({}), stack.db.c.counters.deleteMany({}), stack.db.c.counterDeltas.deleteMany({}), stack.db.c.catalog.deleteMany({})]);
 });
 afterEach(async () => {
   expect(await healthy(app)).toBe(true);
@@ -69,7 +70,7 @@ async function keysEverywhere(): Promise<Set<string>> {
 
 async function countedTotals(): Promise<{ success: number; systemFailure: number; userFailure: number }> {
   const total = { success: 0, systemFailure: 0, userFailure: 0 };
-  for (const d of await stack.db.c.counters.find({}).toArray()) {
+  for (const d of await readCounters(stack.db, -Infinity, Infinity)) {
     total.success += d.success ?? 0;
     total.systemFailure += d.systemFailure ?? 0;
     total.userFailure += d.userFailure ?? 0;
@@ -423,7 +424,7 @@ describe('unknown payment methods and gateways', () => {
     ]);
     expect(res.json()).toEqual({ accepted: 3, duplicates: 0, rejected: [] });
     expect(await stack.db.c.transactions.findOne({ _id: 'n2' })).toMatchObject({ mode: 'emi', method: 'emi:zest', outcome: 'system_failure' });
-    const routes = (await stack.db.c.counters.find({}).toArray()).map((c) => `${c.method}@${c.gateway}`).sort();
+    const routes = (await readCounters(stack.db, -Infinity, Infinity)).map((c) => `${c.method}@${c.gateway}`).sort();
     expect([...new Set(routes)]).toEqual(['emi:zest@razorpay', 'upi:brand_new_bank@new-gateway_1', 'upi:gpay@not_in_catalog']);
     const options = (await app.inject({ method: 'GET', url: '/v1/payment-options?userId=u1', headers: C })).json() as { options: { method: string; gateway: string }[] };
     expect(options.options.map((o) => `${o.method}@${o.gateway}`)).toEqual(['upi:gpay@razorpay']);

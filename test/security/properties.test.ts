@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import { DEFAULT_USER_ERROR_CODES, modeOf } from '../../domain';
+import { readCounters } from '../../db/counters';
 import {
   KEYS,
   Operation,
@@ -356,7 +357,7 @@ function expectation(op: Operation, params: Record<string, string>, query: [stri
 /** Counts of the collections a route writes, to prove a refusal stored nothing. */
 async function writes(route: string): Promise<string> {
   const c = stack.db.c;
-  if (route === 'POST /v1/transactions') return `${await c.transactions.countDocuments()}/${await c.counters.countDocuments()}`;
+  if (route === 'POST /v1/transactions') return `${await c.transactions.countDocuments()}/${await c.counters.countDocuments()}/${await c.counterDeltas.countDocuments()}`;
   if (route === 'PUT /v1/catalog') return JSON.stringify(await c.catalog.findOne({ _id: 'catalog' }));
   if (route === 'POST /v1/downtimes') return String(await c.downtimes.countDocuments());
   if (route.includes('freeze-windows')) return String(await c.freezeWindows.countDocuments());
@@ -486,7 +487,7 @@ const USER_CODES = new Set(DEFAULT_USER_ERROR_CODES);
 type Slot = { kind: 'valid'; tx: Omit<TxRecord, 'id'> } | { kind: 'invalid'; tx: Omit<TxRecord, 'id'>; field: string; apply: (r: Record<string, unknown>) => unknown } | { kind: 'dup'; of: number; tx: Omit<TxRecord, 'id'> };
 
 async function clearTransactions(): Promise<void> {
-  await Promise.all([stack.db.c.transactions.deleteMany({}), stack.db.c.counters.deleteMany({})]);
+  await Promise.all([stack.db.c.transactions.deleteMany({}), stack.db.c.counters.deleteMany({}), stack.db.c.counterDeltas.deleteMany({})]);
 }
 
 const postTransactions = (transactions: unknown[]) =>
@@ -508,7 +509,7 @@ function expectedCounts(records: TxRecord[]): Map<string, { success: number; sys
 
 async function storedCounts(): Promise<Map<string, { success: number; systemFailure: number; userFailure: number }>> {
   const out = new Map<string, { success: number; systemFailure: number; userFailure: number }>();
-  for (const d of await stack.db.c.counters.find({}).toArray()) {
+  for (const d of await readCounters(stack.db, -Infinity, Infinity)) {
     const key = `${d.method}@${d.gateway}`;
     const c = out.get(key) ?? { success: 0, systemFailure: 0, userFailure: 0 };
     c.success += d.success ?? 0;

@@ -1,0 +1,219 @@
+/**
+ * The per-route, per-bucket counters, kept append-only.
+ *
+ * Ingest inserts one delta document per (batch, time bucket), holding that batch's counts per
+ * route, with an id made of the batch token: inserting it again (the request retried its write,
+ * or the recovery pass counts a batch whose request died) is a duplicate key, so each batch is
+ * counted once. A compaction pass folds the deltas of closed buckets into one counter document
+ * per route and bucket, so a read costs O(routes × window), not O(batches).
+ *
+ * Why append-only: FerretDB 1.24 (SQLite) runs every update and delete as a read of the whole
+ * collection (only `find` and `aggregate` push an `_id` filter down), and it loses concurrent
+ * `$inc` on one document. Counting with updates cost O(counter documents) per touched counter
+ * and serialised every batch; inserts cost O(documents inserted).
+ *
+ * A compaction run R: inserts its marker {_id: R} in `counter_compactions` and changes the
+ * `latest` document there; marks the deltas of closed buckets `foldedBy: R`; reads them back,
+ * inserts their sums as counter documents with `run: R` (ids derived from R, so a repeated
+ * insert is a duplicate); removes the marker (commit) and changes `latest`; then deletes the
+ * deltas marked R. While R's marker exists, readers count its deltas and ignore its counter
+ * documents; once it is gone, they count its counter documents and ignore any delta still marked
+ * R. A reader reads the markers before and after the counters and reads again when they changed,
+ * so it never sees half a run. A crashed run is finished by the next one (its marker remains).
+ * Runs take a lease, so only one runs at a time.
+ */
+import { randomBytes } from 'node:crypto';
+import { MongoBulkWriteError, WriteError } from 'mongodb';
+import type { Logger } from 'pino';
+import type { RouteCounter } from '../domain';
+import { isDuplicateKey } from './mongo';
+import type { CounterDoc, CounterDeltaDoc, Database } from './mongo';
+
+export type CounterCounts = Pick<RouteCounter, 'success' | 'systemFailure' | 'userFailure' | 'probeSuccess' | 'probeFailure' | 'covered'>;
+
+const COUNT_FIELDS = ['success', 'systemFailure', 'userFailure', 'probeSuccess', 'probeFailure', 'covered'] as const;
+
+export const zeroCounts = (): CounterCounts => ({ success: 0, systemFailure: 0, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0 });
+
+export function addCounts(into: CounterCounts, from: Partial<CounterCounts>): void {
+  for (const k of COUNT_FIELDS) into[k] += Number(from[k] ?? 0) || 0;
+}
+
+const routeBucketKey = (c: { method: string; gateway: string; bucketStart: number }) => `${c.method}@${c.gateway}@${c.bucketStart}`;
+
+/** Merges counters of the same route and bucket into one. */
+function mergeInto(merged: Map<string, RouteCounter>, c: RouteCounter): void {
+  const key = routeBucketKey(c);
+  const m = merged.get(key);
+  if (m) addCounts(m, c);
+  else {
+    const fresh: RouteCounter = { method: c.method, gateway: c.gateway, bucketStart: c.bucketStart, ...zeroCounts() };
+    addCounts(fresh, c);
+    merged.set(key, fresh);
+  }
+}
+
+const asArray = <T>(v: T | readonly T[] | undefined): readonly T[] => (v === undefined ? [] : Array.isArray(v) ? (v as readonly T[]) : [v as T]);
+
+/** Inserts documents, treating duplicates of the same ids as already inserted. Throws on any other write error. */
+export async function insertIdempotent<T extends { _id: string }>(
+  insert: (docs: T[]) => Promise<unknown>,
+  docs: T[],
+): Promise<void> {
+  if (docs.length === 0) return;
+  try {
+    await insert(docs);
+  } catch (err) {
+    if (!(err instanceof MongoBulkWriteError)) throw err;
+    const writeErrors = asArray<WriteError>(err.writeErrors);
+    const other = writeErrors.find((w) => w.code !== 11000);
+    if (other || writeErrors.length === 0) throw err;
+  }
+}
+
+const MARKER_LATEST = 'latest';
+const MARKER_LOCK = 'lock';
+
+interface MarkerState {
+  /** Runs in progress: their deltas count, their counter documents do not. */
+  folding: Set<string>;
+  /** Changes whenever a run starts or commits. */
+  signature: string;
+}
+
+async function markerState(db: Database): Promise<MarkerState> {
+  const docs = await db.c.counterCompactions.find({}).toArray();
+  const folding = new Set<string>();
+  let latest = '';
+  for (const d of docs) {
+    if (d._id === MARKER_LATEST) latest = String(d.run ?? '');
+    else if (d._id !== MARKER_LOCK) folding.add(d._id);
+  }
+  return { folding, signature: `${latest}|${[...folding].sort().join(',')}` };
+}
+
+/** Reads taken again when a compaction run started or committed during the read. */
+const MAX_READ_ATTEMPTS = 5;
+
+/**
+ * Per-route counters with bucketStart in [from, to], one per route and bucket: compacted counters
+ * plus the deltas not yet folded. O(routes × window + recent batches), never O(transactions).
+ */
+export async function readCounters(db: Database, from: number, to: number): Promise<RouteCounter[]> {
+  const range = { bucketStart: { $gte: from, $lte: to } };
+  for (let attempt = 1; ; attempt += 1) {
+    const before = await markerState(db);
+    const [counters, deltas] = await Promise.all([
+      db.c.counters.find(range, { projection: { applied: 0 } }).toArray(),
+      db.c.counterDeltas.find(range).toArray(),
+    ]);
+    const after = await markerState(db);
+    if (before.signature === after.signature || attempt >= MAX_READ_ATTEMPTS) return mergeCounters(counters, deltas, after.folding);
+  }
+}
+
+/** Counters and deltas as one list: a run's output counts once it committed, its input until then. */
+export function mergeCounters(counters: readonly CounterDoc[], deltas: readonly CounterDeltaDoc[], folding: ReadonlySet<string>): RouteCounter[] {
+  const merged = new Map<string, RouteCounter>();
+  for (const c of counters) {
+    if (c.run !== undefined && folding.has(c.run)) continue;
+    mergeInto(merged, c);
+  }
+  for (const d of deltas) {
+    if (d.foldedBy !== undefined && !folding.has(d.foldedBy)) continue;
+    for (const r of d.routes) mergeInto(merged, { ...r, bucketStart: d.bucketStart });
+  }
+  return [...merged.values()];
+}
+
+/** Sum of counted attempts (successes, system and user failures) over every bucket. */
+export async function countedAttempts(db: Database): Promise<number> {
+  const all = await readCounters(db, -Infinity, Infinity);
+  return all.reduce((n, c) => n + c.success + c.systemFailure + c.userFailure, 0);
+}
+
+export interface CompactionResult {
+  run: string;
+  /** Delta documents folded (this run's and any unfinished earlier run's). */
+  deltas: number;
+  /** Counter documents written. */
+  counters: number;
+}
+
+/** How long a compaction run may hold the lease; a marker older than this belongs to a dead run. */
+export const COMPACTION_LEASE_MS = 60_000;
+
+/**
+ * Folds the deltas of buckets that closed before `closedBefore` into counter documents. Returns
+ * undefined when another run holds the lease. Safe to call from several processes at once.
+ */
+export async function compactCounters(db: Database, now: number, closedBefore: number): Promise<CompactionResult | undefined> {
+  const m = db.c.counterCompactions;
+  await m.deleteOne({ _id: MARKER_LOCK, until: { $lt: new Date(now) } });
+  try {
+    await m.insertOne({ _id: MARKER_LOCK, until: new Date(now + COMPACTION_LEASE_MS) });
+  } catch (err) {
+    if (isDuplicateKey(err)) return undefined;
+    throw err;
+  }
+  try {
+    let deltas = 0;
+    let counters = 0;
+    // A run that died after its marker: finish it (its marked set is final once marking ended,
+    // and marking ends before any counter document is written).
+    const unfinished = (await m.find({ _id: { $nin: [MARKER_LATEST, MARKER_LOCK] } }).toArray()).map((d) => d._id);
+    const run = `${now.toString(36).padStart(10, '0')}-${randomBytes(6).toString('base64url')}`;
+    await m.insertOne({ _id: run, startedAt: new Date(now) });
+    await m.updateOne({ _id: MARKER_LATEST }, { $set: { run } }, { upsert: true });
+    await db.c.counterDeltas.updateMany({ foldedBy: { $exists: false }, bucketStart: { $lt: closedBefore } }, { $set: { foldedBy: run } });
+    for (const r of [...unfinished, run]) {
+      const folded = await fold(db, r);
+      deltas += folded.deltas;
+      counters += folded.counters;
+      await m.deleteOne({ _id: r });
+      await m.updateOne({ _id: MARKER_LATEST }, { $set: { run: `${r}:committed` } }, { upsert: true });
+      await db.c.counterDeltas.deleteMany({ foldedBy: r });
+    }
+    return { run, deltas, counters };
+  } finally {
+    await m.deleteOne({ _id: MARKER_LOCK }).catch(() => undefined);
+  }
+}
+
+/** Writes the sums of the deltas marked `run` as counter documents (idempotent). */
+async function fold(db: Database, run: string): Promise<{ deltas: number; counters: number }> {
+  const deltas = await db.c.counterDeltas.find({ foldedBy: run }).toArray();
+  const merged = new Map<string, RouteCounter>();
+  for (const d of deltas) for (const r of d.routes) mergeInto(merged, { ...r, bucketStart: d.bucketStart });
+  const docs: CounterDoc[] = [...merged.entries()].map(([key, c]) => ({ _id: `${run}|${key}`, run, ...c }));
+  for (let i = 0; i < docs.length; i += 1_000) {
+    await insertIdempotent((chunk) => db.c.counters.insertMany(chunk, { ordered: false }), docs.slice(i, i + 1_000));
+  }
+  return { deltas: deltas.length, counters: docs.length };
+}
+
+/** How often the worker compacts: every counter bucket, at least every second, at most every 10 s. */
+export const compactionIntervalMs = (bucketMs: number) => Math.min(10_000, Math.max(1_000, bucketMs));
+
+/**
+ * The worker's compaction loop: folds the deltas of every closed bucket (those before the
+ * current one), one run at a time. Failures are logged and retried at the next tick.
+ */
+export function startCompaction(db: Database, bucketMs: number, log: Pick<Logger, 'warn' | 'debug'>, now: () => number = Date.now): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const tick = () => {
+    if (running) return;
+    const at = now();
+    running = compactCounters(db, at, Math.floor(at / bucketMs) * bucketMs)
+      .then((r) => void (r && r.deltas > 0 && log.debug(r, 'counters compacted')))
+      .catch((err) => log.warn({ err }, 'counter compaction failed'))
+      .finally(() => (running = undefined));
+  };
+  const timer = setInterval(tick, compactionIntervalMs(bucketMs));
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * Append-only counting on the real database: each batch's counts inserted once under its token,
+ * folded by compaction into one counter per route and bucket, and read the same before, during
+ * and after a compaction run, including one that died half-way.
+ */
+import { batchCounts, deltaDocs, writeCounts } from '../../api/counter-writer';
+import { compactCounters, countedAttempts, readCounters } from '../../db/counters';
+import type { Database, TransactionDoc } from '../../db/mongo';
+import { testConfig, testDatabase } from '../support/stack';
+
+let db: Database;
+beforeAll(async () => {
+  db = await testDatabase(testConfig());
+});
+afterAll(async () => {
+  await db?.db.dropDatabase();
+  await db?.close();
+});
+beforeEach(async () => {
+  await Promise.all([db.c.counters.deleteMany({}), db.c.counterDeltas.deleteMany({}), db.c.counterCompactions.deleteMany({})]);
+});
+
+const BUCKET_MS = 10_000;
+const T0 = 1_700_000_000_000;
+const docs = (n: number, outcome: TransactionDoc['outcome'], gateway = 'payu', at = T0): TransactionDoc[] =>
+  Array.from({ length: n }, (_, i) => ({ _id: `${outcome}-${gateway}-${at}-${i}`, userId: 'u', method: 'upi:gpay', mode: 'upi', gateway, status: outcome === 'success' ? 'success' : 'failure', outcome, at: new Date(at), receivedAt: new Date(at) }));
+
+async function totals(gateway = 'payu', bucketStart = T0) {
+  const c = (await readCounters(db, bucketStart, bucketStart)).find((x) => x.gateway === gateway);
+  return { success: c?.success ?? 0, systemFailure: c?.systemFailure ?? 0, userFailure: c?.userFailure ?? 0 };
+}
+
+const write = (token: string, batch: TransactionDoc[]) => writeCounts(db.c.counterDeltas, token, batchCounts(batch, BUCKET_MS), Date.now());
+
+test('a batch written twice under its token (request, then recovery pass) is counted once', async () => {
+  const a = [...docs(3, 'success'), ...docs(2, 'user_failure')];
+  await write('token-a', a);
+  await Promise.all([write('token-a', a), write('token-b', docs(4, 'system_failure')), write('token-c', docs(1, 'success', 'razorpay'))]);
+  expect(await totals()).toEqual({ success: 3, systemFailure: 4, userFailure: 2 });
+  expect(await totals('razorpay')).toEqual({ success: 1, systemFailure: 0, userFailure: 0 });
+});
+
+test('concurrent batches on the same route are all counted (no read-modify-write to lose)', async () => {
+  await Promise.all(Array.from({ length: 8 }, (_, i) => write(`t${i}`, docs(25, 'success').map((d) => ({ ...d, _id: `${d._id}-${i}` })))));
+  expect(await totals()).toEqual({ success: 200, systemFailure: 0, userFailure: 0 });
+});
+
+test('a batch spanning two buckets writes one delta per bucket, each with its routes', () => {
+  const counts = batchCounts([...docs(2, 'success'), ...docs(1, 'system_failure', 'razorpay', T0 + BUCKET_MS)], BUCKET_MS);
+  const deltas = deltaDocs('tok', counts);
+  expect(deltas.map((d) => d._id)).toEqual([`tok|${T0}`, `tok|${T0 + BUCKET_MS}`]);
+  expect(deltas[1]!.routes).toEqual([{ method: 'upi:gpay', gateway: 'razorpay', success: 0, systemFailure: 1, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0 }]);
+});
+
+test('compaction folds closed buckets into one counter per route and bucket, and leaves the open bucket as deltas', async () => {
+  for (let i = 0; i < 5; i += 1) await write(`closed-${i}`, docs(10, 'success'));
+  await write('open', docs(3, 'success', 'payu', T0 + BUCKET_MS));
+  const before = await readCounters(db, T0, T0 + BUCKET_MS);
+
+  const run = await compactCounters(db, T0 + BUCKET_MS + 1, T0 + BUCKET_MS);
+  expect(run).toMatchObject({ deltas: 5, counters: 1 });
+  expect(await readCounters(db, T0, T0 + BUCKET_MS)).toEqual(expect.arrayContaining(before));
+  expect(await db.c.counters.countDocuments({})).toBe(1);
+  expect(await db.c.counterDeltas.countDocuments({})).toBe(1);
+  expect(await db.c.counterCompactions.countDocuments({ _id: { $nin: ['latest'] } })).toBe(0);
+
+  // A late batch for the compacted bucket is a delta again, and counts with it.
+  await write('late', docs(2, 'system_failure'));
+  expect(await totals()).toEqual({ success: 50, systemFailure: 2, userFailure: 0 });
+  expect(await countedAttempts(db)).toBe(55);
+});
+
+test('a compaction run that died after writing half its counters changes no read, and the next run finishes it', async () => {
+  await write('a', docs(4, 'success'));
+  await write('b', docs(6, 'system_failure', 'razorpay'));
+  // The dead run: its marker and marks are in place, one of its two counters written.
+  const dead = '0000000000-dead';
+  await db.c.counterCompactions.insertOne({ _id: dead, startedAt: new Date(T0) });
+  await db.c.counterDeltas.updateMany({}, { $set: { foldedBy: dead } });
+  await db.c.counters.insertOne({ _id: `${dead}|upi:gpay@payu@${T0}`, run: dead, method: 'upi:gpay', gateway: 'payu', bucketStart: T0, success: 4, systemFailure: 0, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0 });
+  expect(await totals()).toEqual({ success: 4, systemFailure: 0, userFailure: 0 });
+  expect(await totals('razorpay')).toEqual({ success: 0, systemFailure: 6, userFailure: 0 });
+
+  const run = await compactCounters(db, T0 + 2 * BUCKET_MS, T0 + BUCKET_MS);
+  expect(run).toMatchObject({ deltas: 2, counters: 2 });
+  expect(await totals()).toEqual({ success: 4, systemFailure: 0, userFailure: 0 });
+  expect(await totals('razorpay')).toEqual({ success: 0, systemFailure: 6, userFailure: 0 });
+  expect(await db.c.counterDeltas.countDocuments({})).toBe(0);
+  expect(await db.c.counters.countDocuments({})).toBe(2);
+});
+
+test('deltas marked by a committed run whose deletion failed are not counted twice', async () => {
+  await write('a', docs(5, 'success'));
+  const done = '0000000000-done';
+  await db.c.counterDeltas.updateMany({}, { $set: { foldedBy: done } });
+  await db.c.counters.insertOne({ _id: `${done}|upi:gpay@payu@${T0}`, run: done, method: 'upi:gpay', gateway: 'payu', bucketStart: T0, success: 5, systemFailure: 0, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0 });
+  expect(await totals()).toEqual({ success: 5, systemFailure: 0, userFailure: 0 });
+});
+
+test('a second compactor backs off while the first holds the lease', async () => {
+  await db.c.counterCompactions.insertOne({ _id: 'lock', until: new Date(T0 + 60_000) });
+  expect(await compactCounters(db, T0, T0)).toBeUndefined();
+  expect(await compactCounters(db, T0 + 60_001, T0)).toMatchObject({ deltas: 0 });
+});
+
+test('reads taken while batches arrive and compaction runs never miss or double a batch', async () => {
+  let written = 0;
+  let done = false;
+  const work = (async () => {
+    for (let k = 1; k <= 20; k += 1) {
+      const n = 1 + (k % 7);
+      await write(`r${k}`, docs(n, 'success', k % 2 ? 'payu' : 'razorpay', T0 + k * BUCKET_MS).map((d) => ({ ...d, _id: `${d._id}-${k}` })));
+      written += n;
+      await compactCounters(db, T0 + 100 * BUCKET_MS, T0 + k * BUCKET_MS);
+    }
+  })().finally(() => (done = true));
+  const reader = async () => {
+    const bad: string[] = [];
+    let reads = 0;
+    while (!done) {
+      const low = written;
+      const sum = await countedAttempts(db);
+      const high = written;
+      reads += 1;
+      if (sum < low || sum > high) bad.push(`read ${sum} while ${low}..${high} were written`);
+    }
+    return { bad, reads };
+  };
+  const results = await Promise.all([reader(), reader(), work]);
+  const [a, b] = results;
+  expect([...a.bad, ...b.bad]).toEqual([]);
+  expect(a.reads + b.reads).toBeGreaterThan(20);
+  expect(await countedAttempts(db)).toBe(written);
+  expect(await db.c.counterDeltas.countDocuments({})).toBe(1); // the last bucket is still open
+});
+
+test('a read that overlaps the start of a compaction run reads again instead of dropping the marked deltas', async () => {
+  await write('a', docs(7, 'success'));
+  // Between the reader's first look at the markers and its read of the deltas, a run starts
+  // and marks the deltas (as compactCounters does before folding them).
+  let interleaved = false;
+  const counterDeltas = new Proxy(db.c.counterDeltas, {
+    get(target, prop, receiver) {
+      if (prop === 'find' && !interleaved) {
+        interleaved = true;
+        return (...args: Parameters<typeof target.find>) => {
+          const cursor = target.find(...args);
+          const toArray = async () => {
+            await db.c.counterCompactions.insertOne({ _id: 'run-x', startedAt: new Date(T0) });
+            await db.c.counterCompactions.updateOne({ _id: 'latest' }, { $set: { run: 'run-x' } }, { upsert: true });
+            await db.c.counterDeltas.updateMany({}, { $set: { foldedBy: 'run-x' } });
+            return cursor.toArray();
+          };
+          return { toArray };
+        };
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const racing = { ...db, c: { ...db.c, counterDeltas } } as Database;
+  expect(await countedAttempts(racing)).toBe(7);
+  expect(interleaved).toBe(true);
+});

@@ -128,7 +128,7 @@ export async function detectionBench(ctx: BenchContext): Promise<BenchOutcome> {
         runs,
         datasets: datasets.map((d, i) => ({
           transactions: d.transactions,
-          seededThrough: `counters written by the ingest's counting (batchCounts + writeCounts, api/counter-writer.ts) over batches of ${BATCH} in arrival order, then folded by one compaction run (compactCounters, db/counters.ts), as ingest and the worker leave them; raw transactions not stored`,
+          seededThrough: `counters written by the ingest's counting (batchCounts + writeCounts, api/counter-writer.ts) over batches of ${BATCH} in arrival order, folded by a compaction run (compactCounters, db/counters.ts) every 20 batches, as ingest and the worker leave them; raw transactions not stored`,
           seedSeconds: round(d.seedSeconds, 1),
           seedTxPerSecond: Math.round(d.transactions / d.seedSeconds),
           countersAddUpTo: d.seeded.counted,
@@ -156,7 +156,8 @@ export async function detectionBench(ctx: BenchContext): Promise<BenchOutcome> {
 /**
  * Builds the counters `count` generated attempts leave behind, the way ingest and the worker do:
  * the ingest's own counting (`batchCounts` and `writeCounts`) over batches of 500 in arrival
- * order, then one compaction run (`compactCounters`) folding the closed buckets. The raw
+ * order, folded by a compaction run (`compactCounters`) every 20 batches, as the worker folds
+ * closed buckets every counter bucket. The raw
  * transactions are not stored: detection never reads them.
  */
 async function seed(
@@ -185,7 +186,9 @@ async function seed(
       ...(a.errorCode ? { errorCode: a.errorCode } : {}),
     }));
     await writeCounts(db.c.counterDeltas, `seed${count}-${b}`, batchCounts(docs, config.detection.counterBucketMs), Date.now());
+    // The worker compacts every bucket; here, every 20 batches (10,000 transactions).
+    if (b % 20 === 19) await compactCounters(db, Date.now(), to + 1);
   }
-  await compactCounters(db, Date.now(), to + 1);
+  while (((await compactCounters(db, Date.now(), to + 1))?.deltas ?? 0) > 0);
   return { seconds: (Date.now() - t0) / 1000, counted: await countedAttempts(db) };
 }

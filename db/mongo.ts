@@ -39,15 +39,19 @@ export interface CounterDeltaDoc {
   _id: string;
   bucketStart: number;
   routes: (Omit<RouteCounter, 'bucketStart'>)[];
-  /** The compaction run folding it. */
-  foldedBy?: string;
 }
 
-/** Compaction bookkeeping: a marker per run in progress, `latest`, and the `lock` lease. */
+/** Compaction bookkeeping (db/counters.ts): a marker per unfinished run, `latest`, and the `lock` lease. */
 export interface CounterCompactionDoc {
   _id: string;
+  /** A run's marker: folding, or committed (its counters written) until its deltas are deleted. */
+  state?: 'folding' | 'committed';
+  /** A run's marker: the delta documents it folds. */
+  ids?: string[];
   startedAt?: Date;
+  /** `latest`: changes whenever a run starts or commits. */
   run?: string;
+  /** `lock`: when the lease ends. */
   until?: Date;
 }
 
@@ -246,7 +250,6 @@ export async function ensureIndexes(d: Database, retentionMs: number): Promise<v
   await Promise.all([
     c.counters.createIndex({ bucketStart: 1 }),
     c.counterDeltas.createIndex({ bucketStart: 1 }),
-    c.counterDeltas.createIndex({ foldedBy: 1 }),
     c.downtimes.createIndex({ status: 1, openedAt: -1 }),
     c.downtimes.createIndex({ scopeKey: 1, openedAt: -1 }),
     c.incidents.createIndex({ status: 1, openedAt: -1 }),

@@ -4,7 +4,7 @@
  * and after a compaction run, including one that died half-way.
  */
 import { batchCounts, deltaDocs, writeCounts } from '../../api/counter-writer';
-import { compactCounters, countedAttempts, readCounters } from '../../db/counters';
+import { MAX_DELTAS_PER_RUN, compactCounters, countedAttempts, readCounters } from '../../db/counters';
 import type { Database, TransactionDoc } from '../../db/mongo';
 import { testConfig, testDatabase } from '../support/stack';
 
@@ -58,7 +58,7 @@ test('compaction folds closed buckets into one counter per route and bucket, and
   const before = await readCounters(db, T0, T0 + BUCKET_MS);
 
   const run = await compactCounters(db, T0 + BUCKET_MS + 1, T0 + BUCKET_MS);
-  expect(run).toMatchObject({ deltas: 5, counters: 1 });
+  expect(run).toEqual({ deltas: 5, counters: 1 });
   expect(await readCounters(db, T0, T0 + BUCKET_MS)).toEqual(expect.arrayContaining(before));
   expect(await db.c.counters.countDocuments({})).toBe(1);
   expect(await db.c.counterDeltas.countDocuments({})).toBe(1);
@@ -73,28 +73,42 @@ test('compaction folds closed buckets into one counter per route and bucket, and
 test('a compaction run that died after writing half its counters changes no read, and the next run finishes it', async () => {
   await write('a', docs(4, 'success'));
   await write('b', docs(6, 'system_failure', 'razorpay'));
-  // The dead run: its marker and marks are in place, one of its two counters written.
+  // The dead run: its marker lists both deltas, and one of its two counters is written.
   const dead = '0000000000-dead';
-  await db.c.counterCompactions.insertOne({ _id: dead, startedAt: new Date(T0) });
-  await db.c.counterDeltas.updateMany({}, { $set: { foldedBy: dead } });
+  const ids = (await db.c.counterDeltas.find({}).toArray()).map((d) => d._id);
+  await db.c.counterCompactions.insertOne({ _id: dead, state: 'folding', ids, startedAt: new Date(T0) });
   await db.c.counters.insertOne({ _id: `${dead}|upi:gpay@payu@${T0}`, run: dead, method: 'upi:gpay', gateway: 'payu', bucketStart: T0, success: 4, systemFailure: 0, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0 });
   expect(await totals()).toEqual({ success: 4, systemFailure: 0, userFailure: 0 });
   expect(await totals('razorpay')).toEqual({ success: 0, systemFailure: 6, userFailure: 0 });
 
   const run = await compactCounters(db, T0 + 2 * BUCKET_MS, T0 + BUCKET_MS);
-  expect(run).toMatchObject({ deltas: 2, counters: 2 });
+  expect(run).toEqual({ deltas: 2, counters: 2 });
   expect(await totals()).toEqual({ success: 4, systemFailure: 0, userFailure: 0 });
   expect(await totals('razorpay')).toEqual({ success: 0, systemFailure: 6, userFailure: 0 });
   expect(await db.c.counterDeltas.countDocuments({})).toBe(0);
   expect(await db.c.counters.countDocuments({})).toBe(2);
+  expect(await db.c.counterCompactions.countDocuments({ _id: dead })).toBe(0);
 });
 
-test('deltas marked by a committed run whose deletion failed are not counted twice', async () => {
+test('the deltas of a committed run whose deletion failed are not counted twice, and the next run deletes them', async () => {
   await write('a', docs(5, 'success'));
   const done = '0000000000-done';
-  await db.c.counterDeltas.updateMany({}, { $set: { foldedBy: done } });
+  const ids = (await db.c.counterDeltas.find({}).toArray()).map((d) => d._id);
+  await db.c.counterCompactions.insertOne({ _id: done, state: 'committed', ids, startedAt: new Date(T0) });
   await db.c.counters.insertOne({ _id: `${done}|upi:gpay@payu@${T0}`, run: done, method: 'upi:gpay', gateway: 'payu', bucketStart: T0, success: 5, systemFailure: 0, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0 });
   expect(await totals()).toEqual({ success: 5, systemFailure: 0, userFailure: 0 });
+  expect(await compactCounters(db, T0 + 2 * BUCKET_MS, T0 + BUCKET_MS)).toEqual({ deltas: 1, counters: 0 });
+  expect(await totals()).toEqual({ success: 5, systemFailure: 0, userFailure: 0 });
+  expect(await db.c.counterDeltas.countDocuments({})).toBe(0);
+});
+
+test('a backlog larger than one run is folded over several runs', async () => {
+  await db.c.counterDeltas.insertMany(Array.from({ length: MAX_DELTAS_PER_RUN + 10 }, (_, i) => ({ _id: `bulk${i}|${T0}`, bucketStart: T0, routes: [{ method: 'upi:gpay', gateway: 'payu', success: 1, systemFailure: 0, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0 }] })));
+  expect(await compactCounters(db, T0 + 2 * BUCKET_MS, T0 + BUCKET_MS)).toEqual({ deltas: MAX_DELTAS_PER_RUN, counters: 1 });
+  expect(await totals()).toEqual({ success: MAX_DELTAS_PER_RUN + 10, systemFailure: 0, userFailure: 0 });
+  expect(await compactCounters(db, T0 + 2 * BUCKET_MS, T0 + BUCKET_MS)).toEqual({ deltas: 10, counters: 1 });
+  expect(await totals()).toEqual({ success: MAX_DELTAS_PER_RUN + 10, systemFailure: 0, userFailure: 0 });
+  expect(await db.c.counterDeltas.countDocuments({})).toBe(0);
 });
 
 test('a second compactor backs off while the first holds the lease', async () => {
@@ -134,21 +148,22 @@ test('reads taken while batches arrive and compaction runs never miss or double 
   expect(await db.c.counterDeltas.countDocuments({})).toBe(1); // the last bucket is still open
 });
 
-test('a read that overlaps the start of a compaction run reads again instead of dropping the marked deltas', async () => {
+test('a read that overlaps a whole compaction run reads again instead of counting the batch twice', async () => {
   await write('a', docs(7, 'success'));
-  // Between the reader's first look at the markers and its read of the deltas, a run starts
-  // and marks the deltas (as compactCounters does before folding them).
+  // Between the reader's first look at the markers and its read of the counters, a run folds the
+  // delta and commits (its counter written, its delta not yet deleted).
   let interleaved = false;
-  const counterDeltas = new Proxy(db.c.counterDeltas, {
+  const counters = new Proxy(db.c.counters, {
     get(target, prop, receiver) {
       if (prop === 'find' && !interleaved) {
         interleaved = true;
         return (...args: Parameters<typeof target.find>) => {
           const cursor = target.find(...args);
           const toArray = async () => {
-            await db.c.counterCompactions.insertOne({ _id: 'run-x', startedAt: new Date(T0) });
-            await db.c.counterCompactions.updateOne({ _id: 'latest' }, { $set: { run: 'run-x' } }, { upsert: true });
-            await db.c.counterDeltas.updateMany({}, { $set: { foldedBy: 'run-x' } });
+            const ids = (await db.c.counterDeltas.find({}).toArray()).map((d) => d._id);
+            await db.c.counterCompactions.insertOne({ _id: 'run-x', state: 'committed', ids, startedAt: new Date(T0) });
+            await db.c.counterCompactions.updateOne({ _id: 'latest' }, { $set: { run: 'run-x:committed' } }, { upsert: true });
+            await target.insertOne({ _id: `run-x|upi:gpay@payu@${T0}`, run: 'run-x', method: 'upi:gpay', gateway: 'payu', bucketStart: T0, success: 7, systemFailure: 0, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0 });
             return cursor.toArray();
           };
           return { toArray };
@@ -158,7 +173,7 @@ test('a read that overlaps the start of a compaction run reads again instead of 
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
-  const racing = { ...db, c: { ...db.c, counterDeltas } } as Database;
+  const racing = { ...db, c: { ...db.c, counters } } as Database;
   expect(await countedAttempts(racing)).toBe(7);
   expect(interleaved).toBe(true);
 });

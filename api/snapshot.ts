@@ -137,8 +137,48 @@ function probeRateOf(d: DowntimeDoc): number | undefined {
 
 const emptyHistory = (): StatusHistory => ({ at: 0, downtimes: [], incidents: [] });
 
+/** A question a user's answer depends on: is the user in bucket B of this downtime at this share? */
+interface BucketTest {
+  downtimeId: string;
+  percent: number;
+}
+
+/**
+ * One catalog method as every user sees it under one snapshot, with the one bucket test (an
+ * index into CheckoutPlan.tests) that can change it for a user.
+ */
+type PlannedMethod =
+  | { kind: 'available'; order: number; score: number; option: PaymentOption }
+  /** Fails over to a healthy gateway; bucket B of `test` still probes the covered first gateway. */
+  | { kind: 'failover'; order: number; score: number; test: number; available: PaymentOption; probe: PaymentOption }
+  /** No healthy gateway: hidden from bucket A of `test`, shown to its bucket B as a probe. */
+  | { kind: 'hidden'; order: number; test: number; probe: PaymentOption; unavailable: { method: string; downtimeId: string } };
+
+/**
+ * What checkout answers under one snapshot, worked out once: everything that does not depend on
+ * the user. A user's answer then depends only on their bucket signature (which bucket tests put
+ * them in B), and the serialized answer per signature is cached until the snapshot changes.
+ */
+interface CheckoutPlan {
+  data: SnapshotData;
+  tests: BucketTest[];
+  methods: PlannedMethod[];
+  /** Serialized answers by bucket signature (see optionsJson). */
+  answers: Map<number | string, string>;
+}
+
+/**
+ * At most this many serialized answers are kept per snapshot. Signatures are few (bucket B is a
+ * small share of each downtime's users), so this bounds memory only against many downtimes.
+ */
+export const MAX_CACHED_ANSWERS = 1024;
+
+const probeWarning = (method: string) => `${method} is having trouble; your payment may fail`;
+
 export class Snapshot {
   private data: SnapshotData = { at: 0, generation: 0, downtimes: [], catalog: [], rates: new Map(), history: emptyHistory() };
+  /** The checkout plan of `data`; rebuilt on first use after a refresh. */
+  private plan: CheckoutPlan | undefined;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<SnapshotData> | undefined;
   private queued: Promise<SnapshotData> | undefined;
@@ -297,49 +337,94 @@ export class Snapshot {
   }
 
   /**
-   * The covered first gateway when this user probes it although the method fails over: a
-   * bucket-B user of the covering downtime at FAILOVER_PROBE_FRACTION of its probe share (a
-   * subset of its bucket B, so ingest counts the attempt as a probe sample).
+   * What to show one user, as the JSON the API answers: optionsFor's answer, served from the
+   * checkout plan's cache of serialized answers per bucket signature (rebuilt when the snapshot
+   * changes), so a request costs a few bucket hashes and a Map lookup.
    */
-  private failoverProbe(userId: string, method: string, first: string, healthy: string): string | undefined {
-    if (first === healthy) return undefined;
-    const covering = this.coveringDowntimes({ method, gateway: first })[0];
-    if (!covering) return undefined;
-    return bucketOf(userId, covering.id, covering.probePercent * FAILOVER_PROBE_FRACTION) === 'B' ? first : undefined;
+  optionsJson(userId: string): string {
+    const plan = this.checkoutPlan();
+    const { tests } = plan;
+    // The bucket signature: bit i set when test i puts the user in bucket B (a string of 'A'/'B'
+    // beyond 30 tests), so the lookup key is a small integer rather than a string built per request.
+    let signature: number | string;
+    if (tests.length <= 30) {
+      signature = 0;
+      for (let i = 0; i < tests.length; i += 1) if (bucketOf(userId, tests[i]!.downtimeId, tests[i]!.percent) === 'B') signature |= 1 << i;
+    } else {
+      signature = tests.map((t) => bucketOf(userId, t.downtimeId, t.percent)).join('');
+    }
+    let json = plan.answers.get(signature);
+    if (json === undefined) {
+      const bits = signature;
+      json = JSON.stringify(answerFor(plan, typeof bits === 'number' ? (test) => (bits & (1 << test)) !== 0 : (test) => bits[test] === 'B'));
+      if (plan.answers.size < MAX_CACHED_ANSWERS) plan.answers.set(signature, json);
+    }
+    return json;
+  }
+
+  /** How many serialized answers the current snapshot's plan holds (for tests). */
+  cachedAnswers(): number {
+    return this.plan?.data === this.data ? this.plan.answers.size : 0;
+  }
+
+  private checkoutPlan(): CheckoutPlan {
+    if (this.plan?.data !== this.data) this.plan = this.buildPlan();
+    return this.plan;
+  }
+
+  /** optionsFor's decisions that do not depend on the user, for every catalog method. */
+  private buildPlan(): CheckoutPlan {
+    const data = this.data;
+    const tests: BucketTest[] = [];
+    const testIndex = new Map<string, number>();
+    const testOf = (downtimeId: string, percent: number): number => {
+      const key = `${percent}|${downtimeId}`;
+      let i = testIndex.get(key);
+      if (i === undefined) {
+        i = tests.push({ downtimeId, percent }) - 1;
+        testIndex.set(key, i);
+      }
+      return i;
+    };
+    const methods = data.catalog.map((entry, order): PlannedMethod => {
+      const mode = modeOf(entry.method);
+      const first = entry.gateways[0]!;
+      const healthy = entry.gateways.find((gateway) => this.coveringDowntimes({ method: entry.method, gateway }).length === 0);
+      const probe: PaymentOption = { method: entry.method, mode, gateway: first, state: 'probe', warning: probeWarning(entry.method) };
+      if (healthy !== undefined) {
+        const score = (entry.priority ?? 0) + 10 * this.successRate({ method: entry.method, gateway: healthy }).rate;
+        const available: PaymentOption = { method: entry.method, mode, gateway: healthy, state: 'available' };
+        const covering = first === healthy ? undefined : this.coveringDowntimes({ method: entry.method, gateway: first })[0];
+        if (!covering) return { kind: 'available', order, score, option: available };
+        return { kind: 'failover', order, score, test: testOf(covering.id, covering.probePercent * FAILOVER_PROBE_FRACTION), available, probe };
+      }
+      const covering = this.coveringDowntimes({ method: entry.method, gateway: first })[0]!;
+      return { kind: 'hidden', order, test: testOf(covering.id, covering.probePercent), probe, unavailable: { method: entry.method, downtimeId: covering.id } };
+    });
+    return { data, tests, methods, answers: new Map() };
   }
 
   /**
    * What to show one user: gateway failover (a small share of bucket B still probes the covered
-   * gateway), bucket A hidden, bucket B probe, dynamic order.
+   * gateway), bucket A hidden, bucket B probe, dynamic order. The same answer as optionsJson,
+   * as an object and without the cache.
    */
   optionsFor(userId: string): PaymentOptions {
-    const shown: { option: PaymentOption; score: number; order: number }[] = [];
-    const unavailable: PaymentOptions['unavailable'] = [];
-    this.data.catalog.forEach((entry, order) => {
-      const mode = modeOf(entry.method);
-      const healthy = entry.gateways.find((gateway) => this.coveringDowntimes({ method: entry.method, gateway }).length === 0);
-      if (healthy !== undefined) {
-        const score = (entry.priority ?? 0) + 10 * this.successRate({ method: entry.method, gateway: healthy }).rate;
-        const probed = this.failoverProbe(userId, entry.method, entry.gateways[0]!, healthy);
-        const option: PaymentOption = probed
-          ? { method: entry.method, mode, gateway: probed, state: 'probe', warning: `${entry.method} is having trouble; your payment may fail` }
-          : { method: entry.method, mode, gateway: healthy, state: 'available' };
-        shown.push({ option, score, order });
-        return;
-      }
-      const gateway = entry.gateways[0]!;
-      const covering = this.coveringDowntimes({ method: entry.method, gateway })[0]!;
-      if (bucketOf(userId, covering.id, covering.probePercent) === 'B') {
-        shown.push({
-          option: { method: entry.method, mode, gateway, state: 'probe', warning: `${entry.method} is having trouble; your payment may fail` },
-          score: -Infinity,
-          order,
-        });
-      } else {
-        unavailable.push({ method: entry.method, downtimeId: covering.id });
-      }
-    });
-    shown.sort((a, b) => (a.score === b.score ? a.order - b.order : b.score - a.score));
-    return { options: shown.map((s) => s.option), unavailable };
+    const plan = this.checkoutPlan();
+    return answerFor(plan, (i) => bucketOf(userId, plan.tests[i]!.downtimeId, plan.tests[i]!.percent) === 'B');
   }
+}
+
+/** The answer for one bucket signature under a plan: methods by score, then catalog order; hidden ones last as probes. */
+function answerFor(plan: CheckoutPlan, inBucketB: (test: number) => boolean): PaymentOptions {
+  const shown: { option: PaymentOption; score: number; order: number }[] = [];
+  const unavailable: PaymentOptions['unavailable'] = [];
+  for (const m of plan.methods) {
+    if (m.kind === 'available') shown.push({ option: { ...m.option }, score: m.score, order: m.order });
+    else if (m.kind === 'failover') shown.push({ option: { ...(inBucketB(m.test) ? m.probe : m.available) }, score: m.score, order: m.order });
+    else if (inBucketB(m.test)) shown.push({ option: { ...m.probe }, score: -Infinity, order: m.order });
+    else unavailable.push({ ...m.unavailable });
+  }
+  shown.sort((a, b) => (a.score === b.score ? a.order - b.order : b.score - a.score));
+  return { options: shown.map((s) => s.option), unavailable };
 }

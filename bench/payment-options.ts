@@ -139,7 +139,7 @@ export async function paymentOptionsBench(ctx: BenchContext): Promise<BenchOutco
         met: met ? true : throughputMet || latencyMet ? 'partly' : false,
       },
       details: {
-        what: 'GET /v1/payment-options?userId=<varies per request> on api/main.ts (child process, real FerretDB and Temporal, bearer auth, schema serialization, in-memory snapshot)',
+        what: 'GET /v1/payment-options?userId=<varies per request> on api/main.ts (child process, real FerretDB and Temporal, bearer auth, query validation, in-memory snapshot with the serialized answer cached per bucket signature)',
         baselineWhat: `bench/children/bare-server.ts: Fastify ${fastifyVersion()} with logger off, one GET route returning a constant ${Buffer.byteLength(constant)}-byte JSON string (a real API answer); no auth, no validation, no metrics`,
         loadGenerator: `autocannon in a separate process (bench/children/load.ts), ${CONNECTIONS} connections, userId drawn from ${USERS} users`,
         apiLogLevel: logLevel,

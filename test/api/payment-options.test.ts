@@ -1,6 +1,8 @@
 /** GET /v1/payment-options: gateway failover, bucket A hidden / bucket B probe, dynamic order, all from the snapshot. */
 import { FAILOVER_PROBE_FRACTION } from '../../api/snapshot';
 import { bucketOf } from '../../domain';
+import type { Scope } from '../../domain';
+import { mulberry32 } from '../../sim/random';
 import { Harness, KEYS, bearer, insertDowntime, putCatalog, reset, startApi, usersByBucket } from './harness';
 
 let h: Harness;
@@ -171,3 +173,149 @@ test('records the latency of every answer in the histogram', async () => {
   const count = Number(/payment_options_seconds_count (\d+)/.exec(metrics.body)?.[1]);
   expect(count).toBeGreaterThanOrEqual(2);
 });
+
+describe('the cache of serialized answers per bucket signature', () => {
+  const snapshot = () => h.app.deps.snapshot;
+
+  test('answers the cached JSON as application/json, equal to the direct computation', async () => {
+    await putCatalog(h, [
+      { method: 'upi:gpay', gateways: ['razorpay', 'payu'] },
+      { method: 'card:visa', gateways: ['payu'] },
+    ]);
+    await insertDowntime(h, { method: 'upi:gpay', gateway: 'razorpay' });
+    for (const user of ['u1', 'u2', 'u3']) {
+      const res = await options(user);
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.body).toBe(JSON.stringify(snapshot().optionsFor(user)));
+    }
+    expect(snapshot().cachedAnswers()).toBeGreaterThan(0);
+  });
+
+  test('a downtime opening hides the method from a bucket-A user at the next refresh, though that user\'s answer was cached', async () => {
+    await putCatalog(h, [
+      { method: 'netbanking:sbi', gateways: ['payu'] },
+      { method: 'upi:gpay', gateways: ['razorpay'] },
+    ]);
+    const id = 'dt_cache_hides';
+    const { a } = usersByBucket(id, 50);
+    const before = (await options(a)).json() as { options: { method: string }[] };
+    expect(before.options.map((o) => o.method)).toEqual(['netbanking:sbi', 'upi:gpay']);
+    expect(snapshot().cachedAnswers()).toBe(1);
+
+    await insertDowntime(h, { method: 'netbanking:sbi' }, { id, probePercent: 50 });
+    expect(snapshot().cachedAnswers()).toBe(0);
+    expect((await options(a)).json()).toEqual({
+      options: [{ method: 'upi:gpay', mode: 'upi', gateway: 'razorpay', state: 'available' }],
+      unavailable: [{ method: 'netbanking:sbi', downtimeId: id }],
+    });
+
+    // And it comes back when the downtime closes.
+    await h.db.c.downtimes.deleteMany({ _id: id });
+    await snapshot().refreshNow();
+    expect(((await options(a)).json() as { options: { method: string }[] }).options.map((o) => o.method)).toEqual(['netbanking:sbi', 'upi:gpay']);
+  });
+
+  test('users with different bucket signatures get different answers; users with the same one share an answer', async () => {
+    await putCatalog(h, [
+      { method: 'netbanking:sbi', gateways: ['payu'] },
+      { method: 'wallet:paytm', gateways: ['paytm'] },
+    ]);
+    const sbi = await insertDowntime(h, { method: 'netbanking:sbi' }, { probePercent: 50 });
+    const paytm = await insertDowntime(h, { method: 'wallet:paytm' }, { probePercent: 50 });
+    const users = Array.from({ length: 400 }, (_, i) => `user_${i}`);
+    const signature = (u: string) => `${bucketOf(u, sbi._id, 50)}${bucketOf(u, paytm._id, 50)}`;
+    const bySignature = new Map<string, string[]>();
+    for (const u of users) bySignature.set(signature(u), [...(bySignature.get(signature(u)) ?? []), u]);
+    expect([...bySignature.keys()].sort()).toEqual(['AA', 'AB', 'BA', 'BB']);
+
+    const answers = new Map<string, string>();
+    for (const [sig, [first, second]] of bySignature) {
+      const one = (await options(first!)).body;
+      expect((await options(second!)).body).toBe(one);
+      answers.set(sig, one);
+    }
+    expect(new Set(answers.values()).size).toBe(4);
+    const shown = (sig: string) => (JSON.parse(answers.get(sig)!) as { options: { method: string }[] }).options.map((o) => o.method).sort();
+    expect(shown('AA')).toEqual([]);
+    expect(shown('BA')).toEqual(['netbanking:sbi']);
+    expect(shown('AB')).toEqual(['wallet:paytm']);
+    expect(shown('BB')).toEqual(['netbanking:sbi', 'wallet:paytm']);
+    expect(snapshot().cachedAnswers()).toBe(4);
+  });
+
+  test('with more downtimes than an integer signature holds (40 bucket tests), answers still equal the direct computation', async () => {
+    const methods = Array.from({ length: 40 }, (_, i) => ({ method: `card:m${i}`, gateways: ['payu'] }));
+    await putCatalog(h, methods);
+    for (const [i, m] of methods.entries()) await insertDowntime(h, { method: m.method }, { id: `dt_many_${i}`, probePercent: 50 });
+    const answers = new Set<string>();
+    for (let u = 0; u < 300; u += 1) {
+      const user = `many_${u}`;
+      const json = snapshot().optionsJson(user);
+      expect(json).toBe(JSON.stringify(snapshot().optionsFor(user)));
+      answers.add(json);
+    }
+    expect(answers.size).toBeGreaterThan(100);
+  });
+
+  test('the cached answer equals the direct computation for many random users, catalogs, downtimes and success rates', async () => {
+    const random = mulberry32(20261121);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+    const modes = ['upi', 'card', 'netbanking', 'wallet'];
+    const gateways = ['razorpay', 'payu', 'cashfree', 'paytm', 'ccavenue'];
+    const seen = { probe: 0, unavailable: 0, failover: 0, signatures: 0 };
+    for (let round = 0; round < 4; round += 1) {
+      await reset(h);
+      const methods = Array.from({ length: 6 + Math.floor(random() * 10) }, (_, i) => `${pick(modes)}:m${i}`);
+      const catalog = methods.map((method) => {
+        const gs = [...gateways].sort(() => random() - 0.5).slice(0, 1 + Math.floor(random() * 3));
+        return { method, gateways: gs, ...(random() < 0.3 ? { priority: Math.round(random() * 20 - 10) } : {}) };
+      });
+      await putCatalog(h, catalog);
+      for (const m of catalog) {
+        for (const g of m.gateways) {
+          if (random() < 0.5) {
+            const attempts = 1 + Math.floor(random() * 200);
+            await recentRate(m.method, g, Math.floor(random() * (attempts + 1)), attempts);
+          }
+        }
+      }
+      const scopes: Scope[] = [];
+      for (let d = 0; d < 2 + Math.floor(random() * 5); d += 1) {
+        const m = pick(catalog);
+        const kind = pick(['method', 'route', 'gateway', 'mode', 'mode-gateway'] as const);
+        const scope: Scope =
+          kind === 'method' ? { method: m.method }
+          : kind === 'route' ? { method: m.method, gateway: pick(m.gateways) }
+          : kind === 'gateway' ? { gateway: pick(m.gateways) }
+          : kind === 'mode' ? { mode: m.method.split(':')[0] }
+          : { mode: m.method.split(':')[0], gateway: pick(m.gateways) };
+        if (scopes.some((s) => JSON.stringify(s) === JSON.stringify(scope))) continue;
+        scopes.push(scope);
+        await insertDowntime(h, scope, { probePercent: pick([5, 10, 30, 50, 90]), disabled: random() < 0.85, openedAt: Date.now() - 60_000 - d * 1000 });
+      }
+      await snapshot().refreshNow();
+      for (let u = 0; u < 600; u += 1) {
+        const user = `shopper_${round}_${Math.floor(random() * 1e9).toString(36)}`;
+        const direct = snapshot().optionsFor(user);
+        expect(snapshot().optionsJson(user)).toBe(JSON.stringify(direct));
+        if (direct.options.some((o) => o.state === 'probe')) seen.probe += 1;
+        if (direct.unavailable.length > 0) seen.unavailable += 1;
+        if (direct.options.some((o) => o.state === 'available' && o.gateway !== catalog.find((m) => m.method === o.method)!.gateways[0])) seen.failover += 1;
+      }
+      seen.signatures += snapshot().cachedAnswers();
+      // Over HTTP too, for a few of them.
+      for (let u = 0; u < 20; u += 1) {
+        const user = `http_${round}_${u}`;
+        expect((await options(user)).body).toBe(JSON.stringify(snapshot().optionsFor(user)));
+      }
+    }
+    // The random cases reached every branch: probes, hidden methods, failover, several signatures.
+    expect(seen.probe).toBeGreaterThan(0);
+    expect(seen.unavailable).toBeGreaterThan(0);
+    expect(seen.failover).toBeGreaterThan(0);
+    expect(seen.signatures).toBeGreaterThan(8);
+  });
+});
+

@@ -40,6 +40,9 @@ import {
   supersedeSignal,
 } from '../common/definitions';
 
+/** Patch: disable right after recording, then notify, alert and page together. */
+export const DISABLE_BEFORE_NOTIFYING = 'disable-before-notifying';
+
 const acts = wf.proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['ScopeError'] },
@@ -258,8 +261,28 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     }
   };
 
-  // 1-2. Record, open the incident, notify, alert the partner, disable for bucket A.
-  if (!carried?.startedRecorded) {
+  // 1-2. Record, open the incident, disable for bucket A, notify, alert the partner.
+  if (!carried?.startedRecorded && wf.patched(DISABLE_BEFORE_NOTIFYING)) {
+    // Disabling comes right after the record: every moment before it is checkouts failing. The
+    // notification, the partner alert and the page then go out together.
+    await acts.recordDowntime(input, severity, expiresAt);
+    const disabledAt = Date.now();
+    await acts.disableScope(input.downtimeId, disabledAt);
+    probeSince = disabledAt;
+    phase = 'probing';
+    publish();
+    const paging = severity === 'SEV1' || severity === 'SEV2';
+    if (paging) {
+      pages += 1;
+      lastPageAt = disabledAt;
+    }
+    await Promise.all([
+      acts.notify({ key: `${input.downtimeId}:started`, downtimeId: input.downtimeId, type: 'downtime.started', text: `${scopeLabel(input.scope)} is down (${severity}): ${input.reason}`, at: input.openedAt, data: { ...view() } }),
+      acts.alertPartner({ downtimeId: input.downtimeId, scope: input.scope, at: input.openedAt }),
+      paging ? acts.page({ downtimeId: input.downtimeId, severity, n: pages, at: disabledAt, text: `${scopeLabel(input.scope)} is ${severity}` }) : undefined,
+    ]);
+  } else if (!carried?.startedRecorded) {
+    // Histories from before DISABLE_BEFORE_NOTIFYING: notified first, then disabled.
     await acts.recordDowntime(input, severity, expiresAt);
     publish();
     await acts.notify({ key: `${input.downtimeId}:started`, downtimeId: input.downtimeId, type: 'downtime.started', text: `${scopeLabel(input.scope)} is down (${severity}): ${input.reason}`, at: input.openedAt, data: { ...view() } });

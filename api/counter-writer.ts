@@ -5,7 +5,8 @@
  * adds nothing. Inserts only: no read-modify-write, so concurrent batches need no serialising.
  */
 import type { Collection } from 'mongodb';
-import { CounterCounts, addCounts, insertIdempotent, zeroCounts } from '../db/counters';
+import { CounterCounts, addCounts, insertIdempotent, packRoutes, zeroCounts } from '../db/counters';
+import type { RouteCounter } from '../domain';
 import type { CounterDeltaDoc, TransactionDoc } from '../db/mongo';
 
 export interface CounterDelta {
@@ -42,20 +43,17 @@ export function batchCounts(docs: readonly TransactionDoc[], bucketMs: number): 
   return counts;
 }
 
-/** The delta documents of one batch: one per time bucket, with the batch's counts per route. */
+/** The delta documents of one batch: one per time bucket, with the batch's counts per route packed. */
 export function deltaDocs(token: string, counts: BatchCounts): CounterDeltaDoc[] {
-  const byBucket = new Map<number, CounterDeltaDoc>();
+  const byBucket = new Map<number, Omit<RouteCounter, 'bucketStart'>[]>();
   for (const c of counts.values()) {
-    let doc = byBucket.get(c.bucketStart);
-    if (!doc) {
-      doc = { _id: `${token}|${c.bucketStart}`, bucketStart: c.bucketStart, routes: [] };
-      byBucket.set(c.bucketStart, doc);
-    }
     const route = { method: c.method, gateway: c.gateway, ...zeroCounts() };
     addCounts(route, c.inc);
-    doc.routes.push(route);
+    const list = byBucket.get(c.bucketStart);
+    if (list) list.push(route);
+    else byBucket.set(c.bucketStart, [route]);
   }
-  return [...byBucket.values()];
+  return [...byBucket].map(([bucketStart, routes]) => ({ _id: `${token}|${bucketStart}`, bucketStart, packed: packRoutes(routes) }));
 }
 
 /** A write to the counters failed for a reason other than a duplicate (already counted). */

@@ -113,7 +113,8 @@ export function validateTransaction(raw: unknown, now: number, retentionMs: numb
   if (bad !== undefined) return fail(`${bad}: field names must not start with "$" or contain "."`);
   const r = raw as Record<string, unknown>;
   const unknown = Object.keys(r).find((k) => !FIELDS.has(k));
-  if (unknown !== undefined) return fail(`${unknown}: unknown field`);
+  // A name that is not a plain word (empty, spaces, punctuation) is quoted so the message shows it.
+  if (unknown !== undefined) return fail(`${/^[A-Za-z_][A-Za-z0-9_]*$/.test(unknown) ? unknown : JSON.stringify(unknown)}: unknown field`);
 
   if (typeof r.id !== 'string' || !ID_PATTERN.test(r.id)) return fail('id: expected 1 to 128 characters of A-Z a-z 0-9 _ : . -');
   if (typeof r.userId !== 'string' || r.userId.length < 1 || r.userId.length > 128) return fail('userId: expected a string of 1 to 128 characters');

@@ -24,21 +24,35 @@ export interface TransactionDoc {
   countToken?: string;
 }
 
-/** A route's counts in one time bucket, written by a compaction run (see db/counters.ts). */
-export interface CounterDoc extends RouteCounter {
+/**
+ * Counters of one time bucket, written by a compaction run (see db/counters.ts): every route's
+ * counts packed into one string (`packRoutes`). Older data and tests may hold one document per
+ * route and bucket instead, with the counts as fields; readers take both.
+ */
+export type CounterDoc = PackedCounterDoc | RouteCounterDoc;
+
+export interface PackedCounterDoc {
+  /** `<run>|<bucketStart>`. */
   _id: string;
-  /** The compaction run that wrote it; absent on counters written directly (tests, older data). */
+  /** The compaction run that wrote it. */
+  run: string;
+  bucketStart: number;
+  packed: string;
+}
+
+export interface RouteCounterDoc extends RouteCounter {
+  _id: string;
   run?: string;
   /** Older data only: tokens of the batches added in by the update-based counting. */
   applied?: string[];
 }
 
-/** One ingest batch's counts in one time bucket, per route; folded into CounterDocs by compaction. */
+/** One ingest batch's counts in one time bucket, packed per route; folded by compaction. */
 export interface CounterDeltaDoc {
   /** `<batch token>|<bucketStart>`: inserting a batch's counts twice is a duplicate key. */
   _id: string;
   bucketStart: number;
-  routes: (Omit<RouteCounter, 'bucketStart'>)[];
+  packed: string;
 }
 
 /** Compaction bookkeeping (db/counters.ts): a marker per unfinished run, `latest`, and the `lock` lease. */

@@ -4,7 +4,7 @@
  * and after a compaction run, including one that died half-way.
  */
 import { batchCounts, deltaDocs, writeCounts } from '../../api/counter-writer';
-import { MAX_DELTAS_PER_RUN, compactCounters, countedAttempts, readCounters } from '../../db/counters';
+import { MAX_DELTAS_PER_RUN, compactCounters, countedAttempts, packRoutes, readCounters, unpackRoutes } from '../../db/counters';
 import type { Database, TransactionDoc } from '../../db/mongo';
 import { testConfig, testDatabase } from '../support/stack';
 
@@ -49,10 +49,10 @@ test('a batch spanning two buckets writes one delta per bucket, each with its ro
   const counts = batchCounts([...docs(2, 'success'), ...docs(1, 'system_failure', 'razorpay', T0 + BUCKET_MS)], BUCKET_MS);
   const deltas = deltaDocs('tok', counts);
   expect(deltas.map((d) => d._id)).toEqual([`tok|${T0}`, `tok|${T0 + BUCKET_MS}`]);
-  expect(deltas[1]!.routes).toEqual([{ method: 'upi:gpay', gateway: 'razorpay', success: 0, systemFailure: 1, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0 }]);
+  expect(unpackRoutes(deltas[1]!.packed, deltas[1]!.bucketStart)).toEqual([{ method: 'upi:gpay', gateway: 'razorpay', bucketStart: T0 + BUCKET_MS, success: 0, systemFailure: 1, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0 }]);
 });
 
-test('compaction folds closed buckets into one counter per route and bucket, and leaves the open bucket as deltas', async () => {
+test('compaction folds closed buckets into one counter document per bucket, and leaves the open bucket as deltas', async () => {
   for (let i = 0; i < 5; i += 1) await write(`closed-${i}`, docs(10, 'success'));
   await write('open', docs(3, 'success', 'payu', T0 + BUCKET_MS));
   const before = await readCounters(db, T0, T0 + BUCKET_MS);
@@ -72,22 +72,31 @@ test('compaction folds closed buckets into one counter per route and bucket, and
 
 test('a compaction run that died after writing half its counters changes no read, and the next run finishes it', async () => {
   await write('a', docs(4, 'success'));
-  await write('b', docs(6, 'system_failure', 'razorpay'));
-  // The dead run: its marker lists both deltas, and one of its two counters is written.
+  await write('b', docs(6, 'system_failure', 'razorpay', T0 + BUCKET_MS));
+  // The dead run: its marker lists both deltas, and the counters of the first of its two buckets are written.
   const dead = '0000000000-dead';
   const ids = (await db.c.counterDeltas.find({}).toArray()).map((d) => d._id);
   await db.c.counterCompactions.insertOne({ _id: dead, state: 'folding', ids, startedAt: new Date(T0) });
-  await db.c.counters.insertOne({ _id: `${dead}|upi:gpay@payu@${T0}`, run: dead, method: 'upi:gpay', gateway: 'payu', bucketStart: T0, success: 4, systemFailure: 0, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0 });
+  await db.c.counters.insertOne({ _id: `${dead}|${T0}`, run: dead, bucketStart: T0, packed: packRoutes([{ method: 'upi:gpay', gateway: 'payu', success: 4, systemFailure: 0, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0 }]) });
   expect(await totals()).toEqual({ success: 4, systemFailure: 0, userFailure: 0 });
-  expect(await totals('razorpay')).toEqual({ success: 0, systemFailure: 6, userFailure: 0 });
+  expect(await totals('razorpay', T0 + BUCKET_MS)).toEqual({ success: 0, systemFailure: 6, userFailure: 0 });
 
-  const run = await compactCounters(db, T0 + 2 * BUCKET_MS, T0 + BUCKET_MS);
+  const run = await compactCounters(db, T0 + 3 * BUCKET_MS, T0 + 2 * BUCKET_MS);
   expect(run).toEqual({ deltas: 2, counters: 2 });
   expect(await totals()).toEqual({ success: 4, systemFailure: 0, userFailure: 0 });
-  expect(await totals('razorpay')).toEqual({ success: 0, systemFailure: 6, userFailure: 0 });
+  expect(await totals('razorpay', T0 + BUCKET_MS)).toEqual({ success: 0, systemFailure: 6, userFailure: 0 });
   expect(await db.c.counterDeltas.countDocuments({})).toBe(0);
   expect(await db.c.counters.countDocuments({})).toBe(2);
   expect(await db.c.counterCompactions.countDocuments({ _id: dead })).toBe(0);
+});
+
+test('stored counters that are not well-formed are skipped, not thrown on', async () => {
+  await write('a', docs(3, 'success'));
+  await db.c.counterDeltas.insertMany([
+    { _id: `junk1|${T0}`, bucketStart: T0, packed: 'not json' },
+    { _id: `junk2|${T0}`, bucketStart: T0, packed: JSON.stringify([['upi:gpay'], 'x', ['upi:gpay', 'payu', 'NaN', -5, null, 1, 0, 0]]) },
+  ]);
+  expect(await totals()).toEqual({ success: 3, systemFailure: 0, userFailure: 0 });
 });
 
 test('the deltas of a committed run whose deletion failed are not counted twice, and the next run deletes them', async () => {
@@ -103,7 +112,8 @@ test('the deltas of a committed run whose deletion failed are not counted twice,
 });
 
 test('a backlog larger than one run is folded over several runs', async () => {
-  await db.c.counterDeltas.insertMany(Array.from({ length: MAX_DELTAS_PER_RUN + 10 }, (_, i) => ({ _id: `bulk${i}|${T0}`, bucketStart: T0, routes: [{ method: 'upi:gpay', gateway: 'payu', success: 1, systemFailure: 0, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0 }] })));
+  const packed = packRoutes([{ method: 'upi:gpay', gateway: 'payu', success: 1, systemFailure: 0, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0 }]);
+  await db.c.counterDeltas.insertMany(Array.from({ length: MAX_DELTAS_PER_RUN + 10 }, (_, i) => ({ _id: `bulk${i}|${T0}`, bucketStart: T0, packed })));
   expect(await compactCounters(db, T0 + 2 * BUCKET_MS, T0 + BUCKET_MS)).toEqual({ deltas: MAX_DELTAS_PER_RUN, counters: 1 });
   expect(await totals()).toEqual({ success: MAX_DELTAS_PER_RUN + 10, systemFailure: 0, userFailure: 0 });
   expect(await compactCounters(db, T0 + 2 * BUCKET_MS, T0 + BUCKET_MS)).toEqual({ deltas: 10, counters: 1 });

@@ -251,3 +251,9 @@ describe('per-record validation', () => {
     expect(res.json()).toHaveProperty('message');
   });
 });
+
+test('an unknown field whose name is empty or not a plain word is named quoted, and the batch keeps its valid records', async () => {
+  const res = await post([{ ...tx('q1'), '': 1 }, { ...tx('q2'), 'two words': 1 }, tx('q3')]);
+  expect(res.statusCode).toBe(202);
+  expect(res.json()).toEqual({ accepted: 1, duplicates: 0, rejected: [{ index: 0, error: '"": unknown field' }, { index: 1, error: '"two words": unknown field' }] });
+});

@@ -454,10 +454,10 @@ async function check(op: Operation, g: Generated): Promise<void> {
     const sentRecords = (body as { transactions: unknown }).transactions;
     const records = Array.isArray(sentRecords) ? sentRecords : [sentRecords];
     for (const r of out.rejected) {
-      const named = /^([^:]+): /.exec(r.error)?.[1];
+      const named = /^("(?:[^"\\]|\\.)*"|[^:]+): /.exec(r.error)?.[1];
       const record = records[r.index];
       const keys = record !== null && typeof record === 'object' ? Object.keys(record) : [];
-      const ok = named === 'transaction' || (named !== undefined && (keys.includes(named) || keys.includes(named.split(/[.[]/)[0]!) || ['id', 'userId', 'method', 'gateway', 'status'].includes(named)));
+      const ok = named === 'transaction' || (named !== undefined && (keys.includes(named) || keys.some((k) => JSON.stringify(k) === named) || keys.includes(named.split(/[.[]/)[0]!) || ['id', 'userId', 'method', 'gateway', 'status'].includes(named)));
       if (!ok) throw new Error(`rejection of transactions[${r.index}] names "${named}": ${what}`);
     }
   }
@@ -562,7 +562,10 @@ describe('POST /v1/transactions with known-valid and known-invalid records', () 
         const sent = slots.map((s, i) => {
           if (s.kind === 'invalid') {
             const record = s.apply({ ...s.tx, id: `bad-${i}`, userId: `poison-${i}` });
-            rejected.push({ index: i, error: new RegExp(`^${s.field.replace(/[.$[\]]/g, '\\$&')}: `) });
+            // An unknown field whose name is not a plain word is quoted in the message (names with
+            // "$" or "." are refused earlier, as operator-like paths, unquoted).
+            const field = /^[A-Za-z_][A-Za-z0-9_]*$/.test(s.field) || /[$.]/.test(s.field) ? s.field : JSON.stringify(s.field);
+            rejected.push({ index: i, error: new RegExp(`^${field.replace(/[.$[\]()*+?^{}|\\]/g, '\\$&')}: `) });
             return record;
           }
           const validIds = [...firstIndexOf.keys()];

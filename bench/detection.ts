@@ -186,8 +186,10 @@ async function seed(
       ...(a.errorCode ? { errorCode: a.errorCode } : {}),
     }));
     await writeCounts(db.c.counterDeltas, `seed${count}-${b}`, batchCounts(docs, config.detection.counterBucketMs), Date.now());
-    // The worker compacts every bucket; here, every 20 batches (10,000 transactions).
-    if (b % 20 === 19) await compactCounters(db, Date.now(), to + 1);
+    // The worker folds the closed buckets (those before the latest attempt's) every bucket; here,
+    // every 20 batches.
+    const bucketMs = config.detection.counterBucketMs;
+    if (b % 20 === 19) await compactCounters(db, Date.now(), Math.floor(docs[docs.length - 1]!.at.getTime() / bucketMs) * bucketMs);
   }
   while (((await compactCounters(db, Date.now(), to + 1))?.deltas ?? 0) > 0);
   return { seconds: (Date.now() - t0) / 1000, counted: await countedAttempts(db) };

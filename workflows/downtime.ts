@@ -40,6 +40,9 @@ import {
   supersedeSignal,
 } from '../common/definitions';
 
+/** Patch: a probe tick that changed none of the persisted state skips saveDowntimeState. */
+export const SKIP_UNCHANGED_SAVES = 'skip-unchanged-saves';
+
 /** Patch: disable right after recording, then notify, alert and page together. */
 export const DISABLE_BEFORE_NOTIFYING = 'disable-before-notifying';
 
@@ -232,8 +235,15 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     },
   );
 
-  const save = () =>
-    acts.saveDowntimeState({ downtimeId: input.downtimeId, at: Date.now(), severity, probePercent, expiresAt, extendedUntil, acknowledgement, lastProbe });
+  /** The state last persisted, so a probe tick that changed nothing writes nothing. */
+  let savedState: string | undefined;
+  const save = async () => {
+    const state = { severity, probePercent, expiresAt, extendedUntil, acknowledgement, lastProbe };
+    const key = wf.patched(SKIP_UNCHANGED_SAVES) ? JSON.stringify(state) : undefined;
+    if (key !== undefined && key === savedState) return;
+    await acts.saveDowntimeState({ downtimeId: input.downtimeId, at: Date.now(), ...state });
+    savedState = key;
+  };
 
   /** Raises severity when the inputs say so; notifies and pages on the way up; re-pages the unacknowledged. */
   const escalateIfNeeded = async (now: number) => {

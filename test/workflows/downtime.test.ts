@@ -139,6 +139,12 @@ test('re-enables on expiry when the probe gets too few attempts', async () => {
   expect(result.resolvedAt - input.openedAt).toBeLessThan(config.downtime.expiryMs + 2 * config.probe.intervalMs);
   const closed = await db.c.downtimes.findOne({ _id: input.downtimeId });
   expect(closed).toMatchObject({ status: 'resolved', endReason: 'expired', lastProbe: { verdict: 'insufficient', samples: 3 } });
+  // Probe ticks that found nothing new wrote nothing: far fewer saves than looks.
+  const scheduled = (await handle.fetchHistory()).events!.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
+  const looks = scheduled.filter((n) => n === 'readProbe').length;
+  const saves = scheduled.filter((n) => n === 'saveDowntimeState').length;
+  expect(looks).toBeGreaterThan(5);
+  expect(saves).toBeLessThanOrEqual(3);
 });
 
 test('stays disabled past expiry while the probe shows it still failing', async () => {

@@ -25,6 +25,7 @@ import type { Database, TransactionDoc } from '../db/mongo';
 import { CounterDeadlineError, CounterWriteError, batchCounts, writeCounts } from './counter-writer';
 import type { Metrics } from './metrics';
 import type { Snapshot } from './snapshot';
+import type { TransactionRecord } from '../common/transaction';
 
 export const MAX_BATCH = 1000;
 export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
@@ -41,15 +42,8 @@ const FIELDS = new Set(['id', 'userId', 'method', 'gateway', 'status', 'errorCod
 /** Seconds a client should wait before retrying when the database is unreachable. */
 export const RETRY_AFTER_SECONDS = 5;
 
-export interface ValidTransaction {
-  id: string;
-  userId: string;
-  method: string;
-  gateway: string;
-  status: 'success' | 'failure';
-  errorCode?: string;
-  at: number;
-}
+/** A record that passed validation, its time read as epoch milliseconds. */
+export type ValidTransaction = Omit<TransactionRecord, 'at'> & { at: number };
 
 export interface IngestResult {
   accepted: number;

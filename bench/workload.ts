@@ -1,4 +1,5 @@
 /** Generated, realistic-looking traffic: routes, catalogs and payment attempts. */
+import type { TransactionRecord } from '../common/transaction';
 
 export const GATEWAYS = ['razorpay', 'payu', 'cashfree', 'ccavenue', 'billdesk', 'paytm_pg', 'juspay', 'stripe', 'easebuzz', 'phonepe_pg'];
 const ERROR_CODES = ['GATEWAY_TIMEOUT', 'BANK_DECLINED', 'INSUFFICIENT_FUNDS', 'USER_CANCELLED', 'ISSUER_UNAVAILABLE'];
@@ -40,15 +41,8 @@ export function checkoutCatalog(): { method: string; gateways: string[]; priorit
 /** A deterministic pseudo-random stream (mulberry32, the simulator's), so runs generate the same traffic. */
 export { mulberry32 as rng } from '../sim/random';
 
-export interface Attempt {
-  id: string;
-  userId: string;
-  method: string;
-  gateway: string;
-  status: 'success' | 'failure';
-  errorCode?: string;
-  at: string;
-}
+/** A generated attempt: the wire record, always with its time. */
+export type Attempt = TransactionRecord & { at: string };
 
 /**
  * `count` attempts spread round-robin over `routes`, about 93% successes; ids are

@@ -10,6 +10,7 @@ import { emptyRun } from './baseline';
 import type { ApiClient } from './http';
 import type { StackKeys } from './stack';
 import { Checkout, World, outcomeOf, userId } from './truth';
+import type { TransactionRecord } from '../common/transaction';
 
 interface OptionsBody {
   options: { method: string; mode: string; gateway: string; state: 'available' | 'probe' }[];
@@ -42,15 +43,7 @@ export interface ProbeTrace {
   llr?: number;
 }
 
-interface Transaction {
-  id: string;
-  userId: string;
-  method: string;
-  gateway: string;
-  status: 'success' | 'failure';
-  errorCode?: string;
-  at: string;
-}
+type Transaction = TransactionRecord & { at: string };
 
 export interface LoopHealth {
   /** How late checkouts were handled relative to their scheduled time. */

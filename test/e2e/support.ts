@@ -2,6 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { bucketOf } from '../../domain';
+import type { TransactionRecord } from '../../common/transaction';
 
 /** Listens on an ephemeral port of the loopback interface and returns the base URL. */
 export async function listen(app: FastifyInstance): Promise<string> {
@@ -85,15 +86,7 @@ export interface DowntimeBody {
   timeline?: { kind: string; text: string }[];
 }
 
-export interface Transaction {
-  id: string;
-  userId: string;
-  method: string;
-  gateway: string;
-  status: 'success' | 'failure';
-  errorCode?: string;
-  at?: string;
-}
+export type Transaction = TransactionRecord;
 
 /**
  * `count` attempts on one route with `at` spread evenly over [fromMs, toMs]; `outcome(i)` says

@@ -12,13 +12,12 @@ import { createActivities } from '../activities';
 import { loadConfig } from '../common/config';
 import { detectionSettings } from '../common/policy';
 import { Database, connectDatabase, ensureIndexes } from '../db/mongo';
-import type { TransactionDoc } from '../db/mongo';
 import { compactCounters, countedAttempts } from '../db/counters';
 import { readCounters } from '../db/queries';
-import { DEFAULT_USER_ERROR_CODES, classifyOutcome, evaluateScopes, modeOf } from '../domain';
+import { DEFAULT_USER_ERROR_CODES, evaluateScopes } from '../domain';
 import { batchCounts, writeCounts } from '../api/counter-writer';
 import { BenchContext, BenchOutcome, median, round, thousands } from './support';
-import { attempts, rng, thousandRoutes } from './workload';
+import { attempts, rng, storedDoc, thousandRoutes } from './workload';
 
 
 const BATCH = 500;
@@ -173,18 +172,7 @@ async function seed(
   const random = rng(count);
   for (let b = 0; b * BATCH < count; b += 1) {
     const size = Math.min(BATCH, count - b * BATCH);
-    const docs: TransactionDoc[] = attempts(routes, size, `d${count}`, from, to, random, b * BATCH, count).map((a) => ({
-      _id: a.id,
-      userId: a.userId,
-      method: a.method,
-      mode: modeOf(a.method),
-      gateway: a.gateway,
-      status: a.status,
-      outcome: classifyOutcome(a.status, a.errorCode, userCodes),
-      at: new Date(a.at),
-      receivedAt: new Date(to),
-      ...(a.errorCode ? { errorCode: a.errorCode } : {}),
-    }));
+    const docs = attempts(routes, size, `d${count}`, from, to, random, b * BATCH, count).map((a) => storedDoc(a, new Date(to), userCodes));
     await writeCounts(db.c.counterDeltas, `seed${count}-${b}`, batchCounts(docs, config.detection.counterBucketMs), Date.now());
     // The worker folds the closed buckets (those before the latest attempt's) every bucket; here,
     // every 20 batches.

@@ -1,5 +1,7 @@
 /** Generated, realistic-looking traffic: routes, catalogs and payment attempts. */
 import type { TransactionRecord } from '../common/transaction';
+import type { TransactionDoc } from '../db/mongo';
+import { classifyOutcome, modeOf } from '../domain';
 
 export const GATEWAYS = ['razorpay', 'payu', 'cashfree', 'ccavenue', 'billdesk', 'paytm_pg', 'juspay', 'stripe', 'easebuzz', 'phonepe_pg'];
 const ERROR_CODES = ['GATEWAY_TIMEOUT', 'BANK_DECLINED', 'INSUFFICIENT_FUNDS', 'USER_CANCELLED', 'ISSUER_UNAVAILABLE'];
@@ -68,4 +70,22 @@ export function attempts(routes: readonly Route[], count: number, prefix: string
     out[i] = a;
   }
   return out;
+}
+
+/** The document the Ingestor stores for an attempt on a route no downtime covers. */
+export function storedDoc(a: Attempt, receivedAt: Date, userCodes: ReadonlySet<string>, countToken?: string): TransactionDoc {
+  const doc: TransactionDoc = {
+    _id: a.id,
+    userId: a.userId,
+    method: a.method,
+    mode: modeOf(a.method),
+    gateway: a.gateway,
+    status: a.status,
+    outcome: classifyOutcome(a.status, a.errorCode, userCodes),
+    at: new Date(a.at),
+    receivedAt,
+  };
+  if (countToken !== undefined) doc.countToken = countToken;
+  if (a.errorCode !== undefined) doc.errorCode = a.errorCode;
+  return doc;
 }

@@ -6,9 +6,9 @@
  * Prints one JSON line: IngestLoadResult.
  */
 import { MongoClient } from 'mongodb';
-import { DEFAULT_USER_ERROR_CODES, classifyOutcome, modeOf } from '../../domain';
+import { DEFAULT_USER_ERROR_CODES } from '../../domain';
 import type { TransactionDoc } from '../../db/mongo';
-import { attempts, rng } from '../workload';
+import { attempts, rng, storedDoc } from '../workload';
 import type { Attempt, Route } from '../workload';
 
 export interface IngestLoadInput {
@@ -41,31 +41,12 @@ export interface IngestLoadResult {
   accepted: number;
 }
 
-type StoredShape = TransactionDoc & { countToken?: string };
 
 /** A request that takes longer than this means the database stopped answering. */
 const STALL_MS = 60_000;
 
 function pct(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1]! : NaN;
-}
-
-/** The document the Ingestor stores for an attempt (no downtime covers the benchmark's routes). */
-function stored(a: Attempt, receivedAt: Date, token: string, userCodes: ReadonlySet<string>): StoredShape {
-  const doc: StoredShape = {
-    _id: a.id,
-    userId: a.userId,
-    method: a.method,
-    mode: modeOf(a.method),
-    gateway: a.gateway,
-    status: a.status,
-    outcome: classifyOutcome(a.status, a.errorCode, userCodes),
-    at: new Date(a.at),
-    receivedAt,
-    countToken: token,
-  };
-  if (a.errorCode !== undefined) doc.errorCode = a.errorCode;
-  return doc;
 }
 
 async function main(): Promise<void> {
@@ -111,9 +92,9 @@ async function main(): Promise<void> {
   } else {
     const client = new MongoClient(o.mongoUri!, { maxPoolSize: 50, ignoreUndefined: true });
     await client.connect();
-    const collection = client.db(o.db!).collection<StoredShape>('transactions');
+    const collection = client.db(o.db!).collection<TransactionDoc>('transactions');
     const receivedAt = new Date();
-    const docs = batches.map((batch, b) => batch.map((a) => stored(a, receivedAt, `${o.tag}-${b}`, userCodes)));
+    const docs = batches.map((batch, b) => batch.map((a) => storedDoc(a, receivedAt, userCodes, `${o.tag}-${b}`)));
     send = async (_batch, b) => {
       const res = await collection.insertMany(docs[b]!, { ordered: false });
       accepted += res.insertedCount;

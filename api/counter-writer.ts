@@ -4,7 +4,7 @@
  * them again, from the request or from the recovery pass after a crash, is a duplicate key and
  * adds nothing. Inserts only: no read-modify-write, so concurrent batches need no serialising.
  */
-import type { Collection } from 'mongodb';
+import { Collection, MongoBulkWriteError, MongoOperationTimeoutError } from 'mongodb';
 import { CounterCounts, addCounts, insertIdempotent, packRoutes, zeroCounts } from '../db/counters';
 import type { RouteCounter } from '../domain';
 import type { CounterDeltaDoc, TransactionDoc } from '../db/mongo';
@@ -84,8 +84,8 @@ export async function writeCounts(deltas: Collection<CounterDeltaDoc>, token: st
   try {
     await insertIdempotent((d) => deltas.insertMany(d, options), docs);
   } catch (err) {
-    if (err instanceof Error && err.name === 'MongoOperationTimeoutError') throw new CounterDeadlineError();
-    if (err instanceof Error && err.name === 'MongoBulkWriteError') throw new CounterWriteError(err.message);
+    if (err instanceof MongoOperationTimeoutError) throw new CounterDeadlineError();
+    if (err instanceof MongoBulkWriteError) throw new CounterWriteError(err.message);
     throw err;
   }
 }

@@ -51,6 +51,27 @@ export interface DetectionSettings {
   fastDegradation?: number;
 }
 
+/** A scope proven healthy at `at`: its downtime recovered through the probe, or an operator resolved it. */
+export interface Recovery {
+  scope: Scope;
+  at: number;
+}
+
+/**
+ * The counters without the evidence a recovery has overruled: outcomes of routes the recovered
+ * scope covers, in detection-window buckets that start before the recovery (the bucket holding
+ * it mixes both sides, so it goes too). Without this the outage's failures, still in the window,
+ * reopen the scope the moment it is re-enabled; with it the scope is judged again on what
+ * happened since, once there is enough of it. Older buckets (the baseline's) are kept.
+ */
+export function withoutOverruledEvidence(counters: RouteCounter[], recoveries: readonly Recovery[], now: number, windowMs: number): RouteCounter[] {
+  if (recoveries.length === 0) return counters;
+  const windowStart = now - windowMs;
+  return counters.filter(
+    (c) => c.bucketStart < windowStart || !recoveries.some((r) => c.bucketStart < r.at && scopeMatchesRoute(r.scope, c)),
+  );
+}
+
 /** The short window and the drop it needs, with their defaults. */
 export function fastWindowOf(s: DetectionSettings): { windowMs: number; degradation: number } {
   return {

@@ -19,10 +19,20 @@
  * keeping a healed one hidden only costs some conversion until the next look or expiry.
  * The test is one-shot: after a 'failing' verdict the caller should restart it from fresh
  * evidence (move `since` forward), or outage-era failures will outweigh a later recovery.
+ *
+ * H0 at the threshold is the cautious composite bound, but it is close to H1 (a 15% degradation
+ * of a 95% baseline is 0.81 against 0.95), so it needs some 50 probe outcomes, which a quiet
+ * scope's probe takes minutes to gather while its healed route stays hidden. The question a
+ * re-enable answers is "is the outage over?", and the outage has a measured rate: the detection
+ * evidence and the probe outcomes that proved "still failing". So, given that rate, H0 is the
+ * outage's own success rate (its optimistic 95% Wilson bound, `outageRate`, never above the
+ * threshold), and 'recovered' also needs the probe's observed rate at or above the threshold,
+ * so a route that came back only halfway is not re-enabled on the strength of beating its
+ * outage. With H0 at the threshold that second condition always holds once llr >= A.
  */
 import type { RouteCounter } from './detection';
 import { Scope, scopeMatchesRoute } from './scope';
-import { binomialLogLikelihoodRatio } from './stats';
+import { Z_95_ONE_SIDED, binomialLogLikelihoodRatio, wilsonUpper } from './stats';
 
 export interface ProbeSettings {
   /** Fewest probe samples before 'recovered' may be declared. */
@@ -63,6 +73,8 @@ export function decideRecovery(
   baseline: number,
   threshold: number,
   s: ProbeSettings,
+  /** The outage's measured success rate (see `outageRate`); H0 is the threshold without it. */
+  outage?: number,
 ): ProbeDecision {
   const ok = count(successes);
   const bad = count(failures);
@@ -70,17 +82,43 @@ export function decideRecovery(
   const beta = errorRate(s.beta);
   const upperBound = Math.log((1 - beta) / alpha);
   const lowerBound = Math.log(beta / (1 - alpha));
+  // H0: the outage's rate when measured, never above the threshold.
+  const p0 = outage !== undefined && Number.isFinite(outage) && outage >= 0 ? Math.min(threshold, outage) : threshold;
   // With no gap between the hypotheses the samples cannot tell them apart: no evidence either way.
-  const separable = Number.isFinite(baseline) && Number.isFinite(threshold) && baseline > threshold;
-  const llr = separable ? binomialLogLikelihoodRatio(ok, bad, baseline, threshold) : 0;
+  const separable = Number.isFinite(baseline) && Number.isFinite(p0) && baseline > p0;
+  const llr = separable ? binomialLogLikelihoodRatio(ok, bad, baseline, p0) : 0;
   const samples = ok + bad;
+  const backAtThreshold = samples > 0 && ok / samples >= threshold;
 
   let verdict: ProbeDecision['verdict'] = 'insufficient';
   if (llr <= lowerBound) verdict = 'failing';
-  else if (llr >= upperBound && samples >= s.minSamples) verdict = 'recovered';
+  else if (llr >= upperBound && samples >= s.minSamples && backAtThreshold) verdict = 'recovered';
 
   const probePercent = probeShare(llr, upperBound, lowerBound, s);
   return { verdict, samples, successes: ok, llr, upperBound, lowerBound, probePercent };
+}
+
+/** Outcomes measured while a scope was failing: detection's evidence, probe runs that proved "still failing". */
+export interface OutageOutcomes {
+  successes: number;
+  attempts: number;
+}
+
+/**
+ * The outage's success rate for the recovery test's H0: the optimistic (upper) one-sided 95%
+ * Wilson bound of everything measured while failing, so few outcomes give a cautious (high)
+ * rate, capped at the threshold. Undefined with nothing measured (H0 is then the threshold).
+ */
+export function outageRate(observed: readonly OutageOutcomes[], threshold: number): number | undefined {
+  let successes = 0;
+  let attempts = 0;
+  for (const o of observed) {
+    const n = count(o.attempts);
+    attempts += n;
+    successes += Math.min(n, count(o.successes));
+  }
+  if (attempts === 0 || !Number.isFinite(threshold)) return undefined;
+  return Math.min(threshold, wilsonUpper(successes, attempts, Z_95_ONE_SIDED));
 }
 
 /** The probe share once the test has proven "still failing", as a fraction of the base share. */

@@ -221,11 +221,14 @@ export interface ProbeSettingsForJudging {
 
 /**
  * Wald's approximation of the probe's expected sample number when the scope has recovered
- * (p = baseline): ((1-β)·ln A + β·ln B) / E[llr per sample].
+ * (p = baseline): ((1-β)·ln A + β·ln B) / E[llr per sample]. H0 is the outage's success rate
+ * when given (the product tests against the rate it measured while failing, a little above the
+ * true one, domain/probe.ts), never above the threshold; the threshold without it.
  */
-export function expectedProbeSamples(baseline: number, s: Pick<ProbeSettingsForJudging, 'degradation' | 'alpha' | 'beta'>): number {
+export function expectedProbeSamples(baseline: number, s: Pick<ProbeSettingsForJudging, 'degradation' | 'alpha' | 'beta'>, outageRate?: number): number {
   const p1 = Math.min(0.999999, baseline);
-  const p0 = p1 * (1 - s.degradation);
+  const threshold = p1 * (1 - s.degradation);
+  const p0 = outageRate !== undefined ? Math.max(1e-6, Math.min(threshold, outageRate)) : threshold;
   const upper = Math.log((1 - s.beta) / s.alpha);
   const lower = Math.log(s.beta / (1 - s.alpha));
   const drift = p1 * Math.log(p1 / p0) + (1 - p1) * Math.log((1 - p1) / (1 - p0));
@@ -268,7 +271,7 @@ export function probeSufficiency(world: World, outage: number, s: ProbeSettingsF
   const baseline = weight > 0 ? weightedRate / weight : 0.95;
   const alpha = s.inFreeze ? s.alpha / 2 : s.alpha;
   const minSamples = s.inFreeze ? 2 * s.minProbeSamples : s.minProbeSamples;
-  const needed = Math.max(minSamples, expectedProbeSamples(baseline, { ...s, alpha }));
+  const needed = Math.max(minSamples, expectedProbeSamples(baseline, { ...s, alpha }, sc.outages[outage]?.successRate));
   const expectedInTarget = samplesPerSec * 3 * s.probeIntervalSec;
   return { samplesPerSec, expectedInTarget, needed, sufficed: expectedInTarget >= needed };
 }

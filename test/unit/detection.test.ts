@@ -1,4 +1,4 @@
-import { DetectionSettings, RouteCounter, Z_99_ONE_SIDED, baselineFor, evaluateScopes } from '../../domain';
+import { DetectionSettings, RouteCounter, Z_99_ONE_SIDED, baselineFor, evaluateScopes, withoutOverruledEvidence } from '../../domain';
 import { binomial, counter, seeded, spread } from './helpers';
 
 const MINUTE = 60_000;
@@ -282,5 +282,39 @@ describe('a gateway outage whose methods have already failed over', () => {
       { route: 'card:hdfc_credit@payu', attempts: 300 },
     ];
     expect(failingKeys(traffic)).toEqual(['upi:*@*']);
+  });
+});
+
+describe('evidence a recovery overruled', () => {
+  // SBI netbanking failed for the whole window; the probe proved it back 45 s ago, inside the
+  // window's last one-minute bucket.
+  const traffic = withRates({ 'netbanking:sbi@payu': 0.05 });
+  const recoveredAt = NOW - 45_000;
+  const judge = (cs: RouteCounter[]) => evaluateScopes(cs, NOW, settings).failing.map((h) => h.key);
+
+  test('a scope proven healthy is not reopened on the outage failures still in its window', () => {
+    expect(judge(counters(traffic))).toEqual(['netbanking:sbi@*']);
+    const kept = withoutOverruledEvidence(counters(traffic), [{ scope: { method: 'netbanking:sbi' }, at: recoveredAt }], NOW, settings.windowMs);
+    expect(judge(kept)).toEqual([]);
+  });
+
+  test('only the recovered scope\'s routes lose their window before the recovery; baselines and other routes stay', () => {
+    const all = counters(withRates({ 'netbanking:sbi@payu': 0.05, 'card:hdfc_debit@payu': 0.05 }));
+    const kept = withoutOverruledEvidence(all, [{ scope: { method: 'netbanking:sbi' }, at: recoveredAt }], NOW, settings.windowMs);
+    const dropped = all.filter((c) => !kept.includes(c));
+    expect(dropped.length).toBe(5);
+    expect(dropped.every((c) => c.method === 'netbanking:sbi' && c.bucketStart >= NOW - settings.windowMs && c.bucketStart < recoveredAt)).toBe(true);
+    expect(judge(kept)).toContain('card:hdfc_debit@payu');
+  });
+
+  test('failing again after the recovery is detected on the new outcomes alone', () => {
+    const after = [...counters(traffic), counter('netbanking:sbi', 'payu', NOW - 30_000, { success: 2, systemFailure: 58 })];
+    const kept = withoutOverruledEvidence(after, [{ scope: { method: 'netbanking:sbi' }, at: recoveredAt }], NOW, settings.windowMs);
+    expect(judge(kept)).toEqual(['netbanking:sbi@*']);
+  });
+
+  test('no recoveries: the counters as they are', () => {
+    const cs = counters(traffic);
+    expect(withoutOverruledEvidence(cs, [], NOW, settings.windowMs)).toBe(cs);
   });
 });

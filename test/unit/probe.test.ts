@@ -1,4 +1,4 @@
-import { ProbeDecision, ProbeSettings, decideRecovery, windowedProbe } from '../../domain';
+import { ProbeDecision, ProbeSettings, decideRecovery, outageRate, windowedProbe } from '../../domain';
 import { counter, seeded } from './helpers';
 
 const settings: ProbeSettings = { minSamples: 20, alpha: 0.01, beta: 0.05, basePercent: 10, maxPercent: 50 };
@@ -104,6 +104,80 @@ describe('recovery decision (SPRT on probe outcomes)', () => {
     let kept = 0;
     for (let i = 0; i < trials; i++) if (run(BASELINE, rand) !== 'recovered') kept++;
     expect(kept / trials).toBeLessThanOrEqual(0.06);
+  });
+});
+
+describe('recovery judged against the outage\'s measured rate', () => {
+  const OUTAGE = 0.1;
+
+  /** Outcomes one at a time until the test decides; how many it took and what it said. */
+  function sequential(p: number, outage: number | undefined, rand: () => number): { verdict: ProbeDecision['verdict']; samples: number } {
+    let ok = 0;
+    let failed = 0;
+    for (let i = 0; i < 5000; i++) {
+      if (rand() < p) ok++;
+      else failed++;
+      const d = decideRecovery(ok, failed, BASELINE, THRESHOLD, settings, outage);
+      if (d.verdict !== 'insufficient') return { verdict: d.verdict, samples: d.samples };
+    }
+    return { verdict: 'insufficient', samples: ok + failed };
+  }
+
+  test('the outage\'s rate is the optimistic Wilson bound of what was measured while failing, never above the threshold', () => {
+    expect(outageRate([], THRESHOLD)).toBeUndefined();
+    expect(outageRate([{ successes: 0, attempts: 0 }], THRESHOLD)).toBeUndefined();
+    const r = outageRate([{ successes: 2, attempts: 40 }, { successes: 0, attempts: 10 }], THRESHOLD)!;
+    expect(r).toBeGreaterThan(2 / 50);
+    expect(r).toBeLessThan(0.15);
+    // Three outcomes say little: the bound is wide and the threshold caps it.
+    expect(outageRate([{ successes: 2, attempts: 3 }], THRESHOLD)).toBe(THRESHOLD);
+    // Junk counts are ignored rather than trusted.
+    expect(outageRate([{ successes: 5, attempts: 2 }, { successes: NaN, attempts: -4 }], THRESHOLD)).toBe(THRESHOLD);
+  });
+
+  test('without a measured rate the test is the threshold test', () => {
+    for (const [ok, failed] of [[29, 0], [28, 0], [50, 1], [0, 3], [5, 45]]) {
+      expect(decideRecovery(ok!, failed!, BASELINE, THRESHOLD, settings, undefined)).toEqual(decideRecovery(ok!, failed!, BASELINE, THRESHOLD, settings));
+    }
+  });
+
+  test('twenty straight successes prove the end of a 10% outage, not yet the threshold test', () => {
+    expect(decideRecovery(20, 0, BASELINE, THRESHOLD, settings, OUTAGE).verdict).toBe('recovered');
+    expect(decideRecovery(20, 0, BASELINE, THRESHOLD, settings).verdict).toBe('insufficient');
+  });
+
+  test('a probe rate below the threshold is not a recovery, however far above the outage it is', () => {
+    const d = decideRecovery(15, 5, BASELINE, THRESHOLD, settings, 0.01);
+    expect(d.llr).toBeGreaterThan(d.upperBound);
+    expect(d.verdict).toBe('insufficient');
+  });
+
+  test('needs far fewer probe outcomes to re-enable a scope back at its baseline', () => {
+    const rand = seeded(11);
+    const withOutage: number[] = [];
+    const withThreshold: number[] = [];
+    let kept = 0;
+    for (let i = 0; i < 1000; i++) {
+      const a = sequential(BASELINE, OUTAGE, rand);
+      if (a.verdict !== 'recovered') kept++;
+      else withOutage.push(a.samples);
+      const b = sequential(BASELINE, undefined, rand);
+      if (b.verdict === 'recovered') withThreshold.push(b.samples);
+    }
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    expect(kept / 1000).toBeLessThanOrEqual(0.06);
+    expect(median(withOutage)).toBeLessThanOrEqual(22);
+    expect(median(withThreshold)).toBeGreaterThanOrEqual(30);
+  });
+
+  test.each([
+    ['a scope still at its outage rate', OUTAGE, 0.01],
+    ['a scope that came back only halfway', 0.5, 0.01],
+  ])('rarely re-enables %s', (_name, p, maxRate) => {
+    const rand = seeded(5);
+    let enabled = 0;
+    for (let i = 0; i < 2000; i++) if (sequential(p, OUTAGE, rand).verdict === 'recovered') enabled++;
+    expect(enabled / 2000).toBeLessThanOrEqual(maxRate);
   });
 });
 

@@ -115,6 +115,10 @@ describe('probe sufficiency', () => {
     }
     expect(asn).toBeGreaterThan(0.8 * (total / 2000));
     expect(asn).toBeLessThan(1.2 * (total / 2000));
+    // Against a measured 5% outage rate each success is strong evidence: a few samples suffice.
+    expect(expectedProbeSamples(0.95, s, 0.05)).toBeLessThan(3);
+    // An outage "rate" above the threshold is no outage: the threshold test.
+    expect(expectedProbeSamples(0.95, s, 0.9)).toBeCloseTo(asn, 9);
   });
 
   test('methods with no healthy gateway left bring probe samples, failed-over ones a fifth as many; a freeze window demands more', () => {

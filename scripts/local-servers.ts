@@ -5,7 +5,7 @@
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import versions from '../tools/versions.json';
@@ -63,6 +63,18 @@ export function waitForPort(host: string, port: number, timeoutMs: number, child
       });
     };
     attempt();
+  });
+}
+
+/** A free ephemeral port on the loopback interface. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolvePromise(port));
+    });
   });
 }
 
@@ -149,4 +161,28 @@ export async function startMongoWireServer(o: MongoOptions): Promise<RunningServ
   }
   await waitForPort('127.0.0.1', o.port, 30_000, child);
   return { name, address: `mongodb://127.0.0.1:${o.port}/`, process: child, stop: stopper(child) };
+}
+
+type Started<B extends boolean> = B extends true ? RunningServer : undefined;
+
+/**
+ * A throwaway pair for tests and simulations: the Temporal dev server (in memory) and the
+ * MongoDB-wire server side by side on free loopback ports, logs and data under `workDir`
+ * (temporal.log, mongo/, mongo.log). Either can be left out. When one fails to start, the other
+ * is stopped before the error is thrown.
+ */
+export async function startLocalServers<T extends boolean = true, M extends boolean = true>(
+  workDir: string,
+  which: { temporal?: T; mongo?: M } = {},
+): Promise<{ temporal: Started<T>; mongo: Started<M> }> {
+  const [temporalPort, mongoPort] = [await freePort(), await freePort()];
+  const [temporal, mongo] = await Promise.allSettled([
+    which.temporal === false ? undefined : startTemporalDevServer({ port: temporalPort, logFile: join(workDir, 'temporal.log') }),
+    which.mongo === false ? undefined : startMongoWireServer({ port: mongoPort, dataDir: join(workDir, 'mongo'), logFile: join(workDir, 'mongo.log') }),
+  ]);
+  if (temporal.status === 'rejected' || mongo.status === 'rejected') {
+    await Promise.all([temporal, mongo].map((r) => (r.status === 'fulfilled' ? r.value?.stop() : undefined)));
+    throw temporal.status === 'rejected' ? temporal.reason : (mongo as PromiseRejectedResult).reason;
+  }
+  return { temporal: temporal.value as Started<T>, mongo: mongo.value as Started<M> };
 }

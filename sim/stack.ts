@@ -7,12 +7,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DETECTION_SCHEDULE_ID } from '../common/definitions';
-import { ROOT, RunningServer, startMongoWireServer, startTemporalDevServer, stopProcess, waitForPort } from '../scripts/local-servers';
+import { ROOT, RunningServer, freePort, startLocalServers, stopProcess, waitForPort } from '../scripts/local-servers';
 
 export interface StackKeys {
   ingest: string;
@@ -27,17 +26,6 @@ export interface Stack {
   workDir: string;
   env: Record<string, string>;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const live = new Set<Stack>();
@@ -100,12 +88,9 @@ export async function startStack(name: string, profileEnv: Record<string, string
   };
   live.add(stack);
   try {
-    const [temporalPort, mongoPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-    const [temporal, mongo] = await Promise.all([
-      startTemporalDevServer({ port: temporalPort, logFile: join(workDir, 'temporal.log') }),
-      startMongoWireServer({ port: mongoPort, dataDir: join(workDir, 'mongo'), logFile: join(workDir, 'mongo.log') }),
-    ]);
+    const { temporal, mongo } = await startLocalServers(workDir);
     servers.push(temporal, mongo);
+    const apiPort = await freePort();
     const env: Record<string, string> = {
       ...profileEnv,
       PORT: String(apiPort),

@@ -10,25 +10,8 @@
  * is stored, nothing else is, and the counters count each stored attempt exactly once.
  */
 import { randomBytes } from 'node:crypto';
-import type { Database } from '../../db/mongo';
 import { eventually } from '../e2e/support';
-import {
-  Env,
-  IngestAttempt,
-  IngestClient,
-  ManagedProcess,
-  apiUrl,
-  database,
-  faultDir,
-  faultEnv,
-  freePort,
-  mixedTraffic,
-  report,
-  sleep,
-  startApi,
-  stopLoops,
-  storedAndCounted,
-} from './support';
+import { FaultStack, IngestAttempt, IngestClient, apiUrl, mixedTraffic, report, sleep, startFaultStack, stopFaultStack, storedAndCounted } from './support';
 
 const SENDERS = 3;
 const RATE_PER_SENDER = 250;
@@ -36,24 +19,11 @@ const SIZES = [200, 300, 400, 500];
 /** How long the load runs between restarts. */
 const STEADY_MS = 8_000;
 
-let dir: string;
-let env: Env;
-const apis: ManagedProcess[] = [];
-let db: Database | undefined;
-
+let stack: FaultStack;
 beforeAll(async () => {
-  dir = faultDir('api-restart');
-  env = faultEnv({ PORT: String(await freePort()) });
-  apis.push(await startApi(env, dir, 'api-1'));
-  db = await database(env);
+  stack = await startFaultStack({ name: 'api-restart', workers: [], api: 'api-1' });
 });
-
-afterAll(async () => {
-  await stopLoops();
-  for (const a of apis) await a.stop();
-  await db?.db.dropDatabase().catch(() => undefined);
-  await db?.close();
-});
+afterAll(() => stopFaultStack(stack));
 
 /** Senders posting batches at a steady pace; after an outage they carry on at the pace, without a burst. */
 function startLoad(ingest: IngestClient) {
@@ -101,6 +71,7 @@ async function whenInFlight(ingest: IngestClient, ageMs: number, timeoutMs = 20_
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 test('the API restarted under ingest load, by SIGTERM and by SIGKILL: every attempt that got a 202 is stored and counted exactly once', async () => {
+  const { env, db, apis } = stack;
   const ingest = new IngestClient(() => apiUrl(env), { retryDelayMs: 200, timeoutMs: 30_000 });
   const startedAt = Date.now();
   const load = startLoad(ingest);
@@ -112,7 +83,7 @@ test('the API restarted under ingest load, by SIGTERM and by SIGKILL: every atte
   const termAt = Date.now();
   const term = await apis[0]!.stop(30_000);
   const termDone = Date.now();
-  apis.push(await startApi(env, dir, 'api-2'));
+  await stack.startApi('api-2');
   const secondUp = Date.now();
   await sleep(STEADY_MS);
 
@@ -120,7 +91,7 @@ test('the API restarted under ingest load, by SIGTERM and by SIGKILL: every atte
   const agesAtKill = await whenInFlight(ingest, typicalMs * 0.7);
   const killAt = Date.now();
   const kill = await apis[1]!.kill();
-  apis.push(await startApi(env, dir, 'api-3'));
+  await stack.startApi('api-3');
   const thirdUp = Date.now();
   await sleep(STEADY_MS);
   await load.stop();
@@ -131,12 +102,12 @@ test('the API restarted under ingest load, by SIGTERM and by SIGKILL: every atte
   const atKill = inFlightAt(attempts, killAt);
   const stats = ingest.stats();
   const accepted = ingest.acceptedIds();
-  const before = await storedAndCounted(db!);
+  const before = await storedAndCounted(db);
   let final = before;
   let countedOnce = true;
   try {
     final = await eventually('the counters count every stored attempt exactly once', async () => {
-      const s = await storedAndCounted(db!);
+      const s = await storedAndCounted(db);
       final = s;
       return s.counted === s.storedCount ? s : undefined;
     }, { timeoutMs: 60_000, intervalMs: 1_000 });

@@ -8,35 +8,23 @@
  * what gets a 503. Afterwards every workflow reaches the state it would have reached, every
  * accepted attempt is stored once and counted once, and nothing is recorded twice.
  */
-import { join } from 'node:path';
-import { RunningServer, startMongoWireServer } from '../../scripts/local-servers';
-import type { Database } from '../../db/mongo';
 import { bucketOf } from '../../domain';
 import { DowntimeBody, eventually } from '../e2e/support';
 import {
-  Env,
+  FaultStack,
   IngestClient,
   KEYS,
-  ManagedProcess,
-  Temporal,
   api,
   apiUrl,
   background,
-  cleanTemporal,
-  database,
-  faultDir,
-  faultEnv,
-  freePort,
   historySummary,
   liveAttempts,
   mixedTraffic,
   report,
   sleep,
-  startApi,
-  startWorker,
-  stopLoops,
+  startFaultStack,
+  stopFaultStack,
   storedAndCounted,
-  temporalClient,
   watchOptions,
 } from './support';
 
@@ -44,36 +32,11 @@ const ICICI = { method: 'netbanking:icici', gateway: 'billdesk' };
 const AMAZON = { method: 'wallet:amazonpay', gateway: 'amazon' };
 const OUTAGE_MS = 30_000;
 
-let dir: string;
-let env: Env;
-let mongoPort: number;
-let mongo: RunningServer | undefined;
-let apiProc: ManagedProcess | undefined;
-let worker: ManagedProcess | undefined;
-let db: Database | undefined;
-let t: Temporal | undefined;
-
-const startMongo = () => startMongoWireServer({ port: mongoPort, dataDir: join(dir, 'mongo'), logFile: join(dir, 'mongo.log') });
-
+let stack: FaultStack;
 beforeAll(async () => {
-  dir = faultDir('database-outage');
-  mongoPort = await freePort();
-  mongo = await startMongo();
-  env = faultEnv({ PORT: String(await freePort()), MONGODB_URI: mongo.address, DOWNTIME_EXPIRY: '25s' });
-  [worker, apiProc] = await Promise.all([startWorker(env, dir), startApi(env, dir)]);
-  db = await database(env);
-  t = await temporalClient(env.TEMPORAL_ADDRESS!);
+  stack = await startFaultStack({ name: 'database-outage', ownDatabase: true, env: { DOWNTIME_EXPIRY: '25s' }, temporalClient: true });
 });
-
-afterAll(async () => {
-  await stopLoops();
-  await apiProc?.stop();
-  await worker?.stop();
-  await cleanTemporal(env.TEMPORAL_ADDRESS!, env.TEMPORAL_TASK_QUEUE!);
-  await t?.close();
-  await db?.close();
-  await mongo?.stop();
-});
+afterAll(() => stopFaultStack(stack));
 
 interface PendingSeen {
   at: number;
@@ -84,6 +47,9 @@ interface PendingSeen {
 }
 
 test('a 30-second database outage: ingest answers 503 with Retry-After, payment options answer from the snapshot, activities retry, and every workflow reaches its state once it is back', async () => {
+  const { env, db } = stack;
+  const t = stack.t!;
+  const mongo = stack.databaseServer!;
   const http = api(env);
   expect((await http.put('/v1/catalog', KEYS.admin, { methods: [ICICI, AMAZON].map((r) => ({ method: r.method, gateways: [r.gateway] })) })).status).toBe(200);
   const downtime = async (id: string) => (await http.get<DowntimeBody & { expiresAt: string; extendedUntil?: string }>(`/v1/downtimes/${id}`, KEYS.operator)).body;
@@ -122,18 +88,17 @@ test('a 30-second database outage: ingest answers 503 with Retry-After, payment 
   await sleep(4_000);
   const before = { expiring: await downtime(expiring), held: await downtime(held) };
   const workflows = { [expiring]: `downtime:${ICICI.method}@*`, [held]: `downtime:${AMAZON.method}@*` };
-  const runs = Object.fromEntries(await Promise.all(Object.entries(workflows).map(async ([id, wf]) => [id, (await t!.client.workflow.getHandle(wf).describe()).runId])));
+  const runs = Object.fromEntries(await Promise.all(Object.entries(workflows).map(async ([id, wf]) => [id, (await t.client.workflow.getHandle(wf).describe()).runId])));
 
   // The database goes away for 30 seconds.
   const stoppedAt = Date.now();
-  await mongo!.stop();
-  mongo = undefined;
+  await mongo.stop();
   // One batch posted now, on its own: its answer is the 503 the checkout sees.
   const probing = ingest.attempt(mixedTraffic(`outage-probe-${stoppedAt}`, 10));
   const pending: PendingSeen[] = [];
   while (Date.now() - stoppedAt < OUTAGE_MS) {
     for (const wf of Object.values(workflows)) {
-      const raw = (await t!.client.workflow.getHandle(wf).describe()).raw;
+      const raw = (await t.client.workflow.getHandle(wf).describe()).raw;
       for (const p of raw.pendingActivities ?? []) {
         pending.push({ at: Date.now(), workflow: wf, activity: p.activityType?.name ?? '?', attempt: p.attempt ?? 1, lastFailure: p.lastFailure?.message ?? undefined });
       }
@@ -141,7 +106,7 @@ test('a 30-second database outage: ingest answers 503 with Retry-After, payment 
     await sleep(1_000);
   }
   const probe = await probing;
-  mongo = await startMongo();
+  await mongo.start();
   const restartedAt = Date.now();
 
   // Back: the held downtime's bucket B pays again, successfully.
@@ -186,10 +151,10 @@ test('a 30-second database outage: ingest answers 503 with Retry-After, payment 
   expect(stats.rejected).toBe(0);
   const accepted = ingest.acceptedIds();
   const final = await eventually('the counters count every stored attempt once', async () => {
-    const s = await storedAndCounted(db!);
+    const s = await storedAndCounted(db);
     return s.counted === s.storedCount ? s : undefined;
   }, { timeoutMs: 60_000, intervalMs: 1_000, describe: () => 'see the report' }).catch(async (err: Error) => {
-    const s = await storedAndCounted(db!);
+    const s = await storedAndCounted(db);
     report('database-outage-counters', { accepted: accepted.size, stored: s.storedCount, counted: s.counted, ingest: stats });
     throw err;
   });
@@ -209,14 +174,14 @@ test('a 30-second database outage: ingest answers 503 with Retry-After, payment 
 
   // One record each; each notification and timeline step once.
   for (const [id, r] of [[expiring, ICICI], [held, AMAZON]] as const) {
-    expect(await db!.c.downtimes.countDocuments({ scopeKey: `${r.method}@*` })).toBe(1);
-    const n = await db!.c.notifications.find({ downtimeId: id }).toArray();
+    expect(await db.c.downtimes.countDocuments({ scopeKey: `${r.method}@*` })).toBe(1);
+    const n = await db.c.notifications.find({ downtimeId: id }).toArray();
     expect(n.map((x) => `${x.channel}:${x.event}`).sort()).toEqual(['ops:downtime.resolved', 'ops:downtime.started', 'partner:partner.alert']);
-    const kinds = (await db!.c.timeline.find({ incidentId: id }).toArray()).map((e) => e.kind);
+    const kinds = (await db.c.timeline.find({ incidentId: id }).toArray()).map((e) => e.kind);
     for (const kind of ['opened', 'disabled', 'downtime.started', 'resolved', 'downtime.resolved']) {
       expect({ id, kind, n: kinds.filter((k) => k === kind).length }).toEqual({ id, kind, n: 1 });
     }
-    expect(await db!.c.incidents.findOne({ _id: id })).toMatchObject({ status: 'resolved' });
+    expect(await db.c.incidents.findOne({ _id: id })).toMatchObject({ status: 'resolved' });
   }
 
   const worst = new Map<string, PendingSeen>();
@@ -237,8 +202,8 @@ test('a 30-second database outage: ingest answers 503 with Retry-After, payment 
       [expiring]: { endReason: expired.endReason, expiresAt: before.expiring.expiresAt, resolvedAt: expired.resolvedAt },
       [held]: { endReason: recovered.endReason, heldUntil: before.held.extendedUntil, resolvedAt: recovered.resolvedAt },
     },
-    workerSurvived: worker!.running(),
-    apiSurvived: apiProc!.running(),
+    workerSurvived: stack.workers[0]!.running(),
+    apiSurvived: stack.apis[0]!.running(),
     histories,
   });
 });

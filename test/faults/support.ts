@@ -6,12 +6,14 @@
  * The children run `node --import tsx <entry>` rather than `node_modules/.bin/tsx <entry>`: the
  * tsx CLI forks the program into a second process and relays signals to it, so a SIGKILL sent to
  * the CLI would leave the real worker running as an orphan. Here the pid is the program itself.
+ *
+ * A test's whole stack (servers of its own, workers, API, clients) is startFaultStack /
+ * stopFaultStack, at the end of this file.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -19,25 +21,13 @@ import { temporal } from '@temporalio/proto';
 import { DETECTION_SCHEDULE_ID } from '../../common/definitions';
 import { connectDatabase, Database } from '../../db/mongo';
 import { countedAttempts } from '../../db/counters';
-import { ROOT, waitForPort } from '../../scripts/local-servers';
+import { ROOT, RunningServer, freePort, startMongoWireServer, startTemporalDevServer, waitForPort } from '../../scripts/local-servers';
 import { KEYS } from '../support/stack';
 import { Transaction, eventually, httpClient } from '../e2e/support';
 
-export { KEYS };
+export { KEYS, freePort };
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** A free ephemeral port on the loopback interface. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** A directory of the test's own for state and logs, under the run's work directory. */
 export function faultDir(name: string): string {
@@ -552,4 +542,148 @@ export function mixedTraffic(tag: string, count: number): Transaction[] {
       ...(code ? { errorCode: code } : {}),
     };
   });
+}
+
+export type Receiver = ReturnType<typeof webhookReceiver>;
+
+/** A server of the test's own on a fixed port, which the test may stop and start again on the same state. */
+export interface OwnServer {
+  readonly address: string;
+  running(): boolean;
+  /** Starts it again (same port, same state); a no-op while it runs. */
+  start(): Promise<void>;
+  /** Stops it (SIGTERM); a no-op when stopped. */
+  stop(): Promise<void>;
+}
+
+async function ownServer(launch: () => Promise<RunningServer>): Promise<OwnServer> {
+  let current: RunningServer | undefined = await launch();
+  const { address } = current;
+  return {
+    address,
+    running: () => current !== undefined,
+    async start() {
+      current ??= await launch();
+    },
+    async stop() {
+      const server = current;
+      current = undefined;
+      await server?.stop();
+    },
+  };
+}
+
+export interface FaultStackOptions {
+  /** Names the test's directory (faultDir) and nothing else. */
+  name: string;
+  /** Overrides of faultEnv. PORT, the API's, is always a free port of the stack's own. */
+  env?: Env;
+  /**
+   * A Temporal dev server of the test's own (SQLite state file in the test's directory, fixed
+   * port) instead of the run's shared one: stack.temporalServer, which the test may stop and start.
+   */
+  ownTemporal?: boolean;
+  /**
+   * A MongoDB-wire server of the test's own (data in the test's directory, fixed port) instead of
+   * the run's shared one: stack.databaseServer, which the test may stop and start.
+   */
+  ownDatabase?: boolean;
+  /** Names of the workers started at first, each waited for until it polls; default one, 'worker'. */
+  workers?: string[];
+  /** Name of the API process started at first; default 'api'. */
+  api?: string;
+  /** Keeps a Temporal client open as stack.t. */
+  temporalClient?: boolean;
+  /**
+   * A webhook receiver on a free port as stack.receiver, answering as `answer` says (true: 204 at
+   * once); listening from the start unless `closed`.
+   */
+  receiver?: true | { answer?: (a: Arrival) => Promise<number> | number; closed?: boolean };
+}
+
+export interface FaultStack {
+  dir: string;
+  env: Env;
+  /** Every worker started, first to last; stopped with the stack. */
+  workers: ManagedProcess[];
+  /** Every API process started, first to last; stopped with the stack. */
+  apis: ManagedProcess[];
+  db: Database;
+  t?: Temporal;
+  receiver?: Receiver;
+  temporalServer?: OwnServer;
+  databaseServer?: OwnServer;
+  /** Starts another worker on the stack's environment (e.g. after one was killed). */
+  startWorker(name: string): Promise<ManagedProcess>;
+  /** Starts another API process on the stack's environment and port. */
+  startApi(name: string): Promise<ManagedProcess>;
+}
+
+/**
+ * A fault test's stack: its directory and environment, its own Temporal and/or database server
+ * when asked, the webhook receiver, the worker(s) and the API as child processes (started side
+ * by side and waited for), a database connection and a Temporal client. If anything fails to
+ * start, what did start is stopped before the error is thrown.
+ */
+export async function startFaultStack(o: FaultStackOptions): Promise<FaultStack> {
+  const dir = faultDir(o.name);
+  const stack: Partial<FaultStack> & Pick<FaultStack, 'dir' | 'workers' | 'apis'> = { dir, workers: [], apis: [] };
+  try {
+    const overrides: Env = { PORT: String(await freePort()) };
+    if (o.ownTemporal) {
+      const port = await freePort();
+      stack.temporalServer = await ownServer(() => startTemporalDevServer({ port, dbFile: join(dir, 'temporal.db'), logFile: join(dir, 'temporal.log') }));
+      overrides.TEMPORAL_ADDRESS = stack.temporalServer.address;
+    }
+    if (o.ownDatabase) {
+      const port = await freePort();
+      stack.databaseServer = await ownServer(() => startMongoWireServer({ port, dataDir: join(dir, 'mongo'), logFile: join(dir, 'mongo.log') }));
+      overrides.MONGODB_URI = stack.databaseServer.address;
+    }
+    const env = faultEnv({ ...overrides, ...o.env });
+    stack.env = env;
+    stack.startWorker = async (name) => {
+      const w = await startWorker(env, dir, name);
+      stack.workers.push(w);
+      return w;
+    };
+    stack.startApi = async (name) => {
+      const a = await startApi(env, dir, name);
+      stack.apis.push(a);
+      return a;
+    };
+    if (o.receiver) {
+      const { answer, closed } = o.receiver === true ? {} : o.receiver;
+      stack.receiver = webhookReceiver(await freePort(), answer);
+      if (!closed) await stack.receiver.listen();
+    }
+    const started = await Promise.allSettled([...(o.workers ?? ['worker']).map((name) => stack.startWorker!(name)), stack.startApi(o.api ?? 'api')]);
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    stack.db = await database(env);
+    if (o.temporalClient) stack.t = await temporalClient(env.TEMPORAL_ADDRESS!);
+    return stack as FaultStack;
+  } catch (err) {
+    await stopFaultStack(stack);
+    throw err;
+  }
+}
+
+/**
+ * Stops what startFaultStack started and what the test added (loops, workers, API processes),
+ * and leaves nothing behind on the run's shared servers: the task queue's Schedule and open
+ * workflows on the shared Temporal, the test's database on the shared database server.
+ */
+export async function stopFaultStack(stack: Partial<FaultStack> | undefined): Promise<void> {
+  await stopLoops();
+  if (!stack) return;
+  for (const a of stack.apis ?? []) await a.stop();
+  for (const w of stack.workers ?? []) await w.stop();
+  if (stack.env && !stack.temporalServer) await cleanTemporal(stack.env.TEMPORAL_ADDRESS!, stack.env.TEMPORAL_TASK_QUEUE!);
+  await stack.t?.close();
+  await stack.temporalServer?.stop();
+  if (!stack.databaseServer) await stack.db?.db.dropDatabase().catch(() => undefined);
+  await stack.db?.close();
+  await stack.databaseServer?.stop();
+  await stack.receiver?.close();
 }

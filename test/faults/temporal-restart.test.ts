@@ -8,29 +8,20 @@
  * same state, the same workflow runs carry on: an acknowledgement lands, one downtime recovers
  * through its probe and the other expires on the timer it set before the outage.
  */
-import { join } from 'node:path';
-import { RunningServer, startTemporalDevServer } from '../../scripts/local-servers';
-import type { Database } from '../../db/mongo';
 import { bucketOf } from '../../domain';
 import { DowntimeBody, Reply, eventually } from '../e2e/support';
 import {
-  Env,
+  FaultStack,
   KEYS,
-  ManagedProcess,
   api,
   apiUrl,
   background,
-  database,
-  faultDir,
-  faultEnv,
-  freePort,
   historySummary,
   liveAttempts,
   report,
   sleep,
-  startApi,
-  startWorker,
-  stopLoops,
+  startFaultStack,
+  stopFaultStack,
   temporalClient,
   watchOptions,
 } from './support';
@@ -39,39 +30,19 @@ const PAYTM = { method: 'wallet:paytm', gateway: 'paytm_pg' };
 const PHONEPE = { method: 'upi:phonepe', gateway: 'razorpay' };
 const AXIS = { method: 'card:axis_credit', gateway: 'payu' };
 
-let dir: string;
-let env: Env;
-let temporalPort: number;
-let server: RunningServer | undefined;
-let apiProc: ManagedProcess | undefined;
-let worker: ManagedProcess | undefined;
-let db: Database;
-
-const startServer = () => startTemporalDevServer({ port: temporalPort, dbFile: join(dir, 'temporal.db'), logFile: join(dir, 'temporal.log') });
-
+let stack: FaultStack;
 beforeAll(async () => {
-  dir = faultDir('temporal-restart');
-  temporalPort = await freePort();
-  server = await startServer();
-  env = faultEnv({ PORT: String(await freePort()), TEMPORAL_ADDRESS: server.address, DOWNTIME_EXPIRY: '75s' });
-  [worker, apiProc] = await Promise.all([startWorker(env, dir), startApi(env, dir)]);
-  db = await database(env);
+  stack = await startFaultStack({ name: 'temporal-restart', ownTemporal: true, env: { DOWNTIME_EXPIRY: '75s' } });
 });
-
-afterAll(async () => {
-  await stopLoops();
-  await apiProc?.stop();
-  await worker?.stop();
-  await server?.stop();
-  await db?.db.dropDatabase().catch(() => undefined);
-  await db?.close();
-});
+afterAll(() => stopFaultStack(stack));
 
 interface Timed<T> extends Reply<T> {
   ms: number;
 }
 
 test('Temporal stopped and restarted on its state file: open downtimes continue; meanwhile payment options answer and operator calls get 503', async () => {
+  const { env, db } = stack;
+  const server = stack.temporalServer!;
   const http = api(env);
   const timed = async <T>(call: () => Promise<Reply<T>>): Promise<Timed<T>> => {
     const started = Date.now();
@@ -114,8 +85,7 @@ test('Temporal stopped and restarted on its state file: open downtimes continue;
 
   // Temporal goes away.
   const stoppedAt = Date.now();
-  await server!.stop();
-  server = undefined;
+  await server.stop();
 
   const whileDown = {
     acknowledge: await timed(() => http.post<{ error: string; message: string }>(`/v1/downtimes/${expiring}/acknowledge`, KEYS.operator, { by: 'ana', note: 'looking' })),
@@ -137,7 +107,7 @@ test('Temporal stopped and restarted on its state file: open downtimes continue;
   const downMs = Date.now() - stoppedAt;
 
   // Back on the same state file and port.
-  server = await startServer();
+  await server.start();
   const restartedAt = Date.now();
   let ackAttempts = 0;
   const ack = await eventually('an acknowledgement lands once Temporal is back', async () => {
@@ -153,7 +123,7 @@ test('Temporal stopped and restarted on its state file: open downtimes continue;
   const again = await http.post<{ message: string }>(`/v1/downtimes/${expiring}/acknowledge`, KEYS.operator, { by: 'bob' });
   expect([400, 409]).toContain(again.status);
   expect(again.body.message).toMatch(/already acknowledged by ana/);
-  expect(worker!.running()).toBe(true);
+  expect(stack.workers[0]!.running()).toBe(true);
 
   // The manual downtime refused during the outage can be opened now, and resolved.
   const third = await http.post<{ id: string }>('/v1/downtimes', KEYS.operator, { scope: { method: AXIS.method }, reason: 'card issuer down', by: 'ana' });
@@ -221,7 +191,7 @@ test('Temporal stopped and restarted on its state file: open downtimes continue;
     paymentOptionsNon200: seen.filter((o) => o.status !== 200).length,
     bucketAShownBeforeReEnable: early.length,
     acknowledgeAfterRestart: { attempts: ackAttempts, msAfterRestart: ackMs },
-    workerSurvived: worker!.running(),
+    workerSurvived: stack.workers[0]!.running(),
     ends: { [expiring]: expired.endReason, [recovering]: recovered.endReason, [third.body.id]: 'manual' },
     histories,
   });

@@ -10,38 +10,13 @@
  * have processed without that.
  */
 import { verifyWebhook } from '../../common/webhook-signature';
-import type { Database } from '../../db/mongo';
 import { BACKOFF_BASE_MS } from '../../worker/webhooks';
 import { DowntimeBody, eventually } from '../e2e/support';
-import {
-  Arrival,
-  Env,
-  KEYS,
-  ManagedProcess,
-  api,
-  cleanTemporal,
-  database,
-  faultDir,
-  faultEnv,
-  freePort,
-  report,
-  sleep,
-  startApi,
-  startWorker,
-  stopLoops,
-  webhookReceiver,
-} from './support';
+import { Arrival, FaultStack, KEYS, api, report, sleep, startFaultStack, stopFaultStack } from './support';
 
 /** Longer than the dispatcher's request timeout (10 s): the dispatcher gives up before the answer. */
 const SLOW_MS = 12_000;
 const BHIM = { method: 'upi:bhim', gateway: 'payu' };
-
-let dir: string;
-let env: Env;
-let apiProc: ManagedProcess | undefined;
-let worker: ManagedProcess | undefined;
-let db: Database | undefined;
-let receiver: ReturnType<typeof webhookReceiver> | undefined;
 
 type Phase = 'absent' | 'slow' | 'healthy';
 let phase: Phase = 'absent';
@@ -64,40 +39,34 @@ function handle(a: Arrival, abandoned: boolean): void {
   if (!processed.has(a.id)) processed.set(a.id, 1);
 }
 
-beforeAll(async () => {
-  dir = faultDir('webhook-receiver');
-  env = faultEnv({ PORT: String(await freePort()) });
-  receiver = webhookReceiver(await freePort(), async (a) => {
-    const p = phase;
-    phaseOf.set(a, p);
-    if (p === 'slow') {
-      // Busy: the answer comes after the dispatcher has given up, but the work is done.
-      slowInFlight += 1;
-      await sleep(SLOW_MS);
-      handle(a, true);
-      slowInFlight -= 1;
-      return 200;
-    }
-    handle(a, false);
-    return 204;
-  });
-  [worker, apiProc] = await Promise.all([startWorker(env, dir), startApi(env, dir)]);
-  db = await database(env);
-});
+/** The receiver's answer to an arrival, by phase. */
+async function answer(a: Arrival): Promise<number> {
+  const p = phase;
+  phaseOf.set(a, p);
+  if (p === 'slow') {
+    // Busy: the answer comes after the dispatcher has given up, but the work is done.
+    slowInFlight += 1;
+    await sleep(SLOW_MS);
+    handle(a, true);
+    slowInFlight -= 1;
+    return 200;
+  }
+  handle(a, false);
+  return 204;
+}
 
-afterAll(async () => {
-  await stopLoops();
-  await apiProc?.stop();
-  await worker?.stop();
-  await cleanTemporal(env.TEMPORAL_ADDRESS!, env.TEMPORAL_TASK_QUEUE!);
-  await db?.db.dropDatabase().catch(() => undefined);
-  await db?.close();
-  await receiver?.close();
+let stack: FaultStack;
+beforeAll(async () => {
+  // The receiver's port stays closed until the test opens it.
+  stack = await startFaultStack({ name: 'webhook-receiver', receiver: { answer, closed: true } });
 });
+afterAll(() => stopFaultStack(stack));
 
 test('webhooks to a receiver that is down, then slow, then back: each event arrives, is processed once with the Webhook-Id recipe, signed, and retried at growing intervals', async () => {
+  const { env, db } = stack;
+  const receiver = stack.receiver!;
   const http = api(env);
-  const hook = await http.post<{ id: string; secret: string }>('/v1/webhooks', KEYS.admin, { url: receiver!.url, events: ['downtime.started', 'downtime.updated', 'downtime.resolved'] });
+  const hook = await http.post<{ id: string; secret: string }>('/v1/webhooks', KEYS.admin, { url: receiver.url, events: ['downtime.started', 'downtime.updated', 'downtime.resolved'] });
   expect(hook.status).toBe(201);
   secret = hook.body.secret;
   expect((await http.put('/v1/catalog', KEYS.admin, { methods: [{ method: BHIM.method, gateways: [BHIM.gateway] }] })).status).toBe(200);
@@ -110,11 +79,11 @@ test('webhooks to a receiver that is down, then slow, then back: each event arri
   const resolved = await http.post(`/v1/downtimes/${id}/resolve`, KEYS.operator, { by: 'ops@example.com' });
   expect(resolved.status).toBe(200);
   const events = await eventually('both events are written', async () => {
-    const es = await db!.c.webhookEvents.find({ downtimeId: id }).toArray();
+    const es = await db.c.webhookEvents.find({ downtimeId: id }).toArray();
     return es.length === 2 ? es : undefined;
   });
   const eventIds = events.map((e) => e._id).sort();
-  const deliveries = () => db!.c.deliveries.find({ eventId: { $in: eventIds } }).toArray();
+  const deliveries = () => db.c.deliveries.find({ eventId: { $in: eventIds } }).toArray();
 
   // Down: nothing listens; each delivery fails to connect, three times.
   const absent = await eventually('every delivery failed three times against the closed port', async () => {
@@ -123,12 +92,12 @@ test('webhooks to a receiver that is down, then slow, then back: each event arri
   }, { timeoutMs: 60_000, intervalMs: 100 });
   // The third attempt is counted when claimed: let it meet the closed port before opening it.
   await sleep(500);
-  expect(receiver!.arrivals).toHaveLength(0);
+  expect(receiver.arrivals).toHaveLength(0);
 
   // Slow: listening, answering after the dispatcher's timeout, twice per event.
   phase = 'slow';
-  await receiver!.listen();
-  const slowArrivals = (eid: string) => receiver!.arrivals.filter((a) => a.id === eid && phaseOf.get(a) === 'slow').length;
+  await receiver.listen();
+  const slowArrivals = (eid: string) => receiver.arrivals.filter((a) => a.id === eid && phaseOf.get(a) === 'slow').length;
   await eventually('each event reached the slow receiver twice', async () => (eventIds.every((eid) => slowArrivals(eid) >= 2) ? true : undefined), { timeoutMs: 150_000, intervalMs: 100 });
 
   // Back: answers at once.
@@ -143,7 +112,7 @@ test('webhooks to a receiver that is down, then slow, then back: each event arri
 
   const gaps: Record<string, number[]> = {};
   for (const eid of eventIds) {
-    const times = receiver!.arrivals.filter((a) => a.id === eid).map((a) => a.at).sort((x, y) => x - y);
+    const times = receiver.arrivals.filter((a) => a.id === eid).map((a) => a.at).sort((x, y) => x - y);
     gaps[eid] = times.slice(1).map((at, i) => at - times[i]!);
   }
   report('webhook-receiver', {
@@ -153,7 +122,7 @@ test('webhooks to a receiver that is down, then slow, then back: each event arri
     slowReceiverMs: SLOW_MS,
     absentPhase: absent.map((d) => ({ event: d.eventId, attempts: d.attempts, lastError: d.lastError })),
     attemptsPerEvent: Object.fromEntries(delivered.map((d) => [d.eventId, d.attempts])),
-    arrivalsPerEvent: Object.fromEntries(eventIds.map((eid) => [eid, receiver!.arrivals.filter((a) => a.id === eid).map((a) => phaseOf.get(a))])),
+    arrivalsPerEvent: Object.fromEntries(eventIds.map((eid) => [eid, receiver.arrivals.filter((a) => a.id === eid).map((a) => phaseOf.get(a))])),
     receiverSideGapsMs: gaps,
     processedOnceWithDedupe: Object.fromEntries(processed),
     wouldHaveProcessedWithoutDedupe: Object.fromEntries(processedWithoutDedupe),
@@ -162,9 +131,9 @@ test('webhooks to a receiver that is down, then slow, then back: each event arri
   });
 
   // Every event arrived, with a valid signature and the body it names.
-  expect([...new Set(receiver!.arrivals.map((a) => a.id))].sort()).toEqual(eventIds);
+  expect([...new Set(receiver.arrivals.map((a) => a.id))].sort()).toEqual(eventIds);
   expect(badSignatures).toEqual([]);
-  for (const a of receiver!.arrivals) expect(JSON.parse(a.body)).toMatchObject({ id: a.id });
+  for (const a of receiver.arrivals) expect(JSON.parse(a.body)).toMatchObject({ id: a.id });
   // Processed exactly once per event id, with the recipe; without it, once per arrival that got processed.
   expect(eventIds.map((eid) => processed.get(eid))).toEqual(eventIds.map(() => 1));
 
@@ -176,7 +145,7 @@ test('webhooks to a receiver that is down, then slow, then back: each event arri
   // One delivery per event and subscriber; its attempts are the three refused connections and the arrivals.
   expect(delivered).toHaveLength(eventIds.length);
   for (const d of delivered) {
-    const seen = receiver!.arrivals.filter((a) => a.id === d.eventId).length;
+    const seen = receiver.arrivals.filter((a) => a.id === d.eventId).length;
     expect(d.attempts - seen).toBeGreaterThanOrEqual(3);
   }
 });

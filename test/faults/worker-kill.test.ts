@@ -9,68 +9,35 @@
  */
 import { randomBytes } from 'node:crypto';
 import { verifyWebhook } from '../../common/webhook-signature';
-import type { Database } from '../../db/mongo';
 import { DowntimeBody, eventually, userInBucket } from '../e2e/support';
 import {
-  Env,
+  FaultStack,
   KEYS,
-  ManagedProcess,
-  Temporal,
   api,
   apiUrl,
   background,
-  cleanTemporal,
-  database,
-  faultDir,
-  faultEnv,
-  freePort,
   historySummary,
   liveAttempts,
   report,
   sleep,
-  startApi,
-  startWorker,
-  stopLoops,
-  temporalClient,
+  startFaultStack,
+  stopFaultStack,
   watchOptions,
-  webhookReceiver,
 } from './support';
 
 const SBI = { method: 'netbanking:sbi', gateway: 'payu' };
 const SCOPE_KEY = 'netbanking:sbi@*';
 
-let dir: string;
-let env: Env;
-let apiProc: ManagedProcess | undefined;
-const workers: ManagedProcess[] = [];
-let db: Database;
-let t: Temporal;
-let receiver: ReturnType<typeof webhookReceiver>;
-
+let stack: FaultStack;
 beforeAll(async () => {
-  dir = faultDir('worker-kill');
-  env = faultEnv({ PORT: String(await freePort()) });
-  receiver = webhookReceiver(await freePort());
-  await receiver.listen();
-  const [worker, apiStarted] = await Promise.all([startWorker(env, dir, 'worker-1'), startApi(env, dir)]);
-  workers.push(worker);
-  apiProc = apiStarted;
-  db = await database(env);
-  t = await temporalClient(env.TEMPORAL_ADDRESS!);
+  stack = await startFaultStack({ name: 'worker-kill', workers: ['worker-1'], temporalClient: true, receiver: true });
 });
-
-afterAll(async () => {
-  await stopLoops();
-  await apiProc?.stop();
-  for (const w of workers) await w.stop();
-  await cleanTemporal(env.TEMPORAL_ADDRESS!, env.TEMPORAL_TASK_QUEUE!);
-  await t?.close();
-  await db?.db.dropDatabase().catch(() => undefined);
-  await db?.close();
-  await receiver?.close();
-});
+afterAll(() => stopFaultStack(stack));
 
 test('a worker killed with SIGKILL mid-probe: the downtime continues on the same run, never flaps to enabled, and nothing is recorded or sent twice', async () => {
+  const { env, db, workers } = stack;
+  const t = stack.t!;
+  const receiver = stack.receiver!;
   const http = api(env);
   expect((await http.put('/v1/catalog', KEYS.admin, { methods: [{ method: SBI.method, gateways: [SBI.gateway] }, { method: 'upi:gpay', gateways: ['razorpay'] }] })).status).toBe(200);
   const hook = await http.post<{ id: string; secret: string }>('/v1/webhooks', KEYS.admin, { url: receiver.url, events: ['downtime.started', 'downtime.updated', 'downtime.resolved'] });
@@ -134,7 +101,7 @@ test('a worker killed with SIGKILL mid-probe: the downtime continues on the same
   expect(whileDead.status).toBe('open');
 
   const restartedAt = Date.now();
-  workers.push(await startWorker(env, dir, 'worker-2'));
+  await stack.startWorker('worker-2');
   const readyAt = Date.now();
 
   // The same run continues: the next probe ticks come from the new worker.

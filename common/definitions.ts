@@ -5,7 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { EndReason, ProbeDecision, Scope, Severity } from '../domain';
+import type { EndReason, OutageOutcomes, ProbeDecision, Scope, Severity } from '../domain';
 
 export const DEFAULT_TASK_QUEUE = 'downtime-orchestrator';
 export const DETECTION_SCHEDULE_ID = 'detection-schedule';
@@ -53,6 +53,8 @@ export interface DowntimePolicy {
   longAfterMs: number;
   veryLongAfterMs: number;
   repageIntervalMs: number;
+  /** Flap guard: how long a reopened downtime's recovery must hold (DETECTION_WINDOW). */
+  flapHoldMs?: number;
 }
 
 export interface DowntimeInput {
@@ -92,6 +94,10 @@ export interface CarriedState {
   expiresAt: number;
   probeSince: number;
   lastFailingAt?: number;
+  /** Outcomes measured while failing (the recovery test's H0). */
+  outageOutcomes?: OutageOutcomes;
+  /** Flap guard: the first 'recovered' verdict since the last 'failing' one. */
+  recoveredSince?: number;
   pages: number;
   lastPageAt?: number;
   trafficShare: number;

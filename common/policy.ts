@@ -30,6 +30,8 @@ export function downtimePolicy(config: Config, expiryMs = config.downtime.expiry
     longAfterMs: config.downtime.longAfterMs,
     veryLongAfterMs: config.downtime.veryLongAfterMs,
     repageIntervalMs: config.downtime.repageIntervalMs,
+    // Long enough for detection to have seen a relapse, had the recovery been a flap.
+    flapHoldMs: config.detection.windowMs,
   };
 }
 

@@ -12,6 +12,10 @@ export type ProbeTick =
   | { kind: 'close'; reason: 'recovered' | 'expired' };
 
 /**
+ * - held (flap guard): a downtime that reopens one re-enabled shortly before must stay proven
+ *   healthy for `holdMs` from the first 'recovered' verdict (`recoveredSince`; the caller clears
+ *   it on a 'failing' one) before it closes as recovered; until then it continues, whatever the
+ *   expiry says, since the latest evidence is that it is healthy;
  * - recovered: close as recovered, but never before an operator's `extendedUntil`;
  * - insufficient at or after max(expiresAt, extendedUntil): close as expired (the probe saw
  *   too little traffic to prove anything, and a scope must not stay hidden forever);
@@ -29,11 +33,20 @@ export function decideTick(p: {
   expiryMs: number;
   /** When the probe last concluded "still failing". */
   lastFailingAt?: number;
+  /** Flap guard: how long a recovery must hold before it counts (0 or absent: at once). */
+  holdMs?: number;
+  /** The first 'recovered' verdict since the last 'failing' one. */
+  recoveredSince?: number;
 }): ProbeTick {
   const { decision, now, expiresAt, extendedUntil, expiryMs, lastFailingAt } = p;
   const stillDown = { kind: 'extend' as const, reason: 'still failing at expiry', expiresAt: now + expiryMs };
   const extended = extendedUntil !== undefined && now < extendedUntil;
   const deadline = Math.max(expiresAt, extendedUntil ?? expiresAt);
+  const holdMs = p.holdMs ?? 0;
+  if (holdMs > 0 && decision.verdict !== 'failing' && p.recoveredSince !== undefined) {
+    if (now - p.recoveredSince < holdMs) return { kind: 'continue', reason: 'recovered, held by the flap guard' };
+    return extended ? { kind: 'continue', reason: 'recovered, held until the extension ends' } : { kind: 'close', reason: 'recovered' };
+  }
   switch (decision.verdict) {
     case 'recovered':
       return extended ? { kind: 'continue', reason: 'recovered, held until the extension ends' } : { kind: 'close', reason: 'recovered' };

@@ -73,9 +73,14 @@ export function decideRecovery(
   baseline: number,
   threshold: number,
   s: ProbeSettings,
-  /** The outage's measured success rate (see `outageRate`); H0 is the threshold without it. */
-  outage?: number,
+  known: {
+    /** The outage's measured success rate (see `outageRate`); H0 is the threshold without it. */
+    outage?: number;
+    /** An earlier run of the test proved "still failing" (see `probeShare`). */
+    provenFailing?: boolean;
+  } = {},
 ): ProbeDecision {
+  const { outage } = known;
   const ok = count(successes);
   const bad = count(failures);
   const alpha = errorRate(s.alpha);
@@ -94,7 +99,7 @@ export function decideRecovery(
   if (llr <= lowerBound) verdict = 'failing';
   else if (llr >= upperBound && samples >= s.minSamples && backAtThreshold) verdict = 'recovered';
 
-  const probePercent = probeShare(llr, upperBound, lowerBound, s);
+  const probePercent = probeShare(llr, upperBound, lowerBound, s, known.provenFailing === true);
   return { verdict, samples, successes: ok, llr, upperBound, lowerBound, probePercent };
 }
 
@@ -129,18 +134,27 @@ export const PROBE_FLOOR_FRACTION = 0.25;
  * fails, and each one after recovery is a payment that proves it. So once the test has proven
  * "still failing" the share drops to a quarter of the base share until fresh evidence: the test
  * restarts, a busy scope proves it again at that share within a look or two, and a quiet one
- * gets the base share back, enough to prove it again before its expiry. And the share widens
+ * gets the base share back, enough to prove it again before its expiry. When the caller says
+ * an earlier run proved "still failing" (`provenFailing`), the quarter share holds until the
+ * restarted test leans toward recovery (llr > 0) instead of returning to the base share between
+ * proofs, which halves the payments an outage costs the probe. And the share widens
  * toward the maximum as evidence of recovery grows, steeply at first (the square root of the
  * progress) and reaching it halfway to proof: the first successes after an outage bring enough
  * users to prove the recovery at the next look, while the risk of exposing them shrinks as the
  * route looks healthier. With no evidence either way it is the base share.
  */
-export function probeShare(llr: number, upperBound: number, lowerBound: number, s: Pick<ProbeSettings, 'basePercent' | 'maxPercent'>): number {
+export function probeShare(
+  llr: number,
+  upperBound: number,
+  lowerBound: number,
+  s: Pick<ProbeSettings, 'basePercent' | 'maxPercent'>,
+  provenFailing = false,
+): number {
   const base = Math.max(0, Math.min(100, s.basePercent));
   const max = Math.max(base, Math.min(100, s.maxPercent));
   const floor = base * PROBE_FLOOR_FRACTION;
-  if (!Number.isFinite(llr) || llr === 0) return base;
-  if (llr < 0) return llr <= lowerBound ? floor : base;
+  if (!Number.isFinite(llr) || llr === 0) return provenFailing ? floor : base;
+  if (llr < 0) return llr <= lowerBound || provenFailing ? floor : base;
   return base + (max - base) * Math.sqrt(Math.min(1, llr / (upperBound / 2)));
 }
 

@@ -48,10 +48,19 @@ async function main(): Promise<void> {
         await env.sleep(HOUR);
         await h.executeUpdate(resolveUpdate, { args: [{ by: 'ops' }] });
       },
+      // A reopened downtime (flap guard): recovery held, a relapse during the hold, held again.
+      'flap-hold': async () => {
+        world.probe = { successes: 45, failures: 1, inFreeze: false };
+        await env.sleep(2 * 60_000);
+        world.probe = { successes: 0, failures: 12, inFreeze: false };
+        await env.sleep(60_000);
+        world.probe = { successes: 45, failures: 1, inFreeze: false };
+      },
     };
+    const reopens: Record<string, string> = { 'flap-hold': 'dt_previous' };
     const start = async (name: string) => {
       const now = await env.currentTimeMs();
-      const input = downtimeInput(config, { method: 'netbanking:sbi', gateway: name.length % 2 ? 'payu' : 'razorpay' }, now);
+      const input = downtimeInput(config, { method: 'netbanking:sbi', gateway: name.length % 2 ? 'payu' : 'razorpay' }, now, { reopensId: reopens[name] });
       return env.client.workflow.start<typeof downtimeWorkflow>('downtimeWorkflow', {
         taskQueue: config.temporal.taskQueue,
         workflowId: `${downtimeWorkflowId(input.scopeKey)}:${name}`,

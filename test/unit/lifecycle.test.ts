@@ -44,3 +44,22 @@ describe('expiry after a "still failing" conclusion', () => {
     if (tick.kind === 'extend') expect(tick.expiresAt).toBe(30_000);
   });
 });
+
+describe('flap guard: a reopened downtime holds a recovery', () => {
+  const HOLD = 4_000;
+  test.each<[string, ProbeDecision['verdict'], number, number | undefined, number | undefined, ProbeTick['kind'], string | undefined]>([
+    ['holds the first proof of recovery', 'recovered', 5_000, 5_000, undefined, 'continue', 'recovered, held by the flap guard'],
+    ['keeps holding while the fresh looks prove nothing either way', 'insufficient', 8_999, 5_000, undefined, 'continue', 'recovered, held by the flap guard'],
+    ['re-enables once the recovery held that long', 'insufficient', 9_000, 5_000, undefined, 'close', 'recovered'],
+    ['holds through the expiry: the latest evidence is that it is healthy', 'insufficient', 12_000, 11_000, undefined, 'continue', 'recovered, held by the flap guard'],
+    ['still waits for an operator extension after the hold', 'recovered', 12_000, 5_000, 15_000, 'continue', 'recovered, held until the extension ends'],
+    ['a failing look ends the hold (the caller clears recoveredSince)', 'failing', 8_000, 5_000, undefined, 'continue', 'still failing'],
+  ])('%s', (_name, verdict, now, recoveredSince, extendedUntil, kind, reason) => {
+    const tick = decideTick({ decision: decision(verdict), now, expiresAt: EXPIRES, extendedUntil, expiryMs: EXPIRES, holdMs: HOLD, recoveredSince });
+    expect(tick).toMatchObject({ kind, reason });
+  });
+
+  test('without a hold a proof of recovery closes at once, as before', () => {
+    expect(decideTick({ decision: decision('recovered'), now: 5_000, expiresAt: EXPIRES, expiryMs: EXPIRES, holdMs: 0, recoveredSince: 5_000 })).toMatchObject({ kind: 'close', reason: 'recovered' });
+  });
+});

@@ -109,6 +109,7 @@ describe('recovery decision (SPRT on probe outcomes)', () => {
 
 describe('recovery judged against the outage\'s measured rate', () => {
   const OUTAGE = 0.1;
+  const UP = Math.log(0.95 / 0.01);
 
   /** Outcomes one at a time until the test decides; how many it took and what it said. */
   function sequential(p: number, outage: number | undefined, rand: () => number): { verdict: ProbeDecision['verdict']; samples: number } {
@@ -117,7 +118,7 @@ describe('recovery judged against the outage\'s measured rate', () => {
     for (let i = 0; i < 5000; i++) {
       if (rand() < p) ok++;
       else failed++;
-      const d = decideRecovery(ok, failed, BASELINE, THRESHOLD, settings, outage);
+      const d = decideRecovery(ok, failed, BASELINE, THRESHOLD, settings, { outage });
       if (d.verdict !== 'insufficient') return { verdict: d.verdict, samples: d.samples };
     }
     return { verdict: 'insufficient', samples: ok + failed };
@@ -137,17 +138,26 @@ describe('recovery judged against the outage\'s measured rate', () => {
 
   test('without a measured rate the test is the threshold test', () => {
     for (const [ok, failed] of [[29, 0], [28, 0], [50, 1], [0, 3], [5, 45]]) {
-      expect(decideRecovery(ok!, failed!, BASELINE, THRESHOLD, settings, undefined)).toEqual(decideRecovery(ok!, failed!, BASELINE, THRESHOLD, settings));
+      expect(decideRecovery(ok!, failed!, BASELINE, THRESHOLD, settings, {})).toEqual(decideRecovery(ok!, failed!, BASELINE, THRESHOLD, settings));
     }
   });
 
   test('twenty straight successes prove the end of a 10% outage, not yet the threshold test', () => {
-    expect(decideRecovery(20, 0, BASELINE, THRESHOLD, settings, OUTAGE).verdict).toBe('recovered');
+    expect(decideRecovery(20, 0, BASELINE, THRESHOLD, settings, { outage: OUTAGE }).verdict).toBe('recovered');
     expect(decideRecovery(20, 0, BASELINE, THRESHOLD, settings).verdict).toBe('insufficient');
   });
 
+  test.each([
+    ['no outcomes yet', 0, 0, 2.5],
+    ['a failure', 0, 1, 2.5],
+    ['proof again', 0, 5, 2.5],
+    ['a success: widened', 1, 0, 10 + 40 * Math.sqrt(Math.min(1, Math.log(0.95 / 0.1) / (UP / 2)))],
+  ])('once "still failing" was proven the quarter share holds until the evidence leans to recovery: %s', (_name, ok, failed, percent) => {
+    expect(decideRecovery(ok, failed, BASELINE, THRESHOLD, settings, { outage: OUTAGE, provenFailing: true }).probePercent).toBeCloseTo(percent, 9);
+  });
+
   test('a probe rate below the threshold is not a recovery, however far above the outage it is', () => {
-    const d = decideRecovery(15, 5, BASELINE, THRESHOLD, settings, 0.01);
+    const d = decideRecovery(15, 5, BASELINE, THRESHOLD, settings, { outage: 0.01 });
     expect(d.llr).toBeGreaterThan(d.upperBound);
     expect(d.verdict).toBe('insufficient');
   });

@@ -5,6 +5,7 @@
  * timeline entry's key; a retried activity finds its work already done.
  */
 import type { Client } from '@temporalio/client';
+import { MongoBulkWriteError } from 'mongodb';
 import {
   EndReason,
   ProbeDecision,
@@ -18,6 +19,7 @@ import {
   scopeCovers,
   scopeLabel,
   windowedProbe,
+  withoutOverruledEvidence,
 } from '../domain';
 import type { Config } from '../common/config';
 import { evidenceSignal, supersedeSignal } from '../common/definitions';
@@ -38,6 +40,8 @@ export interface ActivityDeps {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+const DISABLED_TEXT = 'Hidden at checkout for bucket A; bucket B keeps it as a probe';
 
 export function createActivities(deps: ActivityDeps) {
   const { db, config } = deps;
@@ -96,8 +100,14 @@ export function createActivities(deps: ActivityDeps) {
     /** Reads the per-route counters of the window and judges every scope (roll-up included). */
     async detectFailingScopes(now: number): Promise<{ failing: ScopeHealth[]; evaluated: number }> {
       const settings = detectionSettings(config);
-      const counters = await readCounters(db, now - settings.windowMs - settings.baselineWindowMs, now);
-      const verdict = evaluateScopes(counters, now, settings);
+      const [counters, recovered] = await Promise.all([
+        readCounters(db, now - settings.windowMs - settings.baselineWindowMs, now),
+        c.downtimes
+          .find({ status: 'resolved', endReason: { $in: ['recovered', 'manual'] }, resolvedAt: { $gte: new Date(now - settings.windowMs) } }, { projection: { scope: 1, resolvedAt: 1 } })
+          .toArray(),
+      ]);
+      const recoveries = recovered.map((d) => ({ scope: d.scope, at: d.resolvedAt!.getTime() }));
+      const verdict = evaluateScopes(withoutOverruledEvidence(counters, recoveries, now, settings.windowMs), now, settings);
       return { failing: verdict.failing, evaluated: verdict.failing.length + verdict.healthy.length };
     },
 
@@ -156,9 +166,14 @@ export function createActivities(deps: ActivityDeps) {
       return { action: res.started ? 'started' : 'signalled', downtimeId: res.downtimeId, superseded };
     },
 
-    /** Records the downtime and opens its incident (once). */
-    async recordDowntime(input: DowntimeInput, severity: Severity, expiresAt: number): Promise<void> {
+    /**
+     * Records the downtime and opens its incident (once). Given `disabledAt`, the record is written
+     * already disabled for bucket A (phase 'probing'), so no disableScope follows: one insert
+     * instead of an insert and an update (an update reads the whole collection on FerretDB).
+     */
+    async recordDowntime(input: DowntimeInput, severity: Severity, expiresAt: number, disabledAt?: number): Promise<void> {
       const at = new Date(input.openedAt);
+      const disabled = disabledAt !== undefined ? new Date(disabledAt) : undefined;
       const doc: DowntimeDoc = {
         _id: input.downtimeId,
         scope: input.scope,
@@ -167,7 +182,8 @@ export function createActivities(deps: ActivityDeps) {
         reason: input.reason,
         openedBy: input.openedBy,
         status: 'open',
-        phase: 'disabling',
+        phase: disabled ? 'probing' : 'disabling',
+        disabledAt: disabled,
         openedAt: at,
         expiresAt: new Date(expiresAt),
         until: input.until !== undefined ? new Date(input.until) : undefined,
@@ -178,12 +194,14 @@ export function createActivities(deps: ActivityDeps) {
         threshold: input.threshold,
         reopensId: input.reopensId,
         workflowId: `downtime:${input.scopeKey}`,
-        updatedAt: at,
+        updatedAt: disabled ?? at,
       };
       try {
         await c.downtimes.insertOne(doc);
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
+        // A retry finds its record; make sure it is disabled (a no-op when the first try got that far).
+        if (disabled) await c.downtimes.updateOne({ _id: input.downtimeId, disabledAt: { $exists: false } }, { $set: { disabledAt: disabled, phase: 'probing', updatedAt: disabled } });
       }
       try {
         await c.incidents.insertOne({
@@ -200,13 +218,30 @@ export function createActivities(deps: ActivityDeps) {
         if (!isDuplicateKey(err)) throw err;
       }
       const reopened = input.reopensId ? ` (reopens ${input.reopensId}: failing again soon after re-enable)` : '';
-      await addTimeline(input.downtimeId, `${input.downtimeId}:opened`, 'opened', `Downtime opened by ${input.openedBy}: ${input.reason}${reopened}`, input.openedAt, input.openedBy);
+      const opened = `Downtime opened by ${input.openedBy}: ${input.reason}${reopened}`;
+      if (!disabled) {
+        await addTimeline(input.downtimeId, `${input.downtimeId}:opened`, 'opened', opened, input.openedAt, input.openedBy);
+        return;
+      }
+      // Both entries in one round trip; a retry skips those already written.
+      try {
+        await c.timeline.insertMany(
+          [
+            { _id: `${input.downtimeId}:opened`, incidentId: input.downtimeId, kind: 'opened', text: opened, at, by: input.openedBy },
+            { _id: `${input.downtimeId}:disabled`, incidentId: input.downtimeId, kind: 'disabled', text: DISABLED_TEXT, at: disabled },
+          ],
+          { ordered: false },
+        );
+      } catch (err) {
+        const duplicatesOnly = err instanceof MongoBulkWriteError && [err.writeErrors].flat().every((e) => e.code === 11000);
+        if (!duplicatesOnly && !isDuplicateKey(err)) throw err;
+      }
     },
 
     /** Hides the scope for bucket A: the checkout snapshot hides open downtimes that are disabled. */
     async disableScope(downtimeId: string, at: number): Promise<void> {
       await c.downtimes.updateOne({ _id: downtimeId, disabledAt: { $exists: false } }, { $set: { disabledAt: new Date(at), phase: 'probing', updatedAt: new Date(at) } });
-      await addTimeline(downtimeId, `${downtimeId}:disabled`, 'disabled', 'Hidden at checkout for bucket A; bucket B keeps it as a probe', at);
+      await addTimeline(downtimeId, `${downtimeId}:disabled`, 'disabled', DISABLED_TEXT, at);
     },
 
     /** Tells ops and webhook subscribers; the key makes it once-only. */
@@ -232,12 +267,17 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** Bucket-B outcomes for the scope since `since`, and whether a freeze window is active. */
-    async readProbe(p: { scope: Scope; since: number; now: number }): Promise<{ successes: number; failures: number; inFreeze: boolean }> {
-      const counters = await readCounters(db, p.since - config.detection.counterBucketMs, p.now);
-      const probe = windowedProbe(counters, p.scope, p.since - config.detection.counterBucketMs, p.now);
+    async readProbe(p: { scope: Scope; since: number; now: number }): Promise<{ successes: number; failures: number; inFreeze: boolean; nextSince?: number }> {
+      // From the bucket holding `since` to the one holding `now`; `nextSince` starts the bucket
+      // after it, so a test restarted there never counts an outcome twice.
+      const bucketMs = config.detection.counterBucketMs;
+      const from = p.since - bucketMs + 1;
+      const counters = await readCounters(db, from, p.now);
+      const probe = windowedProbe(counters, p.scope, from, p.now);
+      const nextSince = (Math.floor(p.now / bucketMs) + 1) * bucketMs;
       const windows = await c.freezeWindows.find({ endsAt: { $gt: new Date(p.now) } }).toArray();
       const freeze = activeFreeze(windows.map((w) => ({ id: w._id, name: w.name, startsAt: w.startsAt.getTime(), endsAt: w.endsAt.getTime() })), p.now);
-      return { ...probe, inFreeze: freeze !== undefined };
+      return { ...probe, inFreeze: freeze !== undefined, nextSince };
     },
 
     /** Persists the live state the API and the snapshot read. */

@@ -19,6 +19,7 @@ import {
   scopeLabel,
   severityRank,
   maxSeverity,
+  outageRate,
 } from '../domain';
 import {
   Acknowledgement,
@@ -43,10 +44,31 @@ import {
 /** Patch: a probe tick that changed none of the persisted state skips saveDowntimeState. */
 export const SKIP_UNCHANGED_SAVES = 'skip-unchanged-saves';
 
+/**
+ * Patch: recovery judged on sharper evidence. The test's H0 is the outage's measured rate
+ * (domain/probe.ts), a restarted test starts at the next counter bucket, the quarter probe share
+ * holds once "still failing" was proven, and a reopened downtime (flap guard) holds a recovery
+ * for `flapHoldMs` (domain/lifecycle.ts).
+ */
+export const RECOVERY_EVIDENCE = 'recovery-evidence';
+
 /** Patch: disable right after recording, then notify, alert and page together. */
 export const DISABLE_BEFORE_NOTIFYING = 'disable-before-notifying';
 
+/**
+ * Patch: the start runs as local activities in the first workflow task: one records the downtime
+ * already disabled (no disableScope update, no activity-task round trip through the server before
+ * bucket A stops seeing the scope), then notify, alert and page go out together.
+ */
+export const START_STEPS_LOCAL = 'start-steps-local';
+
 const acts = wf.proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['ScopeError'] },
+});
+
+/** Steps run in the workflow task itself (short, idempotent database writes): no task round trips. */
+const local = wf.proxyLocalActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['ScopeError'] },
 });
@@ -93,6 +115,10 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   let lastProbe: ProbeDecision | undefined = carried?.lastProbe;
   let probeSince = carried?.probeSince ?? input.openedAt;
   let lastFailingAt = carried?.lastFailingAt;
+  /** Flap guard: the first 'recovered' verdict since the last 'failing' one. */
+  let recoveredSince = carried?.recoveredSince;
+  /** Outcomes measured while failing: the detection evidence, then each probe run that proved "still failing". */
+  const outageOutcomes = carried?.outageOutcomes ?? (input.evidence ? { successes: input.evidence.successes, attempts: input.evidence.attempts } : { successes: 0, attempts: 0 });
   let phase: DowntimeView['phase'] = carried?.startedRecorded ? 'probing' : 'disabling';
   let closeRequest: { reason: EndReason; by: string; supersededBy?: string; resolvedAt?: number } | undefined;
   let changed = false;
@@ -272,12 +298,22 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   };
 
   // 1-2. Record, open the incident, disable for bucket A, notify, alert the partner.
-  if (!carried?.startedRecorded && wf.patched(DISABLE_BEFORE_NOTIFYING)) {
+  const startsLocally = !carried?.startedRecorded && wf.patched(START_STEPS_LOCAL);
+  if (startsLocally || (!carried?.startedRecorded && wf.patched(DISABLE_BEFORE_NOTIFYING))) {
     // Disabling comes right after the record: every moment before it is checkouts failing. The
     // notification, the partner alert and the page then go out together.
-    await acts.recordDowntime(input, severity, expiresAt);
-    const disabledAt = Date.now();
-    await acts.disableScope(input.downtimeId, disabledAt);
+    const steps = startsLocally ? local : acts;
+    let disabledAt: number;
+    if (startsLocally) {
+      // Recorded already disabled, in this workflow task.
+      disabledAt = Date.now();
+      await local.recordDowntime(input, severity, expiresAt, disabledAt);
+    } else {
+      // Histories from before START_STEPS_LOCAL: record, then disable, as two activities.
+      await acts.recordDowntime(input, severity, expiresAt);
+      disabledAt = Date.now();
+      await acts.disableScope(input.downtimeId, disabledAt);
+    }
     probeSince = disabledAt;
     phase = 'probing';
     publish();
@@ -287,9 +323,9 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
       lastPageAt = disabledAt;
     }
     await Promise.all([
-      acts.notify({ key: `${input.downtimeId}:started`, downtimeId: input.downtimeId, type: 'downtime.started', text: `${scopeLabel(input.scope)} is down (${severity}): ${input.reason}`, at: input.openedAt, data: { ...view() } }),
-      acts.alertPartner({ downtimeId: input.downtimeId, scope: input.scope, at: input.openedAt }),
-      paging ? acts.page({ downtimeId: input.downtimeId, severity, n: pages, at: disabledAt, text: `${scopeLabel(input.scope)} is ${severity}` }) : undefined,
+      steps.notify({ key: `${input.downtimeId}:started`, downtimeId: input.downtimeId, type: 'downtime.started', text: `${scopeLabel(input.scope)} is down (${severity}): ${input.reason}`, at: input.openedAt, data: { ...view() } }),
+      steps.alertPartner({ downtimeId: input.downtimeId, scope: input.scope, at: input.openedAt }),
+      paging ? steps.page({ downtimeId: input.downtimeId, severity, n: pages, at: disabledAt, text: `${scopeLabel(input.scope)} is ${severity}` }) : undefined,
     ]);
   } else if (!carried?.startedRecorded) {
     // Histories from before DISABLE_BEFORE_NOTIFYING: notified first, then disabled.
@@ -307,7 +343,8 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
       await acts.page({ downtimeId: input.downtimeId, severity, n: pages, at: disabledAt, text: `${scopeLabel(input.scope)} is ${severity}` });
     }
   }
-  publish();
+  // The local start published already, in the same workflow task: nothing has changed since.
+  if (!startsLocally) publish();
 
   // 3-5. Probe, wait for sample size or expiry, escalate.
   let nextProbeAt = Date.now() + policy.probeIntervalMs;
@@ -325,15 +362,35 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     nextProbeAt = now + policy.probeIntervalMs;
     const outcome = await acts.readProbe({ scope: input.scope, since: probeSince, now });
     inFreeze = outcome.inFreeze;
-    const decision = decideRecovery(outcome.successes, outcome.failures, input.baseline, input.threshold, settingsOf(inFreeze));
+    const sharper = wf.patched(RECOVERY_EVIDENCE);
+    const outage = sharper ? outageRate([outageOutcomes], input.threshold) : undefined;
+    const decision = decideRecovery(
+      outcome.successes,
+      outcome.failures,
+      input.baseline,
+      input.threshold,
+      settingsOf(inFreeze),
+      sharper ? { outage, provenFailing: lastFailingAt !== undefined } : {},
+    );
     lastProbe = decision;
     probePercent = manualProbePercent ?? decision.probePercent;
     if (decision.verdict === 'failing') {
-      // The sequential test concluded "still failing": restart it on fresh outcomes.
-      probeSince = now;
+      // The sequential test concluded "still failing": restart it on fresh outcomes (from the next
+      // counter bucket, none counted twice), and keep what it saw as the outage's rate.
+      probeSince = sharper ? (outcome.nextSince ?? now) : now;
       lastFailingAt = now;
+      outageOutcomes.successes += outcome.successes;
+      outageOutcomes.attempts += outcome.successes + outcome.failures;
+      recoveredSince = undefined;
+    } else if (decision.verdict === 'recovered' && sharper) {
+      recoveredSince ??= now;
     }
-    const tick = decideTick({ decision, now, expiresAt, extendedUntil, expiryMs: policy.expiryMs, lastFailingAt });
+    const holdMs = sharper && input.reopensId !== undefined ? (policy.flapHoldMs ?? 0) : 0;
+    const tick = decideTick({ decision, now, expiresAt, extendedUntil, expiryMs: policy.expiryMs, lastFailingAt, holdMs, recoveredSince });
+    if (holdMs > 0 && recoveredSince !== undefined && tick.kind === 'continue') {
+      // Holding a recovery: each look judges fresh outcomes, so a relapse shows within a look or two.
+      probeSince = outcome.nextSince ?? now;
+    }
     if (tick.kind === 'extend') {
       expiresAt = tick.expiresAt;
       await acts.recordTimeline({ downtimeId: input.downtimeId, key: `still-failing:${now}`, kind: 'still-failing', text: `Expiry reached but the probe shows it still failing: kept disabled until ${new Date(expiresAt).toISOString()}`, at: now });
@@ -353,7 +410,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
       if (closeRequest) break;
       const state: CarriedState = {
         severity, severityFloor, acknowledgement, extendedUntil, probePercent, manualProbePercent, expiresAt,
-        pages, lastPageAt, trafficShare, evidenceCount, lastProbe, probeSince, lastFailingAt, startedRecorded: true,
+        pages, lastPageAt, trafficShare, evidenceCount, lastProbe, probeSince, lastFailingAt, outageOutcomes, recoveredSince, startedRecorded: true,
       };
       await wf.continueAsNew<typeof downtimeWorkflow>({ ...input, carried: state });
     }

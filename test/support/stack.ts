@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SA } from '../../common/definitions';
 import { loadConfig, Config } from '../../common/config';
 import { connectDatabase, ensureIndexes, Database } from '../../db/mongo';
@@ -54,4 +55,13 @@ export async function registerSearchAttributes(connection: Connection, namespace
     namespace,
     searchAttributes: Object.fromEntries(Object.values(SA).map((k) => [k.name, keyword])),
   });
+}
+
+/** The real time-skipping test server (installed by global-setup), with the search attributes added. */
+export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: process.env.TEST_TEST_SERVER_PATH! } },
+  });
+  await registerSearchAttributes(env.connection);
+  return env;
 }

@@ -1,0 +1,44 @@
+/**
+ * The probe's read of bucket-B outcomes (activity readProbe) against the real database: a test
+ * restarted at the `nextSince` it returned sees every later outcome and none it already counted.
+ */
+import type { Config } from '../../common/config';
+import type { Database } from '../../db/mongo';
+import { createActivities } from '../../activities';
+import { packRoutes, zeroCounts } from '../../db/counters';
+import { testConfig, testDatabase } from '../support/stack';
+
+let config: Config;
+let db: Database;
+
+beforeAll(async () => {
+  config = testConfig();
+  db = await testDatabase(config);
+});
+
+afterAll(async () => {
+  await db.db.dropDatabase();
+  await db.close();
+});
+
+test('a probe run restarted at nextSince counts each outcome once, from the next counter bucket on', async () => {
+  const bucketMs = config.detection.counterBucketMs;
+  const t0 = Math.floor(Date.now() / bucketMs) * bucketMs - 20 * bucketMs;
+  const route = (probeSuccess: number, probeFailure: number) => ({ method: 'netbanking:sbi', gateway: 'payu', ...zeroCounts(), probeSuccess, probeFailure });
+  // Bucket 0: 3 failures; bucket 1: 2 failures; bucket 2: 4 successes; bucket 3: 1 success, 1 failure.
+  const buckets = [route(0, 3), route(0, 2), route(4, 0), route(1, 1)];
+  await db.c.counterDeltas.insertMany(buckets.map((r, i) => ({ _id: `probe-read|${t0 + i * bucketMs}`, bucketStart: t0 + i * bucketMs, packed: packRoutes([r]) })));
+  const acts = createActivities({ db, config, temporal: { client: undefined as never, taskQueue: 'unused' }, now: Date.now });
+  const scope = { method: 'netbanking:sbi' };
+
+  // The first run starts mid-bucket 0 (the scope was disabled then) and looks mid-bucket 1.
+  const first = await acts.readProbe({ scope, since: t0 + bucketMs / 2, now: t0 + bucketMs + bucketMs / 2 });
+  expect(first).toMatchObject({ successes: 0, failures: 5, nextSince: t0 + 2 * bucketMs });
+
+  // Restarted there, the next run sees buckets 2 and 3 only: bucket 1's failures are not counted again.
+  const second = await acts.readProbe({ scope, since: first.nextSince!, now: t0 + 3 * bucketMs + bucketMs / 2 });
+  expect(second).toMatchObject({ successes: 5, failures: 1, nextSince: t0 + 4 * bucketMs });
+
+  // Other scopes see nothing of it.
+  expect(await acts.readProbe({ scope: { method: 'netbanking:hdfc' }, since: t0, now: t0 + 4 * bucketMs })).toMatchObject({ successes: 0, failures: 0 });
+});

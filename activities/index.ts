@@ -119,6 +119,7 @@ export function createActivities(deps: ActivityDeps) {
       const evidence: Evidence = {
         at: now,
         attempts: health.attempts,
+        windowMs: health.windowMs,
         successes: health.successes,
         rate: health.rate,
         baseline: health.baseline,

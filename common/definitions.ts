@@ -32,7 +32,10 @@ export type DowntimeStatus = 'open' | 'resolved';
 /** What detection saw when it judged the scope failing. */
 export interface Evidence {
   at: number;
+  /** System-relevant attempts (successes and system failures) over `windowMs`. */
   attempts: number;
+  /** The window `attempts` were counted over; absent in evidence from before it was recorded. */
+  windowMs?: number;
   successes: number;
   rate: number;
   baseline: number;
@@ -55,6 +58,8 @@ export interface DowntimePolicy {
   repageIntervalMs: number;
   /** Flap guard: how long a reopened downtime's recovery must hold (DETECTION_WINDOW). */
   flapHoldMs?: number;
+  /** The window detection evidence is counted over when it does not say (DETECTION_WINDOW). */
+  evidenceWindowMs?: number;
 }
 
 export interface DowntimeInput {

@@ -32,6 +32,7 @@ export function downtimePolicy(config: Config, expiryMs = config.downtime.expiry
     repageIntervalMs: config.downtime.repageIntervalMs,
     // Long enough for detection to have seen a relapse, had the recovery been a flap.
     flapHoldMs: config.detection.windowMs,
+    evidenceWindowMs: config.detection.windowMs,
   };
 }
 

@@ -100,6 +100,8 @@ export interface ScopeHealth {
   failing: boolean;
   /** This scope's share of all attempts in the window. */
   trafficShare: number;
+  /** The window the counts are over (the detection window, or the short one); set on failing scopes. */
+  windowMs?: number;
 }
 
 export interface DetectionVerdict {
@@ -342,8 +344,9 @@ export function evaluateScopes(counters: RouteCounter[], now: number, s: Detecti
   kept.sort((a, b) => scopeBreadth(b.health.scope) - scopeBreadth(a.health.scope) || byKey(a.health, b.health));
 
   const failingKeys = new Set([...long, ...severe].filter((e) => e.health.failing).map((e) => e.health.key));
+  const shortWindow = new Set(fromFast);
   return {
-    failing: kept.map((e) => e.health),
+    failing: kept.map((e) => ({ ...e.health, windowMs: shortWindow.has(e) ? fast.windowMs : s.windowMs })),
     healthy: long
       .filter((e) => !failingKeys.has(e.health.key))
       .map((e) => e.health)

@@ -78,6 +78,8 @@ export function decideRecovery(
     outage?: number;
     /** An earlier run of the test proved "still failing" (see `probeShare`). */
     provenFailing?: boolean;
+    /** The share once "still failing" is proven (see `probeFloor`); a quarter of the base share without it. */
+    floorPercent?: number;
   } = {},
 ): ProbeDecision {
   const { outage } = known;
@@ -99,7 +101,7 @@ export function decideRecovery(
   if (llr <= lowerBound) verdict = 'failing';
   else if (llr >= upperBound && samples >= s.minSamples && backAtThreshold) verdict = 'recovered';
 
-  const probePercent = probeShare(llr, upperBound, lowerBound, s, known.provenFailing === true);
+  const probePercent = probeShare(llr, upperBound, lowerBound, s, known.provenFailing === true, known.floorPercent);
   return { verdict, samples, successes: ok, llr, upperBound, lowerBound, probePercent };
 }
 
@@ -130,6 +132,18 @@ export function outageRate(observed: readonly OutageOutcomes[], threshold: numbe
 export const PROBE_FLOOR_FRACTION = 0.25;
 
 /**
+ * The share once "still failing" is proven: a quarter of the base share, raised to what still
+ * brings about one probe outcome per look (from the scope's traffic when it was detected), never
+ * above the base share. A busy scope drops to the quarter; a quiet one keeps enough probe users
+ * to see its recovery at all. Unknown traffic: the quarter.
+ */
+export function probeFloor(basePercent: number, attemptsPerSec: number | undefined, lookSec: number): number {
+  const quarter = basePercent * PROBE_FLOOR_FRACTION;
+  if (attemptsPerSec === undefined || !(attemptsPerSec > 0) || !(lookSec > 0)) return quarter;
+  return Math.max(quarter, Math.min(basePercent, 100 / (attemptsPerSec * lookSec)));
+}
+
+/**
  * The probe share the evidence calls for. Each probe attempt during an outage is a payment that
  * fails, and each one after recovery is a payment that proves it. So once the test has proven
  * "still failing" the share drops to a quarter of the base share until fresh evidence: the test
@@ -149,10 +163,11 @@ export function probeShare(
   lowerBound: number,
   s: Pick<ProbeSettings, 'basePercent' | 'maxPercent'>,
   provenFailing = false,
+  floorPercent?: number,
 ): number {
   const base = Math.max(0, Math.min(100, s.basePercent));
   const max = Math.max(base, Math.min(100, s.maxPercent));
-  const floor = base * PROBE_FLOOR_FRACTION;
+  const floor = floorPercent !== undefined && Number.isFinite(floorPercent) ? Math.max(0, Math.min(base, floorPercent)) : base * PROBE_FLOOR_FRACTION;
   if (!Number.isFinite(llr) || llr === 0) return provenFailing ? floor : base;
   if (llr < 0) return llr <= lowerBound || provenFailing ? floor : base;
   return base + (max - base) * Math.sqrt(Math.min(1, llr / (upperBound / 2)));

@@ -20,6 +20,7 @@ import {
   severityRank,
   maxSeverity,
   outageRate,
+  probeFloor,
 } from '../domain';
 import {
   Acknowledgement,
@@ -118,6 +119,9 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   /** Flap guard: the first 'recovered' verdict since the last 'failing' one. */
   let recoveredSince = carried?.recoveredSince;
   /** Outcomes measured while failing: the detection evidence, then each probe run that proved "still failing". */
+  /** The scope's attempts per second when detected, which sizes the probe's floor share. */
+  const evidenceWindowMs = input.evidence?.windowMs ?? policy.evidenceWindowMs;
+  const evidenceRate = input.evidence && evidenceWindowMs ? input.evidence.attempts / (evidenceWindowMs / 1000) : undefined;
   const outageOutcomes = carried?.outageOutcomes ?? (input.evidence ? { successes: input.evidence.successes, attempts: input.evidence.attempts } : { successes: 0, attempts: 0 });
   let phase: DowntimeView['phase'] = carried?.startedRecorded ? 'probing' : 'disabling';
   let closeRequest: { reason: EndReason; by: string; supersededBy?: string; resolvedAt?: number } | undefined;
@@ -364,13 +368,15 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     inFreeze = outcome.inFreeze;
     const sharper = wf.patched(RECOVERY_EVIDENCE);
     const outage = sharper ? outageRate([outageOutcomes], input.threshold) : undefined;
+    // Runs started before policy.evidenceWindowMs existed keep the quarter share (same decisions on replay).
+    const floorPercent = policy.evidenceWindowMs ? probeFloor(settingsOf(inFreeze).basePercent, evidenceRate, policy.probeIntervalMs / 1000) : undefined;
     const decision = decideRecovery(
       outcome.successes,
       outcome.failures,
       input.baseline,
       input.threshold,
       settingsOf(inFreeze),
-      sharper ? { outage, provenFailing: lastFailingAt !== undefined } : {},
+      sharper ? { outage, provenFailing: lastFailingAt !== undefined, floorPercent } : {},
     );
     lastProbe = decision;
     probePercent = manualProbePercent ?? decision.probePercent;

@@ -215,8 +215,9 @@ describe('the short window for severe drops', () => {
     expect(long.failing).toEqual([]);
     const verdict = evaluateScopes(cs, NOW, settings);
     expect(verdict.failing.map((h) => h.key)).toEqual(['netbanking:sbi@*']);
-    // The short window's counts, and the detection threshold the probe will test recovery against.
-    expect(verdict.failing[0]).toMatchObject({ attempts: 100, successes: 5 });
+    // The short window's counts (and that window, which sizes the probe's floor share), and the
+    // detection threshold the probe will test recovery against.
+    expect(verdict.failing[0]).toMatchObject({ attempts: 100, successes: 5, windowMs: settings.windowMs / 4 });
     expect(verdict.failing[0]!.threshold).toBeCloseTo(verdict.failing[0]!.baseline * 0.85, 9);
     expect(verdict.healthy.map((h) => h.key)).not.toContain('netbanking:sbi@*');
   });
@@ -294,6 +295,7 @@ describe('evidence a recovery overruled', () => {
 
   test('a scope proven healthy is not reopened on the outage failures still in its window', () => {
     expect(judge(counters(traffic))).toEqual(['netbanking:sbi@*']);
+    expect(evaluateScopes(counters(traffic), NOW, settings).failing[0]).toMatchObject({ windowMs: settings.windowMs });
     const kept = withoutOverruledEvidence(counters(traffic), [{ scope: { method: 'netbanking:sbi' }, at: recoveredAt }], NOW, settings.windowMs);
     expect(judge(kept)).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { ProbeDecision, ProbeSettings, decideRecovery, outageRate, windowedProbe } from '../../domain';
+import { ProbeDecision, ProbeSettings, decideRecovery, outageRate, probeFloor, windowedProbe } from '../../domain';
 import { counter, seeded } from './helpers';
 
 const settings: ProbeSettings = { minSamples: 20, alpha: 0.01, beta: 0.05, basePercent: 10, maxPercent: 50 };
@@ -154,6 +154,22 @@ describe('recovery judged against the outage\'s measured rate', () => {
     ['a success: widened', 1, 0, 10 + 40 * Math.sqrt(Math.min(1, Math.log(0.95 / 0.1) / (UP / 2)))],
   ])('once "still failing" was proven the quarter share holds until the evidence leans to recovery: %s', (_name, ok, failed, percent) => {
     expect(decideRecovery(ok, failed, BASELINE, THRESHOLD, settings, { outage: OUTAGE, provenFailing: true }).probePercent).toBeCloseTo(percent, 9);
+  });
+
+  test.each([
+    ['a busy scope (70 attempts/s, a look every 2 s): the quarter', 70, 2, 2.5],
+    ['a bank at 14 attempts/s: raised to one outcome per look', 14, 2, 100 / 28],
+    ['a quiet method at 2 attempts/s: the base share', 2, 2, 10],
+    ['unknown traffic: the quarter', undefined, 2, 2.5],
+    ['no traffic measured: the quarter', 0, 2, 2.5],
+  ])('the floor share keeps about one probe outcome per look: %s', (_name, rate, lookSec, percent) => {
+    expect(probeFloor(10, rate, lookSec)).toBeCloseTo(percent, 9);
+  });
+
+  test('a quiet scope keeps its floor share through a proven failure', () => {
+    const floorPercent = probeFloor(10, 2, 2);
+    expect(decideRecovery(0, 5, BASELINE, THRESHOLD, settings, { outage: OUTAGE, provenFailing: true, floorPercent }).probePercent).toBe(10);
+    expect(decideRecovery(0, 0, BASELINE, THRESHOLD, settings, { outage: OUTAGE, provenFailing: true, floorPercent }).probePercent).toBe(10);
   });
 
   test('a probe rate below the threshold is not a recovery, however far above the outage it is', () => {

@@ -2,7 +2,7 @@
  * The downtime actor, driven on the real time-skipping test server with the real activities
  * against the real database: what ops see in the records, the incident and the notifications.
  */
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WorkflowHandle } from '@temporalio/client';
 import { createActivities } from '../../activities';
@@ -20,7 +20,7 @@ import { normalizeScope, scopeKey, Scope, ScopeHealth } from '../../domain';
 import type { Database } from '../../db/mongo';
 import { workflowBundle } from '../../worker/worker';
 import type { downtimeWorkflow } from '../../workflows';
-import { registerSearchAttributes, testConfig, testDatabase } from '../support/stack';
+import { testConfig, testDatabase, timeSkippingEnvironment } from '../support/stack';
 import { downtimeInput } from '../support/downtime-input';
 
 let env: TestWorkflowEnvironment;
@@ -33,10 +33,7 @@ let activities: ReturnType<typeof createActivities>;
 const MIN = 60_000;
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: process.env.TEST_TEST_SERVER_PATH! } },
-  });
-  await registerSearchAttributes(env.connection);
+  env = await timeSkippingEnvironment();
   config = testConfig({ PROBE_INTERVAL: '30s', DOWNTIME_EXPIRY: '30m', MIN_PROBE_SAMPLES: '20', COUNTER_BUCKET: '10s', DETECTION_WINDOW: '1m' });
   db = await testDatabase(config);
   activities = createActivities({ db, config, temporal: { client: env.client, taskQueue: config.temporal.taskQueue }, now: Date.now });

@@ -2,7 +2,7 @@
  * The actor over long stretches and across worker restarts, on the time-skipping test server
  * with in-memory activities (the point here is the workflow's history and state).
  */
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WorkflowExecutionStatusName } from '@temporalio/client';
 import type { Config } from '../../common/config';
@@ -12,17 +12,14 @@ import { workflowBundle } from '../../worker/worker';
 import type { downtimeWorkflow } from '../../workflows';
 import { downtimeInput } from '../support/downtime-input';
 import { FakeWorld, fakeActivities, fakeWorld } from '../support/fake-activities';
-import { registerSearchAttributes, testConfig } from '../support/stack';
+import { testConfig, timeSkippingEnvironment } from '../support/stack';
 
 const HOUR = 3_600_000;
 let env: TestWorkflowEnvironment;
 let config: Config;
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: process.env.TEST_TEST_SERVER_PATH! } },
-  });
-  await registerSearchAttributes(env.connection);
+  env = await timeSkippingEnvironment();
   config = testConfig({ PROBE_INTERVAL: '2m', DOWNTIME_EXPIRY: '30m', REPAGE_INTERVAL: '30m' });
 });
 

@@ -4,10 +4,11 @@
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, release, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, stopProcess, waitForPort } from '../scripts/local-servers';
+import { ROOT, freePort, stopProcess, waitForPort } from '../scripts/local-servers';
+
+export { freePort };
 
 export const RESULTS_DIR = join(ROOT, 'bench/results');
 
@@ -86,19 +87,6 @@ export function runJsonChild<T>(script: string, input: unknown, logFile: string)
       } catch {
         reject(new Error(`${script} printed no JSON result (log: ${logFile})`));
       }
-    });
-  });
-}
-
-/** A free TCP port on the loopback interface (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePromise(port));
     });
   });
 }

@@ -5,7 +5,6 @@
  * timeline entry's key; a retried activity finds its work already done.
  */
 import type { Client } from '@temporalio/client';
-import { MongoBulkWriteError } from 'mongodb';
 import {
   EndReason,
   ProbeDecision,
@@ -28,6 +27,7 @@ import type { Acknowledgement, DowntimeInput, Evidence } from '../common/definit
 import { startOrFeedDowntime } from '../common/starter';
 import { Database, DowntimeDoc, WebhookEventDoc, isDuplicateKey } from '../db/mongo';
 import { openDowntimes, readCounters } from '../db/queries';
+import { insertIdempotent } from '../db/counters';
 
 export interface ActivityDeps {
   db: Database;
@@ -225,18 +225,10 @@ export function createActivities(deps: ActivityDeps) {
         return;
       }
       // Both entries in one round trip; a retry skips those already written.
-      try {
-        await c.timeline.insertMany(
-          [
-            { _id: `${input.downtimeId}:opened`, incidentId: input.downtimeId, kind: 'opened', text: opened, at, by: input.openedBy },
-            { _id: `${input.downtimeId}:disabled`, incidentId: input.downtimeId, kind: 'disabled', text: DISABLED_TEXT, at: disabled },
-          ],
-          { ordered: false },
-        );
-      } catch (err) {
-        const duplicatesOnly = err instanceof MongoBulkWriteError && [err.writeErrors].flat().every((e) => e.code === 11000);
-        if (!duplicatesOnly && !isDuplicateKey(err)) throw err;
-      }
+      await insertIdempotent((docs) => c.timeline.insertMany(docs, { ordered: false }), [
+        { _id: `${input.downtimeId}:opened`, incidentId: input.downtimeId, kind: 'opened', text: opened, at, by: input.openedBy },
+        { _id: `${input.downtimeId}:disabled`, incidentId: input.downtimeId, kind: 'disabled', text: DISABLED_TEXT, at: disabled },
+      ]);
     },
 
     /** Hides the scope for bucket A: the checkout snapshot hides open downtimes that are disabled. */

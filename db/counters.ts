@@ -138,8 +138,16 @@ async function markerState(db: Database): Promise<MarkerState> {
   return { folding, folded, signature: parts.sort().join(',') };
 }
 
-/** Reads taken again when a compaction run started or committed during the read. */
-const MAX_READ_ATTEMPTS = 5;
+/** Reads taken again when a compaction run started, committed or ended during the read. */
+const MAX_READ_ATTEMPTS = 25;
+
+/** Every read overlapped a compaction step: there is no consistent figure to give, so none is given. */
+export class CountersBusyError extends Error {
+  constructor(attempts: number) {
+    super(`counters changed during each of ${attempts} reads (compaction steps kept overlapping them); try again`);
+    this.name = 'CountersBusyError';
+  }
+}
 
 /**
  * Per-route counters with bucketStart in [from, to], one per route and bucket: compacted counters
@@ -154,7 +162,11 @@ export async function readCounters(db: Database, from: number, to: number): Prom
       db.c.counterDeltas.find(range).toArray(),
     ]);
     const after = await markerState(db);
-    if (before.signature === after.signature || attempt >= MAX_READ_ATTEMPTS) return mergeCounters(counters, deltas, after);
+    if (before.signature === after.signature) return mergeCounters(counters, deltas, after);
+    // A read that overlapped a run's step may miss or double a batch: never returned. Back off a
+    // little so the run can finish its steps (a run is a handful of writes).
+    if (attempt >= MAX_READ_ATTEMPTS) throw new CountersBusyError(attempt);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(50, 2 * attempt)));
   }
 }
 

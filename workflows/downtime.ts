@@ -63,16 +63,16 @@ export const DISABLE_BEFORE_NOTIFYING = 'disable-before-notifying';
  */
 export const START_STEPS_LOCAL = 'start-steps-local';
 
-const acts = wf.proxyActivities<Activities>({
+/** Timeout and retry of every step, whether it runs as a task or inside the workflow task. */
+const STEP_OPTIONS: wf.ActivityOptions & wf.LocalActivityOptions = {
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['ScopeError'] },
-});
+};
+
+const acts = wf.proxyActivities<Activities>(STEP_OPTIONS);
 
 /** Steps run in the workflow task itself (short, idempotent database writes): no task round trips. */
-const local = wf.proxyLocalActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['ScopeError'] },
-});
+const local = wf.proxyLocalActivities<Activities>(STEP_OPTIONS);
 
 /** A run continues as new well before its history gets heavy (a 24-hour downtime stays small). */
 const MAX_EVENTS_PER_RUN = 1_000;

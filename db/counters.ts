@@ -92,19 +92,25 @@ function mergeInto(merged: Map<string, RouteCounter>, c: RouteCounter): void {
 
 const asArray = <T>(v: T | readonly T[] | undefined): readonly T[] => (v === undefined ? [] : Array.isArray(v) ? (v as readonly T[]) : [v as T]);
 
-/** Inserts documents, treating duplicates of the same ids as already inserted. Throws on any other write error. */
+/**
+ * Inserts documents, treating duplicates of the same ids as already inserted. Throws on any other
+ * write error. Returns the documents this call inserted (not those found already there).
+ */
 export async function insertIdempotent<T extends { _id: string }>(
   insert: (docs: T[]) => Promise<unknown>,
   docs: T[],
-): Promise<void> {
-  if (docs.length === 0) return;
+): Promise<T[]> {
+  if (docs.length === 0) return [];
   try {
     await insert(docs);
+    return docs;
   } catch (err) {
     if (!(err instanceof MongoBulkWriteError)) throw err;
     const writeErrors = asArray<WriteError>(err.writeErrors);
     const other = writeErrors.find((w) => w.code !== 11000);
     if (other || writeErrors.length === 0) throw err;
+    const existing = new Set(writeErrors.map((w) => w.index));
+    return docs.filter((_, i) => !existing.has(i));
   }
 }
 

@@ -39,6 +39,13 @@ export function fakeActivities(world: FakeWorld): Activities {
     async recordDowntime(...args) {
       record('recordDowntime', args);
     },
+    async openDowntime(...args) {
+      record('openDowntime', args);
+      const { notify, partner, page } = args[4];
+      once(notify.key);
+      once(`${partner.downtimeId}:partner`);
+      if (page) once(`${page.downtimeId}:page:${page.n}`);
+    },
     async disableScope(...args) {
       record('disableScope', args);
     },

@@ -15,6 +15,10 @@ import { FakeWorld, fakeActivities, fakeWorld } from '../support/fake-activities
 import { testConfig, timeSkippingEnvironment } from '../support/stack';
 
 const HOUR = 3_600_000;
+
+/** The start step: openDowntime, or recordDowntime in histories from before START_IN_ONE_STEP. */
+const recorded = (c: { name: string }) => c.name === 'openDowntime' || c.name === 'recordDowntime';
+
 let env: TestWorkflowEnvironment;
 let config: Config;
 
@@ -76,7 +80,7 @@ test('a 24-hour downtime continues as new, keeps every run under 2,000 history e
     expect(current.runId).not.toBe(handle.firstExecutionRunId);
     expect((await handle.fetchHistory()).events!.length).toBeLessThan(2_000);
     // The downtime was recorded and announced once, however many runs it took.
-    expect(world.calls.filter((c) => c.name === 'recordDowntime')).toHaveLength(1);
+    expect(world.calls.filter(recorded)).toHaveLength(1);
     expect(world.duplicateNotifications).toBe(0);
 
     await handle.executeUpdate(resolveUpdate, { args: [{ by: 'ivan' }] });
@@ -101,7 +105,7 @@ test('a worker stopped mid-probe is replaced and the downtime resumes with no du
     args: [input],
     typedSearchAttributes: downtimeSearchAttributes(input),
   });
-  const disabled = (c: { name: string; args: unknown[] }) => c.name === 'disableScope' || (c.name === 'recordDowntime' && c.args[3] !== undefined);
+  const disabled = (c: { name: string; args: unknown[] }) => c.name === 'openDowntime' || c.name === 'disableScope' || (c.name === 'recordDowntime' && c.args[3] !== undefined);
   await until(async () => world.calls.some(disabled), 'the scope to be disabled');
   first.worker.shutdown();
   await first.running;
@@ -112,7 +116,7 @@ test('a worker stopped mid-probe is replaced and the downtime resumes with no du
   try {
     const result = await handle.result();
     expect(result.endReason).toBe('recovered');
-    expect(world.calls.filter((c) => c.name === 'recordDowntime')).toHaveLength(1);
+    expect(world.calls.filter(recorded)).toHaveLength(1);
     expect(world.calls.filter(disabled)).toHaveLength(1);
     expect(world.duplicateNotifications).toBe(0);
     expect([...world.notificationKeys].sort()).toEqual(

@@ -173,6 +173,30 @@ export function probeShare(
   return base + (max - base) * Math.sqrt(Math.min(1, llr / (upperBound / 2)));
 }
 
+/** The shortest wait between looks, as a fraction of PROBE_INTERVAL. */
+export const SOONEST_LOOK_FRACTION = 0.25;
+
+/**
+ * When to look at the probe again, in ms. After PROBE_INTERVAL as a rule. While the evidence leans
+ * toward recovery (llr > 0) without proving it yet, the route is most likely healthy and still
+ * hidden from bucket A, so look as soon as the widened share should have brought the outcomes the
+ * test still lacks: up to MIN_PROBE_SAMPLES, and enough for llr to reach A at the rate it has
+ * gained so far. That needs the scope's traffic (`attemptsPerSec`, from detection); unknown
+ * traffic keeps the interval. Never sooner than a quarter of the interval. A sequential test may
+ * be consulted at any time without raising its error rates, so looking sooner costs only reads.
+ */
+export function nextLookMs(decision: ProbeDecision, minSamples: number, attemptsPerSec: number | undefined, intervalMs: number): number {
+  const soonest = intervalMs * SOONEST_LOOK_FRACTION;
+  const leaning = decision.verdict === 'insufficient' && decision.llr > 0 && decision.samples > 0;
+  if (!leaning || attemptsPerSec === undefined || !(attemptsPerSec > 0) || !(decision.probePercent > 0)) return intervalMs;
+  const toMinimum = Math.max(0, minSamples - decision.samples);
+  const perSample = decision.llr / decision.samples;
+  const toBound = Math.max(0, Math.ceil((decision.upperBound - decision.llr) / perSample));
+  const needed = Math.max(1, toMinimum, toBound);
+  const waitMs = (1000 * needed) / ((attemptsPerSec * decision.probePercent) / 100);
+  return Math.max(soonest, Math.min(intervalMs, waitMs));
+}
+
 /** Probe outcomes of the routes in `scope` from buckets starting in [since, now]. */
 export function windowedProbe(
   counters: RouteCounter[],

@@ -20,6 +20,7 @@ import {
   severityRank,
   maxSeverity,
   outageRate,
+  nextLookMs,
   probeFloor,
 } from '../domain';
 import {
@@ -70,6 +71,13 @@ export const START_STEPS_LOCAL = 'start-steps-local';
  * about a third of the time until all were disabled (bench/actors.ts).
  */
 export const START_IN_ONE_STEP = 'start-in-one-step';
+
+/**
+ * Patch: while the probe leans toward recovery, the next look comes as soon as the widened share
+ * should have brought the outcomes the test lacks (domain/probe.ts nextLookMs), not a whole
+ * PROBE_INTERVAL later: a healed route is hidden from bucket A that much less.
+ */
+export const PROMPT_LOOKS = 'prompt-looks';
 
 /** Timeout and retry of every step, whether it runs as a task or inside the workflow task. */
 const STEP_OPTIONS: wf.ActivityOptions & wf.LocalActivityOptions = {
@@ -427,6 +435,9 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     if (tick.kind === 'close') {
       closeRequest = { reason: tick.reason, by: 'system' };
       break;
+    }
+    if (wf.patched(PROMPT_LOOKS)) {
+      nextProbeAt = now + nextLookMs({ ...decision, probePercent }, settingsOf(inFreeze).minSamples, evidenceRate, policy.probeIntervalMs);
     }
     await escalateIfNeeded(now);
     changed = false;

@@ -1,4 +1,4 @@
-import { ProbeDecision, ProbeSettings, decideRecovery, outageRate, probeFloor, windowedProbe } from '../../domain';
+import { ProbeDecision, ProbeSettings, decideRecovery, nextLookMs, outageRate, probeFloor, windowedProbe } from '../../domain';
 import { counter, seeded } from './helpers';
 
 const settings: ProbeSettings = { minSamples: 20, alpha: 0.01, beta: 0.05, basePercent: 10, maxPercent: 50 };
@@ -204,6 +204,44 @@ describe('recovery judged against the outage\'s measured rate', () => {
     let enabled = 0;
     for (let i = 0; i < 2000; i++) if (sequential(p, OUTAGE, rand).verdict === 'recovered') enabled++;
     expect(enabled / 2000).toBeLessThanOrEqual(maxRate);
+  });
+});
+
+describe('when to look at the probe again', () => {
+  const INTERVAL = 2_000;
+  // A hard outage (3% success) measured over 400 attempts: H0 well below the threshold.
+  const outage = outageRate([{ successes: 12, attempts: 400 }], THRESHOLD);
+  const decide = (ok: number, bad: number) => decideRecovery(ok, bad, BASELINE, THRESHOLD, settings, { outage, provenFailing: true, floorPercent: 2.5 });
+
+  test('leaning toward recovery on a busy scope: as soon as the widened share brings the missing samples', () => {
+    const d = decide(3, 0);
+    expect(d.verdict).toBe('insufficient');
+    expect(d.probePercent).toBe(50);
+    // 17 samples short of MIN_PROBE_SAMPLES at 50% of 72 attempts/s: 0.47 s, raised to a quarter interval.
+    expect(nextLookMs(d, settings.minSamples, 72, INTERVAL)).toBe(INTERVAL / 4);
+    // At 20 attempts/s the 17 samples take 1.7 s.
+    expect(nextLookMs(d, settings.minSamples, 20, INTERVAL)).toBeCloseTo(1_700, 0);
+  });
+
+  test('counts the samples llr still needs to reach the bound, at the rate it gained so far', () => {
+    // Against H0 at the threshold, 21 straight successes give llr 3.41 of 4.55: 8 more needed.
+    const d = decideRecovery(21, 0, BASELINE, THRESHOLD, settings);
+    expect(d.verdict).toBe('insufficient');
+    expect(d.probePercent).toBe(50);
+    // 8 samples at 50% of 10 attempts/s: 1.6 s.
+    expect(nextLookMs(d, settings.minSamples, 10, INTERVAL)).toBeCloseTo(1_600, 0);
+  });
+
+  test('keeps the interval when the evidence does not lean toward recovery, is decided, or the traffic is unknown', () => {
+    expect(nextLookMs(decide(0, 0), settings.minSamples, 72, INTERVAL)).toBe(INTERVAL);
+    expect(nextLookMs(decide(1, 3), settings.minSamples, 72, INTERVAL)).toBe(INTERVAL);
+    expect(nextLookMs(decide(30, 0), settings.minSamples, 72, INTERVAL)).toBe(INTERVAL);
+    expect(nextLookMs(decide(3, 0), settings.minSamples, undefined, INTERVAL)).toBe(INTERVAL);
+    expect(nextLookMs(decide(3, 0), settings.minSamples, 0, INTERVAL)).toBe(INTERVAL);
+  });
+
+  test('a quiet scope waits no longer than the interval', () => {
+    expect(nextLookMs(decide(1, 0), settings.minSamples, 0.5, INTERVAL)).toBe(INTERVAL);
   });
 });
 

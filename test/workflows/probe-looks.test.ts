@@ -1,7 +1,9 @@
 /**
- * The flap guard's hold, on the time-skipping test server with in-memory activities: a downtime
- * that reopens one re-enabled shortly before re-enables only once its recovery has held for
- * DETECTION_WINDOW; a relapse during the hold starts it over; a first downtime is not held.
+ * How the downtime workflow looks at its probe, on the time-skipping test server with in-memory
+ * activities. The flap guard's hold: a downtime that reopens one re-enabled shortly before
+ * re-enables only once its recovery has held for DETECTION_WINDOW; a relapse during the hold
+ * starts it over; a first downtime is not held. Prompt looks: while the probe leans toward
+ * recovery, the next look comes as soon as the scope's traffic should bring the missing outcomes.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -97,4 +99,45 @@ test('a relapse during the hold starts it over', async () => {
   expect(result.resolvedAt - relapsedUntil).toBeGreaterThanOrEqual(5 * MIN - 30_000);
   const verdicts = world.saved.map((s) => s.lastProbe?.verdict);
   expect(verdicts).toContain('failing');
+});
+
+/** Gaps between the workflow's probe looks, to the nearest 100 ms (a timer fires a few ms late). */
+function lookGaps(world: FakeWorld): number[] {
+  const at = world.calls.filter((c) => c.name === 'readProbe').map((c) => (c.args[0] as { now: number }).now);
+  return at.slice(1).map((t, i) => Math.round((t - at[i]!) / 100) * 100);
+}
+
+test('while the probe leans toward recovery on a busy scope, it looks again after a quarter interval', async () => {
+  const world = fakeWorld();
+  // Three successes against an outage measured at 5%: leaning, not yet MIN_PROBE_SAMPLES.
+  world.probe = { successes: 3, failures: 0, inFreeze: false };
+  // 6,000 attempts in the 5-minute window: 20 attempts/s, so 17 samples at 50% take 1.7 s.
+  const evidence = { ...downtimeInput(config, { method: 'netbanking:any' }, 0).evidence!, attempts: 6_000, successes: 300 };
+  const { result } = await run(world, 'leaning', { evidence }, async () => {
+    await env.sleep(MIN);
+    world.probe = RECOVERED;
+  });
+  expect(result.endReason).toBe('recovered');
+  const gaps = lookGaps(world);
+  expect(gaps.length).toBeGreaterThanOrEqual(4);
+  expect(gaps.slice(0, 4)).toEqual([7_500, 7_500, 7_500, 7_500]);
+});
+
+test('without the scope\'s traffic, or with no lean, it keeps the interval', async () => {
+  const leaning = fakeWorld();
+  leaning.probe = { successes: 3, failures: 0, inFreeze: false };
+  await run(leaning, 'unknowntraffic', { evidence: undefined, origin: 'manual' }, async () => {
+    await env.sleep(2 * MIN);
+    leaning.probe = RECOVERED;
+  });
+  expect(lookGaps(leaning).slice(0, 3)).toEqual([30_000, 30_000, 30_000]);
+
+  const failing = fakeWorld();
+  failing.probe = FAILING;
+  const evidence = { ...downtimeInput(config, { method: 'netbanking:any' }, 0).evidence!, attempts: 6_000, successes: 300 };
+  await run(failing, 'failing', { evidence }, async () => {
+    await env.sleep(2 * MIN);
+    failing.probe = RECOVERED;
+  });
+  expect(lookGaps(failing).slice(0, 3)).toEqual([30_000, 30_000, 30_000]);
 });

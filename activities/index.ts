@@ -350,18 +350,30 @@ export function createActivities(deps: ActivityDeps) {
       return (await send(pageNotice(p))).length > 0;
     },
 
-    /** Bucket-B outcomes for the scope since `since`, and whether a freeze window is active. */
-    async readProbe(p: { scope: Scope; since: number; now: number }): Promise<{ successes: number; failures: number; inFreeze: boolean; nextSince?: number }> {
-      // From the bucket holding `since` to the one holding `now`; `nextSince` starts the bucket
-      // after it, so a test restarted there never counts an outcome twice.
+    /**
+     * Bucket-B outcomes for the scope since `since`, and whether a freeze window is active. Also the
+     * start of the counter bucket holding `now` and the outcomes in it so far: a test restarted
+     * there, less those, counts every later outcome once and loses none (the workflow's
+     * EXACT_RESTARTS). `nextSince`, the bucket after it, is where runs from before restarted.
+     */
+    async readProbe(p: { scope: Scope; since: number; now: number }): Promise<{
+      successes: number;
+      failures: number;
+      inFreeze: boolean;
+      nextSince?: number;
+      bucketStart?: number;
+      inBucket?: { successes: number; failures: number };
+    }> {
+      // From the bucket holding `since` to the one holding `now`.
       const bucketMs = config.detection.counterBucketMs;
       const from = p.since - bucketMs + 1;
       const counters = await readCounters(db, from, p.now);
       const probe = windowedProbe(counters, p.scope, from, p.now);
-      const nextSince = (Math.floor(p.now / bucketMs) + 1) * bucketMs;
+      const bucketStart = Math.floor(p.now / bucketMs) * bucketMs;
+      const inBucket = windowedProbe(counters, p.scope, bucketStart, p.now);
       const windows = await c.freezeWindows.find({ endsAt: { $gt: new Date(p.now) } }).toArray();
       const freeze = activeFreeze(windows.map((w) => ({ id: w._id, name: w.name, startsAt: w.startsAt.getTime(), endsAt: w.endsAt.getTime() })), p.now);
-      return { ...probe, inFreeze: freeze !== undefined, nextSince };
+      return { ...probe, inFreeze: freeze !== undefined, nextSince: bucketStart + bucketMs, bucketStart, inBucket };
     },
 
     /** Persists the live state the API and the snapshot read. */

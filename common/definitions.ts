@@ -5,7 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { EndReason, OutageOutcomes, ProbeDecision, Scope, Severity } from '../domain';
+import type { EndReason, OutageOutcomes, ProbeCounts, ProbeDecision, Scope, Severity } from '../domain';
 
 export const DEFAULT_TASK_QUEUE = 'downtime-orchestrator';
 export const DETECTION_SCHEDULE_ID = 'detection-schedule';
@@ -98,6 +98,8 @@ export interface CarriedState {
   manualProbePercent?: number;
   expiresAt: number;
   probeSince: number;
+  /** Outcomes of probeSince's counter bucket the run that ended there already counted (EXACT_RESTARTS). */
+  probeSeen?: ProbeCounts;
   lastFailingAt?: number;
   /** Outcomes measured while failing (the recovery test's H0). */
   outageOutcomes?: OutageOutcomes;

@@ -197,6 +197,21 @@ export function nextLookMs(decision: ProbeDecision, minSamples: number, attempts
   return Math.max(soonest, Math.min(intervalMs, waitMs));
 }
 
+export interface ProbeCounts {
+  successes: number;
+  failures: number;
+}
+
+/**
+ * Probe outcomes less those an ended run already counted: a test restarted in the counter bucket
+ * of the look that ended the last run reads that whole bucket again, and `counted` is what the
+ * ended run saw of it. Never below zero.
+ */
+export function lessCounted<T extends ProbeCounts>(read: T, counted: ProbeCounts | undefined): T {
+  if (!counted) return read;
+  return { ...read, successes: Math.max(0, read.successes - counted.successes), failures: Math.max(0, read.failures - counted.failures) };
+}
+
 /** Probe outcomes of the routes in `scope` from buckets starting in [since, now]. */
 export function windowedProbe(
   counters: RouteCounter[],

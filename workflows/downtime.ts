@@ -20,6 +20,7 @@ import {
   severityRank,
   maxSeverity,
   outageRate,
+  lessCounted,
   nextLookMs,
   probeFloor,
 } from '../domain';
@@ -79,6 +80,14 @@ export const START_IN_ONE_STEP = 'start-in-one-step';
  */
 export const PROMPT_LOOKS = 'prompt-looks';
 
+/**
+ * Patch: a restarted probe test starts in the counter bucket holding the look that restarted it,
+ * less the outcomes of that bucket the ended run counted, instead of at the next bucket. Before,
+ * the rest of that bucket was never counted: up to a bucket of recovery evidence thrown away, and
+ * the next look saw almost nothing.
+ */
+export const EXACT_RESTARTS = 'exact-restarts';
+
 /** Timeout and retry of every step, whether it runs as a task or inside the workflow task. */
 const STEP_OPTIONS: wf.ActivityOptions & wf.LocalActivityOptions = {
   startToCloseTimeout: '30s',
@@ -134,6 +143,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   let lastFailingAt = carried?.lastFailingAt;
   /** Flap guard: the first 'recovered' verdict since the last 'failing' one. */
   let recoveredSince = carried?.recoveredSince;
+  let probeSeen = carried?.probeSeen;
   /** Outcomes measured while failing: the detection evidence, then each probe run that proved "still failing". */
   /** The scope's attempts per second when detected, which sizes the probe's floor share. */
   const evidenceWindowMs = input.evidence?.windowMs ?? policy.evidenceWindowMs;
@@ -395,7 +405,20 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
       continue;
     }
     nextProbeAt = now + policy.probeIntervalMs;
-    const outcome = await acts.readProbe({ scope: input.scope, since: probeSince, now });
+    const read = await acts.readProbe({ scope: input.scope, since: probeSince, now });
+    const exact = wf.patched(EXACT_RESTARTS);
+    // Less what the run that ended in probeSince's bucket already counted there.
+    const outcome = exact ? lessCounted(read, probeSeen) : read;
+    /** Restarts the test on outcomes it has not counted. */
+    const restartRun = (before: number) => {
+      if (exact && read.bucketStart !== undefined && read.inBucket) {
+        probeSince = read.bucketStart;
+        probeSeen = read.inBucket;
+      } else {
+        probeSince = before;
+        probeSeen = undefined;
+      }
+    };
     inFreeze = outcome.inFreeze;
     const sharper = wf.patched(RECOVERY_EVIDENCE);
     const outage = sharper ? outageRate([outageOutcomes], input.threshold) : undefined;
@@ -412,9 +435,9 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     lastProbe = decision;
     probePercent = manualProbePercent ?? decision.probePercent;
     if (decision.verdict === 'failing') {
-      // The sequential test concluded "still failing": restart it on fresh outcomes (from the next
-      // counter bucket, none counted twice), and keep what it saw as the outage's rate.
-      probeSince = sharper ? (outcome.nextSince ?? now) : now;
+      // The sequential test concluded "still failing": restart it on fresh outcomes (none counted
+      // twice), and keep what it saw as the outage's rate.
+      restartRun(sharper ? (outcome.nextSince ?? now) : now);
       lastFailingAt = now;
       outageOutcomes.successes += outcome.successes;
       outageOutcomes.attempts += outcome.successes + outcome.failures;
@@ -426,7 +449,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     const tick = decideTick({ decision, now, expiresAt, extendedUntil, expiryMs: policy.expiryMs, lastFailingAt, holdMs, recoveredSince });
     if (holdMs > 0 && recoveredSince !== undefined && tick.kind === 'continue') {
       // Holding a recovery: each look judges fresh outcomes, so a relapse shows within a look or two.
-      probeSince = outcome.nextSince ?? now;
+      restartRun(outcome.nextSince ?? now);
     }
     if (tick.kind === 'extend') {
       expiresAt = tick.expiresAt;
@@ -450,7 +473,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
       if (closeRequest) break;
       const state: CarriedState = {
         severity, severityFloor, acknowledgement, extendedUntil, probePercent, manualProbePercent, expiresAt,
-        pages, lastPageAt, trafficShare, evidenceCount, lastProbe, probeSince, lastFailingAt, outageOutcomes, recoveredSince, startedRecorded: true,
+        pages, lastPageAt, trafficShare, evidenceCount, lastProbe, probeSince, probeSeen, lastFailingAt, outageOutcomes, recoveredSince, startedRecorded: true,
       };
       await wf.continueAsNew<typeof downtimeWorkflow>({ ...input, carried: state });
     }

@@ -1,4 +1,4 @@
-import { ProbeDecision, ProbeSettings, decideRecovery, nextLookMs, outageRate, probeFloor, windowedProbe } from '../../domain';
+import { ProbeDecision, ProbeSettings, decideRecovery, lessCounted, nextLookMs, outageRate, probeFloor, windowedProbe } from '../../domain';
 import { counter, seeded } from './helpers';
 
 const settings: ProbeSettings = { minSamples: 20, alpha: 0.01, beta: 0.05, basePercent: 10, maxPercent: 50 };
@@ -243,6 +243,12 @@ describe('when to look at the probe again', () => {
   test('a quiet scope waits no longer than the interval', () => {
     expect(nextLookMs(decide(1, 0), settings.minSamples, 0.5, INTERVAL)).toBe(INTERVAL);
   });
+});
+
+test('outcomes less those an ended run counted: the rest of the read, never below zero', () => {
+  expect(lessCounted({ successes: 7, failures: 2, inFreeze: false }, { successes: 0, failures: 2 })).toEqual({ successes: 7, failures: 0, inFreeze: false });
+  expect(lessCounted({ successes: 1, failures: 0 }, { successes: 3, failures: 1 })).toEqual({ successes: 0, failures: 0 });
+  expect(lessCounted({ successes: 4, failures: 1 }, undefined)).toEqual({ successes: 4, failures: 1 });
 });
 
 describe('probe outcomes of a downtime', () => {

@@ -3,7 +3,7 @@
  * metrics and an OpenAPI document at /docs. `buildApp` takes its dependencies so tests can
  * `inject` and the process entry point (api/main.ts) wires the real ones.
  */
-import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, LogController } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
@@ -138,7 +138,7 @@ export async function buildApp(deps: AppDeps, options: { logStream?: { write(lin
     logger: { level: deps.config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, ...(options.logStream ? { stream: options.logStream } : {}) },
     // An access-log line per request at info level costs the checkout's hot path a third of its
     // throughput (bench/results/payment-options.json); requests are logged at debug level below.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // The router's own refusals (a malformed percent-escape, an over-long path parameter) in the API's shape.

@@ -87,11 +87,15 @@ export function sendDatabaseUnavailable(reply: FastifyReply, err: unknown) {
     .send({ error: 'database_unavailable', message: 'the database is unavailable; retry shortly' });
 }
 
-/** The first object key, at any depth, that MongoDB would treat as an operator or a path. */
-function unsafeKey(value: unknown, path: string, depth = 0): string | undefined {
+/**
+ * The path of the first object key, at any depth, that MongoDB would treat as an operator or a
+ * path. An empty key shows as `""`, so `{"": {"$in": []}}` names `"".$in`, not `$in`.
+ */
+function unsafeKey(value: unknown, path?: string, depth = 0): string | undefined {
   if (value === null || typeof value !== 'object' || depth > 16) return undefined;
   for (const [key, inner] of Object.entries(value)) {
-    const here = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+    const name = key === '' ? '""' : key;
+    const here = Array.isArray(value) ? `${path ?? ''}[${key}]` : path !== undefined ? `${path}.${name}` : name;
     if (!Array.isArray(value) && (key.startsWith('$') || key.includes('.'))) return here;
     const found = unsafeKey(inner, here, depth + 1);
     if (found) return found;
@@ -103,7 +107,7 @@ function unsafeKey(value: unknown, path: string, depth = 0): string | undefined 
 export function validateTransaction(raw: unknown, now: number, retentionMs: number): { ok: true; tx: ValidTransaction } | { ok: false; error: string } {
   const fail = (error: string) => ({ ok: false as const, error });
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return fail('transaction: expected an object');
-  const bad = unsafeKey(raw, '');
+  const bad = unsafeKey(raw);
   if (bad !== undefined) return fail(`${bad}: field names must not start with "$" or contain "."`);
   const r = raw as Record<string, unknown>;
   const unknown = Object.keys(r).find((k) => !FIELDS.has(k));

@@ -185,6 +185,7 @@ describe('per-record validation', () => {
       tx('ok.1:a_b-c'),
       tx('v11', { errorCode: 42 }),
       tx('x'.repeat(129)),
+      tx('v12', { '': { $in: ['a'] } }),
     ]);
     expect(res.statusCode).toBe(202);
     const body = res.json() as { accepted: number; rejected: { index: number; error: string }[] };
@@ -206,6 +207,8 @@ describe('per-record validation', () => {
       13: 'id: duplicate of transactions[0] in this batch',
       14: expect.stringMatching(/^errorCode: /),
       15: expect.stringMatching(/^id: /),
+      // The operator under an empty key is named by its whole path, the empty key quoted.
+      16: '"".$in: field names must not start with "$" or contain "."',
     });
     expect(await h.db.c.transactions.find({}).map((d) => d._id).toArray()).toEqual(['ok.1:a_b-c']);
     expect(await counted('upi:gpay', 'razorpay')).toMatchObject({ success: 1 });

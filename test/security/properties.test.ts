@@ -457,7 +457,10 @@ async function check(op: Operation, g: Generated): Promise<void> {
       const named = /^("(?:[^"\\]|\\.)*"|[^:]+): /.exec(r.error)?.[1];
       const record = records[r.index];
       const keys = record !== null && typeof record === 'object' ? Object.keys(record) : [];
-      const ok = named === 'transaction' || (named !== undefined && (keys.includes(named) || keys.some((k) => JSON.stringify(k) === named) || keys.includes(named.split(/[.[]/)[0]!) || ['id', 'userId', 'method', 'gateway', 'status'].includes(named)));
+      // The first segment of a path names a key of the record; a quoted one is a JSON string ("" for the empty key).
+      const quotedHead = named !== undefined ? /^("(?:[^"\\]|\\.)*")[.[]/.exec(named)?.[1] : undefined;
+      const head = quotedHead !== undefined ? (JSON.parse(quotedHead) as string) : named?.split(/[.[]/)[0];
+      const ok = named === 'transaction' || (named !== undefined && (keys.includes(named) || keys.some((k) => JSON.stringify(k) === named) || keys.includes(head!) || ['id', 'userId', 'method', 'gateway', 'status'].includes(named)));
       if (!ok) throw new Error(`rejection of transactions[${r.index}] names "${named}": ${what}`);
     }
   }

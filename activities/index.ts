@@ -109,7 +109,7 @@ function combined(...parts: (Dispatch | undefined)[]): Dispatch {
 }
 
 /** A new downtime's record, its incident and its first timeline entries (opened, and disabled when it starts so). */
-function openingRecord(input: DowntimeInput, severity: Severity, expiresAt: number, disabledAt?: number): { downtime: DowntimeDoc; incident: IncidentDoc; timeline: TimelineDoc[] } {
+function openingRecord(input: DowntimeInput, severity: Severity, expiresAt: number, disabledAt?: number): { downtime: DowntimeDoc; incident: IncidentDoc; entries: Dispatch } {
   const at = new Date(input.openedAt);
   const disabled = disabledAt !== undefined ? new Date(disabledAt) : undefined;
   const downtime: DowntimeDoc = {
@@ -149,19 +149,16 @@ function openingRecord(input: DowntimeInput, severity: Severity, expiresAt: numb
     { _id: `${input.downtimeId}:opened`, incidentId: input.downtimeId, kind: 'opened', text: `Downtime opened by ${input.openedBy}: ${input.reason}${reopened}`, at, by: input.openedBy },
   ];
   if (disabled) timeline.push({ _id: `${input.downtimeId}:disabled`, incidentId: input.downtimeId, kind: 'disabled', text: DISABLED_TEXT, at: disabled });
-  return { downtime, incident, timeline };
+  return { downtime, incident, entries: { notifications: [], timeline, webhooks: [] } };
 }
 
 export function createActivities(deps: ActivityDeps) {
   const { db, config } = deps;
   const c = db.c;
 
+  /** One timeline entry, once per key. */
   async function addTimeline(incidentId: string, key: string, kind: string, text: string, at: number, by?: string) {
-    try {
-      await c.timeline.insertOne({ _id: key, incidentId, kind, text, at: new Date(at), by });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
+    await send({ notifications: [], timeline: [{ _id: key, incidentId, kind, text, at: new Date(at), by }], webhooks: [] });
   }
 
   /** Writes the webhook event and one pending delivery per matching subscription, once per key. */
@@ -301,7 +298,7 @@ export function createActivities(deps: ActivityDeps) {
     async recordDowntime(input: DowntimeInput, severity: Severity, expiresAt: number, disabledAt?: number): Promise<void> {
       const opening = openingRecord(input, severity, expiresAt, disabledAt);
       await insertRecord(opening.downtime);
-      await Promise.all([openIncident(opening.incident), send(combined({ notifications: [], timeline: opening.timeline, webhooks: [] }))]);
+      await Promise.all([openIncident(opening.incident), send(opening.entries)]);
     },
 
     /**
@@ -321,7 +318,7 @@ export function createActivities(deps: ActivityDeps) {
       const opening = openingRecord(input, severity, expiresAt, disabledAt);
       await insertRecord(opening.downtime);
       const outgoing = combined(
-        { notifications: [], timeline: opening.timeline, webhooks: [] },
+        opening.entries,
         notice(announce.notify),
         partnerAlert(announce.partner),
         announce.page && pageNotice(announce.page),

@@ -337,7 +337,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     data: { ...view() },
   });
   const partnerAlert = () => ({ downtimeId: input.downtimeId, scope: input.scope, at: input.openedAt });
-  /** The first page, when the severity calls for one. */
+  /** The first page when the severity calls for one (counted in `pages`), else undefined. */
   const firstPage = (at: number) => {
     if (severity !== 'SEV1' && severity !== 'SEV2') return undefined;
     pages += 1;

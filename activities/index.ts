@@ -7,6 +7,7 @@
 import type { Client } from '@temporalio/client';
 import {
   EndReason,
+  ProbeCounts,
   ProbeDecision,
   Scope,
   ScopeHealth,
@@ -359,7 +360,7 @@ export function createActivities(deps: ActivityDeps) {
       inFreeze: boolean;
       nextSince?: number;
       bucketStart?: number;
-      inBucket?: { successes: number; failures: number };
+      inBucket?: ProbeCounts;
     }> {
       // From the bucket holding `since` to the one holding `now`.
       const bucketMs = config.detection.counterBucketMs;

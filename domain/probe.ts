@@ -218,7 +218,7 @@ export function windowedProbe(
   scope: Scope,
   since: number,
   now: number,
-): { successes: number; failures: number } {
+): ProbeCounts {
   let successes = 0;
   let failures = 0;
   for (const c of counters) {

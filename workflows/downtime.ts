@@ -143,11 +143,12 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   let lastFailingAt = carried?.lastFailingAt;
   /** Flap guard: the first 'recovered' verdict since the last 'failing' one. */
   let recoveredSince = carried?.recoveredSince;
+  /** What the run that ended in probeSince's counter bucket already counted there (EXACT_RESTARTS). */
   let probeSeen = carried?.probeSeen;
-  /** Outcomes measured while failing: the detection evidence, then each probe run that proved "still failing". */
-  /** The scope's attempts per second when detected, which sizes the probe's floor share. */
+  /** The scope's attempts per second when detected, which sizes the probe's floor share and prompt looks. */
   const evidenceWindowMs = input.evidence?.windowMs ?? policy.evidenceWindowMs;
   const evidenceRate = input.evidence && evidenceWindowMs ? input.evidence.attempts / (evidenceWindowMs / 1000) : undefined;
+  /** Outcomes measured while failing: the detection evidence, then each probe run that proved "still failing". */
   const outageOutcomes = carried?.outageOutcomes ?? (input.evidence ? { successes: input.evidence.successes, attempts: input.evidence.attempts } : { successes: 0, attempts: 0 });
   let phase: DowntimeView['phase'] = carried?.startedRecorded ? 'probing' : 'disabling';
   let closeRequest: { reason: EndReason; by: string; supersededBy?: string; resolvedAt?: number } | undefined;
@@ -420,16 +421,17 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
       }
     };
     inFreeze = outcome.inFreeze;
+    const settings = settingsOf(inFreeze);
     const sharper = wf.patched(RECOVERY_EVIDENCE);
     const outage = sharper ? outageRate([outageOutcomes], input.threshold) : undefined;
     // Runs started before policy.evidenceWindowMs existed keep the quarter share (same decisions on replay).
-    const floorPercent = policy.evidenceWindowMs ? probeFloor(settingsOf(inFreeze).basePercent, evidenceRate, policy.probeIntervalMs / 1000) : undefined;
+    const floorPercent = policy.evidenceWindowMs ? probeFloor(settings.basePercent, evidenceRate, policy.probeIntervalMs / 1000) : undefined;
     const decision = decideRecovery(
       outcome.successes,
       outcome.failures,
       input.baseline,
       input.threshold,
-      settingsOf(inFreeze),
+      settings,
       sharper ? { outage, provenFailing: lastFailingAt !== undefined, floorPercent } : {},
     );
     lastProbe = decision;
@@ -460,7 +462,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
       break;
     }
     if (wf.patched(PROMPT_LOOKS)) {
-      nextProbeAt = now + nextLookMs({ ...decision, probePercent }, settingsOf(inFreeze).minSamples, evidenceRate, policy.probeIntervalMs);
+      nextProbeAt = now + nextLookMs({ ...decision, probePercent }, settings.minSamples, evidenceRate, policy.probeIntervalMs);
     }
     await escalateIfNeeded(now);
     changed = false;

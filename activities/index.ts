@@ -384,6 +384,7 @@ export function createActivities(deps: ActivityDeps) {
       extendedUntil?: number;
       acknowledgement?: Acknowledgement;
       lastProbe?: ProbeDecision;
+      wakeOnProbeSuccess?: boolean;
     }): Promise<void> {
       await c.downtimes.updateOne(
         { _id: p.downtimeId, status: 'open' },
@@ -395,6 +396,7 @@ export function createActivities(deps: ActivityDeps) {
             ...(p.extendedUntil !== undefined ? { extendedUntil: new Date(p.extendedUntil) } : {}),
             ...(p.acknowledgement ? { acknowledgement: p.acknowledgement } : {}),
             ...(p.lastProbe ? { lastProbe: p.lastProbe } : {}),
+            ...(p.wakeOnProbeSuccess !== undefined ? { wakeOnProbeSuccess: p.wakeOnProbeSuccess } : {}),
             updatedAt: new Date(p.at),
           },
         },

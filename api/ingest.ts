@@ -24,6 +24,7 @@ import type { Config } from '../common/config';
 import type { Database, TransactionDoc } from '../db/mongo';
 import { CounterDeadlineError, CounterWriteError, batchCounts, writeCounts } from './counter-writer';
 import type { Metrics } from './metrics';
+import type { ProbeWaker } from './probe-waker';
 import type { Snapshot } from './snapshot';
 import type { TransactionRecord } from '../common/transaction';
 
@@ -144,6 +145,8 @@ export interface IngestDeps {
   snapshot: Snapshot;
   metrics: Metrics;
   now: () => number;
+  /** Told of the scopes whose actors asked to be woken by a bucket-B success this batch counted. */
+  probeWaker?: Pick<ProbeWaker, 'wake'>;
 }
 
 const asArray = <T>(v: T | readonly T[] | undefined): readonly T[] => (v === undefined ? [] : Array.isArray(v) ? (v as readonly T[]) : [v as T]);
@@ -211,6 +214,7 @@ export class Ingestor {
     const inserted = docs.filter((_, i) => !failed.has(i));
     await this.count(token, inserted, at + COUNT_LEASE_MS);
     await unavailableOnFailure(db.c.pendingCounts.deleteOne({ _id: token }));
+    this.wakeProbes(inserted);
     metrics.ingested.inc({ result: 'accepted' }, inserted.length);
     if (duplicates) metrics.ingested.inc({ result: 'duplicate' }, duplicates);
     return { accepted: inserted.length, duplicates, rejected };
@@ -236,6 +240,17 @@ export class Ingestor {
     }
     this.deps.metrics.ingested.inc({ result: 'recovered' }, docs.length);
     return docs.length;
+  }
+
+  /** Wakes the actors that asked for it whose scopes this batch brought a counted bucket-B success. */
+  private wakeProbes(counted: readonly TransactionDoc[]): void {
+    const waker = this.deps.probeWaker;
+    if (!waker) return;
+    const ids = new Set<string>();
+    for (const d of counted) if (d.bucket === 'B' && d.outcome === 'success' && d.downtimeId !== undefined) ids.add(d.downtimeId);
+    if (ids.size === 0) return;
+    const scopes = this.deps.snapshot.current.downtimes.filter((d) => ids.has(d.id) && d.wakeOnProbeSuccess).map((d) => d.scopeKey);
+    if (scopes.length > 0) waker.wake(scopes);
   }
 
   private toDoc(tx: ValidTransaction, receivedAt: number, countToken: string): TransactionDoc {

@@ -34,6 +34,8 @@ export interface OpenDowntime {
   /** When it was hidden for bucket A; only disabled downtimes hide anything. */
   disabledAt?: number;
   lastProbeRate?: number;
+  /** The actor asks for a probeSuccess signal on the next bucket-B success. */
+  wakeOnProbeSuccess: boolean;
 }
 
 export interface RouteRate {
@@ -126,6 +128,7 @@ function toOpenDowntime(d: DowntimeDoc): OpenDowntime {
     openedAt: d.openedAt.getTime(),
     disabledAt: d.disabledAt?.getTime(),
     lastProbeRate: probeRateOf(d),
+    wakeOnProbeSuccess: d.wakeOnProbeSuccess === true,
   };
 }
 

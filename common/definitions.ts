@@ -105,6 +105,8 @@ export interface CarriedState {
   outageOutcomes?: OutageOutcomes;
   /** Flap guard: the first 'recovered' verdict since the last 'failing' one. */
   recoveredSince?: number;
+  /** The record asks the API for a probeSuccess signal (LOOK_ON_SUCCESS). */
+  wakeOnProbeSuccess?: boolean;
   pages: number;
   lastPageAt?: number;
   trafficShare: number;
@@ -167,6 +169,11 @@ export interface SupersedeSignal {
 
 export const evidenceSignal = defineSignal<[Evidence]>('evidence');
 export const supersedeSignal = defineSignal<[SupersedeSignal]>('supersede');
+/**
+ * The API saw a bucket-B success on a downtime that asked to be woken by one (its record's
+ * `wakeOnProbeSuccess`): look at the probe now instead of at the next interval.
+ */
+export const probeSuccessSignal = defineSignal('probeSuccess');
 export const stateQuery = defineQuery<DowntimeView>('state');
 export const acknowledgeUpdate = defineUpdate<DowntimeView, [AcknowledgeRequest]>('acknowledge');
 export const resolveUpdate = defineUpdate<DowntimeView, [ResolveRequest]>('resolve');

@@ -96,6 +96,8 @@ export interface DowntimeDoc {
   baseline: number;
   threshold: number;
   lastProbe?: ProbeDecision;
+  /** The actor asks the API for a probeSuccess signal on the next bucket-B success (see domain/probe.ts wakesOnSuccess). */
+  wakeOnProbeSuccess?: boolean;
   reopensId?: string;
   supersededBy?: string;
   endReason?: EndReason;

@@ -82,18 +82,14 @@ export function decideRecovery(
     floorPercent?: number;
   } = {},
 ): ProbeDecision {
-  const { outage } = known;
   const ok = count(successes);
   const bad = count(failures);
   const alpha = errorRate(s.alpha);
   const beta = errorRate(s.beta);
   const upperBound = Math.log((1 - beta) / alpha);
   const lowerBound = Math.log(beta / (1 - alpha));
-  // H0: the outage's rate when measured, never above the threshold.
-  const p0 = outage !== undefined && Number.isFinite(outage) && outage >= 0 ? Math.min(threshold, outage) : threshold;
-  // With no gap between the hypotheses the samples cannot tell them apart: no evidence either way.
-  const separable = Number.isFinite(baseline) && Number.isFinite(p0) && baseline > p0;
-  const llr = separable ? binomialLogLikelihoodRatio(ok, bad, baseline, p0) : 0;
+  const p0 = failingRate(threshold, known.outage);
+  const llr = separable(baseline, p0) ? binomialLogLikelihoodRatio(ok, bad, baseline, p0) : 0;
   const samples = ok + bad;
   const backAtThreshold = samples > 0 && ok / samples >= threshold;
 
@@ -103,6 +99,37 @@ export function decideRecovery(
 
   const probePercent = probeShare(llr, upperBound, lowerBound, s, known.provenFailing === true, known.floorPercent);
   return { verdict, samples, successes: ok, llr, upperBound, lowerBound, probePercent };
+}
+
+/** H0, the success rate of a scope still failing: the outage's measured rate when known, never above the threshold. */
+function failingRate(threshold: number, outage: number | undefined): number {
+  return outage !== undefined && Number.isFinite(outage) && outage >= 0 ? Math.min(threshold, outage) : threshold;
+}
+
+/** With no gap between the hypotheses the samples cannot tell them apart: no evidence either way. */
+const separable = (baseline: number, p0: number) => Number.isFinite(baseline) && Number.isFinite(p0) && baseline > p0;
+
+/** How far one probe success moves the test toward "recovered" (its log-likelihood ratio); 0 when it cannot tell. */
+export function successWeight(baseline: number, threshold: number, outage?: number): number {
+  const p0 = failingRate(threshold, outage);
+  return separable(baseline, p0) ? binomialLogLikelihoodRatio(1, 0, baseline, p0) : 0;
+}
+
+/** A success wakes the actor for a look when it carries at least this share of the way to proof (A). */
+export const WAKING_SUCCESS_FRACTION = 0.5;
+
+/**
+ * Should the next probe success bring the next look forward? When one success is strong evidence
+ * of recovery (it moves llr at least half of A, so a second one proves it but for
+ * MIN_PROBE_SAMPLES) and the test does not lean toward recovery yet. A hard outage qualifies
+ * (3% against 97% success: a success is rare while failing and likely means the route is back);
+ * a partial degradation does not (70% against 97%: successes are ordinary outage traffic, and
+ * each would wake the actor for nothing). While the test leans, prompt looks (`nextLookMs`)
+ * already come soon; once it is proven, the downtime ends.
+ */
+export function wakesOnSuccess(decision: ProbeDecision, weight: number): boolean {
+  const leaning = decision.verdict === 'insufficient' && decision.llr > 0;
+  return decision.verdict !== 'recovered' && !leaning && weight >= WAKING_SUCCESS_FRACTION * decision.upperBound;
 }
 
 /** Outcomes measured while a scope was failing: detection's evidence, probe runs that proved "still failing". */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { acknowledgeUpdate, downtimeWorkflowId, escalateUpdate, extendUpdate, resolveUpdate, setProbePercentUpdate, stateQuery } from '../common/definitions';
+import { acknowledgeUpdate, downtimeWorkflowId, escalateUpdate, extendUpdate, probeSuccessSignal, resolveUpdate, setProbePercentUpdate, stateQuery } from '../common/definitions';
 import { downtimeSearchAttributes } from '../common/starter';
 import { workflowBundle } from '../worker/worker';
 import type { downtimeWorkflow } from '../workflows';
@@ -56,6 +56,13 @@ async function main(): Promise<void> {
         world.probe = { successes: 0, failures: 12, inFreeze: false };
         await env.sleep(60_000);
         world.probe = { successes: 45, failures: 1, inFreeze: false };
+      },
+      // A hard outage: the first look sees nothing, a probe success signal brings the proving look forward.
+      'woken-by-success': async (h) => {
+        world.probe = { successes: 0, failures: 0, inFreeze: false };
+        await env.sleep(40_000);
+        world.probe = { successes: 45, failures: 1, inFreeze: false };
+        await h.signal(probeSuccessSignal);
       },
     };
     const reopens: Record<string, string> = { 'flap-hold': 'dt_previous' };

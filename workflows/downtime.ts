@@ -23,6 +23,8 @@ import {
   lessCounted,
   nextLookMs,
   probeFloor,
+  successWeight,
+  wakesOnSuccess,
 } from '../domain';
 import {
   Acknowledgement,
@@ -38,6 +40,7 @@ import {
   escalateUpdate,
   evidenceSignal,
   extendUpdate,
+  probeSuccessSignal,
   resolveUpdate,
   setProbePercentUpdate,
   stateQuery,
@@ -87,6 +90,13 @@ export const PROMPT_LOOKS = 'prompt-looks';
  * the next look saw almost nothing.
  */
 export const EXACT_RESTARTS = 'exact-restarts';
+
+/**
+ * Patch: when one probe success would be strong evidence of recovery and the test does not lean
+ * toward it yet (domain/probe.ts wakesOnSuccess), the record asks the API for a probeSuccess
+ * signal, and the next look comes when it arrives instead of up to a PROBE_INTERVAL later.
+ */
+export const LOOK_ON_SUCCESS = 'look-on-success';
 
 /** Timeout and retry of every step, whether it runs as a task or inside the workflow task. */
 const STEP_OPTIONS: wf.ActivityOptions & wf.LocalActivityOptions = {
@@ -145,6 +155,10 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   let recoveredSince = carried?.recoveredSince;
   /** What the run that ended in probeSince's counter bucket already counted there (EXACT_RESTARTS). */
   let probeSeen = carried?.probeSeen;
+  /** The record asks the API for a probeSuccess signal (LOOK_ON_SUCCESS); undefined before the patch. */
+  let wakeOnSuccess = carried?.wakeOnProbeSuccess;
+  /** A probeSuccess signal came since the last look. */
+  let successSignalled = false;
   /** The scope's attempts per second when detected, which sizes the probe's floor share and prompt looks. */
   const evidenceWindowMs = input.evidence?.windowMs ?? policy.evidenceWindowMs;
   const evidenceRate = input.evidence && evidenceWindowMs ? input.evidence.attempts / (evidenceWindowMs / 1000) : undefined;
@@ -201,6 +215,9 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   wf.setHandler(evidenceSignal, (ev) => {
     evidenceCount += 1;
     trafficShare = Math.max(trafficShare, ev.trafficShare);
+  });
+  wf.setHandler(probeSuccessSignal, () => {
+    successSignalled = true;
   });
   wf.setHandler(supersedeSignal, (s) => {
     if (!closeRequest && phase !== 'resolved') closeRequest = { reason: 'superseded', by: 'detection', supersededBy: s.byDowntimeId };
@@ -295,7 +312,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   /** The state last persisted, so a probe tick that changed nothing writes nothing. */
   let savedState: string | undefined;
   const save = async () => {
-    const state = { severity, probePercent, expiresAt, extendedUntil, acknowledgement, lastProbe };
+    const state = { severity, probePercent, expiresAt, extendedUntil, acknowledgement, lastProbe, ...(wakeOnSuccess !== undefined ? { wakeOnProbeSuccess: wakeOnSuccess } : {}) };
     const key = wf.patched(SKIP_UNCHANGED_SAVES) ? JSON.stringify(state) : undefined;
     if (key !== undefined && key === savedState) return;
     await acts.saveDowntimeState({ downtimeId: input.downtimeId, at: Date.now(), ...state });
@@ -394,11 +411,13 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
 
   // 3-5. Probe, wait for sample size or expiry, escalate.
   let nextProbeAt = Date.now() + policy.probeIntervalMs;
+  /** A probe success the record asked for: look now. */
+  const woken = () => wakeOnSuccess === true && successSignalled;
   while (!closeRequest) {
-    await wf.condition(() => closeRequest !== undefined || changed, Math.max(1, nextProbeAt - Date.now()));
+    await wf.condition(() => closeRequest !== undefined || changed || woken(), Math.max(1, nextProbeAt - Date.now()));
     if (closeRequest) break;
     const now = Date.now();
-    if (changed && now < nextProbeAt) {
+    if (changed && now < nextProbeAt && !woken()) {
       changed = false;
       await escalateIfNeeded(now);
       await save();
@@ -406,6 +425,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
       continue;
     }
     nextProbeAt = now + policy.probeIntervalMs;
+    successSignalled = false;
     const read = await acts.readProbe({ scope: input.scope, since: probeSince, now });
     const exact = wf.patched(EXACT_RESTARTS);
     // Less what the run that ended in probeSince's bucket already counted there.
@@ -464,6 +484,9 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     if (wf.patched(PROMPT_LOOKS)) {
       nextProbeAt = now + nextLookMs({ ...decision, probePercent }, settings.minSamples, evidenceRate, policy.probeIntervalMs);
     }
+    if (sharper && wf.patched(LOOK_ON_SUCCESS)) {
+      wakeOnSuccess = wakesOnSuccess(decision, successWeight(input.baseline, input.threshold, outage));
+    }
     await escalateIfNeeded(now);
     changed = false;
     await save();
@@ -475,7 +498,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
       if (closeRequest) break;
       const state: CarriedState = {
         severity, severityFloor, acknowledgement, extendedUntil, probePercent, manualProbePercent, expiresAt,
-        pages, lastPageAt, trafficShare, evidenceCount, lastProbe, probeSince, probeSeen, lastFailingAt, outageOutcomes, recoveredSince, startedRecorded: true,
+        pages, lastPageAt, trafficShare, evidenceCount, lastProbe, probeSince, probeSeen, lastFailingAt, outageOutcomes, recoveredSince, wakeOnProbeSuccess: wakeOnSuccess, startedRecorded: true,
       };
       await wf.continueAsNew<typeof downtimeWorkflow>({ ...input, carried: state });
     }

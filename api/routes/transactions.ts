@@ -1,13 +1,17 @@
 /** `POST /v1/transactions`: the checkout posts every payment attempt, in batches of up to 1000. */
 import type { FastifyInstance } from 'fastify';
 import { requireRole } from '../auth';
+import { SOONEST_LOOK_FRACTION } from '../../domain';
 import { DatabaseUnavailableError, Ingestor, MAX_BATCH, sendDatabaseUnavailable } from '../ingest';
+import { temporalProbeWaker } from '../probe-waker';
 
 const RECOVERY_INTERVAL_MS = 5_000;
 
 export async function transactionRoutes(app: FastifyInstance): Promise<void> {
-  const { db, config, keys, metrics, now, snapshot } = app.deps;
-  const ingestor = new Ingestor({ db, config, snapshot, metrics, now });
+  const { db, config, keys, metrics, now, snapshot, temporal } = app.deps;
+  // An actor looks no sooner than a quarter interval after its last look when leaning, so neither need its wake-ups come closer.
+  const probeWaker = temporalProbeWaker(temporal, { now, minGapMs: config.probe.intervalMs * SOONEST_LOOK_FRACTION, log: app.log });
+  const ingestor = new Ingestor({ db, config, snapshot, metrics, now, probeWaker });
 
   // Batches whose request died between storing and counting are counted here, once.
   let recovering = false;

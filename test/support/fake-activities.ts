@@ -10,7 +10,7 @@ export interface FakeWorld {
   calls: { name: string; args: unknown[] }[];
   notificationKeys: Set<string>;
   duplicateNotifications: number;
-  saved: { severity: Severity; lastProbe?: ProbeDecision }[];
+  saved: { severity: Severity; lastProbe?: ProbeDecision; wakeOnProbeSuccess?: boolean }[];
 }
 
 export function fakeWorld(): FakeWorld {
@@ -67,7 +67,7 @@ export function fakeActivities(world: FakeWorld): Activities {
     },
     async saveDowntimeState(p) {
       record('saveDowntimeState', [p]);
-      world.saved.push({ severity: p.severity, lastProbe: p.lastProbe });
+      world.saved.push({ severity: p.severity, lastProbe: p.lastProbe, wakeOnProbeSuccess: p.wakeOnProbeSuccess });
     },
     async recordTimeline(...args) {
       record('recordTimeline', args);

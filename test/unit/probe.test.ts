@@ -1,4 +1,4 @@
-import { ProbeDecision, ProbeSettings, decideRecovery, lessCounted, nextLookMs, outageRate, probeFloor, windowedProbe } from '../../domain';
+import { ProbeDecision, ProbeSettings, decideRecovery, lessCounted, nextLookMs, outageRate, probeFloor, successWeight, wakesOnSuccess, windowedProbe } from '../../domain';
 import { counter, seeded } from './helpers';
 
 const settings: ProbeSettings = { minSamples: 20, alpha: 0.01, beta: 0.05, basePercent: 10, maxPercent: 50 };
@@ -242,6 +242,39 @@ describe('when to look at the probe again', () => {
 
   test('a quiet scope waits no longer than the interval', () => {
     expect(nextLookMs(decide(1, 0), settings.minSamples, 0.5, INTERVAL)).toBe(INTERVAL);
+  });
+});
+
+describe('a probe success that should bring the next look forward', () => {
+  const hard = outageRate([{ successes: 12, attempts: 400 }], THRESHOLD);
+  const partial = outageRate([{ successes: 280, attempts: 400 }], THRESHOLD);
+  const decide = (ok: number, bad: number, outage: number | undefined) => decideRecovery(ok, bad, BASELINE, THRESHOLD, settings, { outage, provenFailing: true, floorPercent: 2.5 });
+
+  test('one success weighs ln(p1/p0): much during a hard outage, little during a partial one or without a measured outage', () => {
+    expect(successWeight(BASELINE, THRESHOLD, hard)).toBeCloseTo(Math.log(BASELINE / hard!), 9);
+    expect(successWeight(BASELINE, THRESHOLD, hard)).toBeGreaterThan(2.5);
+    expect(successWeight(BASELINE, THRESHOLD, partial)).toBeLessThan(0.3);
+    expect(successWeight(BASELINE, THRESHOLD)).toBeCloseTo(Math.log(BASELINE / THRESHOLD), 9);
+    // No gap between the hypotheses: a success tells nothing.
+    expect(successWeight(0.8, THRESHOLD, hard)).toBeGreaterThan(0);
+    expect(successWeight(THRESHOLD, THRESHOLD)).toBe(0);
+    expect(successWeight(Number.NaN, THRESHOLD, hard)).toBe(0);
+  });
+
+  test('a hard outage with no lean toward recovery wakes on a success: no samples yet, or proven still failing', () => {
+    const weight = successWeight(BASELINE, THRESHOLD, hard);
+    expect(wakesOnSuccess(decide(0, 0, hard), weight)).toBe(true);
+    expect(wakesOnSuccess(decide(0, 3, hard), weight)).toBe(true);
+    expect(decide(0, 3, hard).verdict).toBe('failing');
+  });
+
+  test('no wake while the test leans toward recovery (prompt looks come anyway), once it is proven, or when a success weighs little', () => {
+    const weight = successWeight(BASELINE, THRESHOLD, hard);
+    expect(wakesOnSuccess(decide(1, 0, hard), weight)).toBe(false);
+    expect(decide(25, 0, hard).verdict).toBe('recovered');
+    expect(wakesOnSuccess(decide(25, 0, hard), weight)).toBe(false);
+    expect(wakesOnSuccess(decide(0, 0, partial), successWeight(BASELINE, THRESHOLD, partial))).toBe(false);
+    expect(wakesOnSuccess(decide(0, 0, undefined), successWeight(BASELINE, THRESHOLD))).toBe(false);
   });
 });
 

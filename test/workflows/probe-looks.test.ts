@@ -4,11 +4,13 @@
  * re-enables only once its recovery has held for DETECTION_WINDOW; a relapse during the hold
  * starts it over; a first downtime is not held. Prompt looks: while the probe leans toward
  * recovery, the next look comes as soon as the scope's traffic should bring the missing outcomes.
+ * Looks on a success: during a hard outage a probeSuccess signal brings the next look forward.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Config } from '../../common/config';
-import { DowntimeInput, downtimeWorkflowId, stateQuery } from '../../common/definitions';
+import type { WorkflowHandle } from '@temporalio/client';
+import { DowntimeInput, downtimeWorkflowId, probeSuccessSignal, stateQuery } from '../../common/definitions';
 import { downtimeSearchAttributes } from '../../common/starter';
 import { workflowBundle } from '../../worker/worker';
 import type { downtimeWorkflow } from '../../workflows';
@@ -33,7 +35,7 @@ afterAll(async () => {
 const RECOVERED = { successes: 40, failures: 0, inFreeze: false };
 const FAILING = { successes: 0, failures: 12, inFreeze: false };
 
-async function run(world: FakeWorld, name: string, over: Partial<DowntimeInput>, script: (h: { openedAt: number }) => Promise<void>) {
+async function run(world: FakeWorld, name: string, over: Partial<DowntimeInput>, script: (h: { openedAt: number; handle: WorkflowHandle<typeof downtimeWorkflow> }) => Promise<void>) {
   const taskQueue = `${config.temporal.taskQueue}-${name}`;
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: fakeActivities(world) });
   const running = worker.run();
@@ -54,7 +56,7 @@ async function run(world: FakeWorld, name: string, over: Partial<DowntimeInput>,
       throw new Error('never probing');
     };
     await probing();
-    await script({ openedAt });
+    await script({ openedAt, handle });
     return { handle, openedAt, result: await handle.result() };
   } finally {
     worker.shutdown();
@@ -143,4 +145,45 @@ test('without the scope\'s traffic, or with no lean, it keeps the interval', asy
     failing.probe = RECOVERED;
   });
   expect(lookGaps(failing).slice(0, 3).map(timer(30_000))).toEqual([30_000, 30_000, 30_000]);
+});
+
+describe('a probe success signal', () => {
+  const readsAt = (world: FakeWorld) => world.calls.filter((c) => c.name === 'readProbe').map((c) => (c.args[0] as { now: number }).now);
+
+  test('during a hard outage the record asks for it, and it brings the next look forward', async () => {
+    const world = fakeWorld();
+    let signalledAt = 0;
+    // The default evidence: 10 successes in 200 attempts, a hard outage.
+    const { result } = await run(world, 'wakehard', {}, async ({ handle }) => {
+      await env.sleep(40_000);
+      world.probe = RECOVERED;
+      signalledAt = await env.currentTimeMs();
+      await handle.signal(probeSuccessSignal);
+    });
+    expect(result.endReason).toBe('recovered');
+    // The first look (30 s) saw nothing: no lean, so the record asks to be woken.
+    expect(world.saved[0]?.wakeOnProbeSuccess).toBe(true);
+    // The look that proved recovery came on the signal, not at the next interval (60 s).
+    const last = readsAt(world).at(-1)!;
+    expect(last - signalledAt).toBeLessThan(5_000);
+    expect(result.resolvedAt - signalledAt).toBeLessThan(5_000);
+  });
+
+  test('during a partial degradation a success weighs little: the record does not ask, and a signal changes nothing', async () => {
+    const world = fakeWorld();
+    let signalledAt = 0;
+    const partial = { ...downtimeInput(config, { method: 'netbanking:any' }, 0).evidence!, successes: 140, rate: 0.7 };
+    const { result } = await run(world, 'wakepartial', { evidence: partial }, async ({ handle, openedAt }) => {
+      await env.sleep(40_000);
+      world.probe = RECOVERED;
+      signalledAt = await env.currentTimeMs();
+      await handle.signal(probeSuccessSignal);
+      expect(signalledAt - openedAt).toBeLessThan(60_000);
+    });
+    expect(result.endReason).toBe('recovered');
+    expect(world.saved[0]?.wakeOnProbeSuccess).toBe(false);
+    // Looks stay on the interval: 30 s, 60 s.
+    expect(readsAt(world).map((t, i, all) => (i === 0 ? 0 : t - all[i - 1]!)).slice(1).map(timer(30_000))).toEqual([30_000]);
+    expect(readsAt(world).at(-1)! - signalledAt).toBeGreaterThanOrEqual(15_000);
+  });
 });

@@ -140,19 +140,35 @@ export interface OutageOutcomes {
 
 /**
  * The outage's success rate for the recovery test's H0: the optimistic (upper) one-sided 95%
- * Wilson bound of everything measured while failing, so few outcomes give a cautious (high)
- * rate, capped at the threshold. Undefined with nothing measured (H0 is then the threshold).
+ * Wilson bound of what was measured while failing, so few outcomes give a cautious (high) rate,
+ * capped at the threshold. Each measurement gets its own bound and the tightest one counts: every
+ * one bounds the same rate, and they are not alike. Detection's evidence comes from a window that
+ * may hold mostly healthy traffic from before the outage began (a fast detection is a few seconds
+ * into a 20-second window), while the probe runs that proved "still failing" saw only the outage.
+ * Pooled, the evidence held a 3% outage's rate near 60% for its whole length: each probe success
+ * then weighed 0.46 instead of 2.9 toward recovery. Undefined with nothing measured (H0 is then
+ * the threshold).
  */
 export function outageRate(observed: readonly OutageOutcomes[], threshold: number): number | undefined {
-  let successes = 0;
-  let attempts = 0;
+  let tightest: number | undefined;
   for (const o of observed) {
-    const n = count(o.attempts);
-    attempts += n;
-    successes += Math.min(n, count(o.successes));
+    const attempts = count(o.attempts);
+    if (attempts === 0) continue;
+    const bound = wilsonUpper(Math.min(attempts, count(o.successes)), attempts, Z_95_ONE_SIDED);
+    tightest = tightest === undefined ? bound : Math.min(tightest, bound);
   }
-  if (attempts === 0 || !Number.isFinite(threshold)) return undefined;
-  return Math.min(threshold, wilsonUpper(successes, attempts, Z_95_ONE_SIDED));
+  if (tightest === undefined || !Number.isFinite(threshold)) return undefined;
+  return Math.min(threshold, tightest);
+}
+
+/**
+ * What the probe's runs that proved "still failing" measured: everything measured while failing
+ * less detection's evidence (the workflow keeps the two together, as they were carried before
+ * they were told apart). Never below zero.
+ */
+export function provenOutcomes(measured: OutageOutcomes, evidence: OutageOutcomes | undefined): OutageOutcomes {
+  if (!evidence) return measured;
+  return { successes: Math.max(0, measured.successes - count(evidence.successes)), attempts: Math.max(0, measured.attempts - count(evidence.attempts)) };
 }
 
 /** The probe share once the test has proven "still failing", as a fraction of the base share. */

@@ -20,6 +20,7 @@ import {
   severityRank,
   maxSeverity,
   outageRate,
+  provenOutcomes,
   lessCounted,
   nextLookMs,
   probeFloor,
@@ -98,6 +99,13 @@ export const EXACT_RESTARTS = 'exact-restarts';
  */
 export const LOOK_ON_SUCCESS = 'look-on-success';
 
+/**
+ * Patch: the outage's rate (H0) bounds detection's evidence and the probe's proven-failing runs
+ * apart and takes the tighter (domain/probe.ts outageRate). Pooled, a detection window of mostly
+ * healthy traffic held a hard outage's H0 near 60%.
+ */
+export const OUTAGE_MEASURES_APART = 'outage-measures-apart';
+
 /** Timeout and retry of every step, whether it runs as a task or inside the workflow task. */
 const STEP_OPTIONS: wf.ActivityOptions & wf.LocalActivityOptions = {
   startToCloseTimeout: '30s',
@@ -163,7 +171,8 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   const evidenceWindowMs = input.evidence?.windowMs ?? policy.evidenceWindowMs;
   const evidenceRate = input.evidence && evidenceWindowMs ? input.evidence.attempts / (evidenceWindowMs / 1000) : undefined;
   /** Outcomes measured while failing: the detection evidence, then each probe run that proved "still failing". */
-  const outageOutcomes = carried?.outageOutcomes ?? (input.evidence ? { successes: input.evidence.successes, attempts: input.evidence.attempts } : { successes: 0, attempts: 0 });
+  const evidenceOutcomes = input.evidence ? { successes: input.evidence.successes, attempts: input.evidence.attempts } : undefined;
+  const outageOutcomes = carried?.outageOutcomes ?? { ...(evidenceOutcomes ?? { successes: 0, attempts: 0 }) };
   let phase: DowntimeView['phase'] = carried?.startedRecorded ? 'probing' : 'disabling';
   let closeRequest: { reason: EndReason; by: string; supersededBy?: string; resolvedAt?: number } | undefined;
   let changed = false;
@@ -443,7 +452,8 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     inFreeze = outcome.inFreeze;
     const settings = settingsOf(inFreeze);
     const sharper = wf.patched(RECOVERY_EVIDENCE);
-    const outage = sharper ? outageRate([outageOutcomes], input.threshold) : undefined;
+    const measured = !sharper ? [] : wf.patched(OUTAGE_MEASURES_APART) ? [evidenceOutcomes ?? { successes: 0, attempts: 0 }, provenOutcomes(outageOutcomes, evidenceOutcomes)] : [outageOutcomes];
+    const outage = sharper ? outageRate(measured, input.threshold) : undefined;
     // Runs started before policy.evidenceWindowMs existed keep the quarter share (same decisions on replay).
     const floorPercent = policy.evidenceWindowMs ? probeFloor(settings.basePercent, evidenceRate, policy.probeIntervalMs / 1000) : undefined;
     const decision = decideRecovery(

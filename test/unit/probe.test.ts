@@ -1,4 +1,4 @@
-import { ProbeDecision, ProbeSettings, decideRecovery, lessCounted, nextLookMs, outageRate, probeFloor, successWeight, wakesOnSuccess, windowedProbe } from '../../domain';
+import { ProbeDecision, ProbeSettings, decideRecovery, lessCounted, nextLookMs, outageRate, probeFloor, provenOutcomes, successWeight, wakesOnSuccess, windowedProbe } from '../../domain';
 import { counter, seeded } from './helpers';
 
 const settings: ProbeSettings = { minSamples: 20, alpha: 0.01, beta: 0.05, basePercent: 10, maxPercent: 50 };
@@ -127,13 +127,33 @@ describe('recovery judged against the outage\'s measured rate', () => {
   test('the outage\'s rate is the optimistic Wilson bound of what was measured while failing, never above the threshold', () => {
     expect(outageRate([], THRESHOLD)).toBeUndefined();
     expect(outageRate([{ successes: 0, attempts: 0 }], THRESHOLD)).toBeUndefined();
-    const r = outageRate([{ successes: 2, attempts: 40 }, { successes: 0, attempts: 10 }], THRESHOLD)!;
-    expect(r).toBeGreaterThan(2 / 50);
+    const r = outageRate([{ successes: 2, attempts: 40 }], THRESHOLD)!;
+    expect(r).toBeGreaterThan(2 / 40);
     expect(r).toBeLessThan(0.15);
     // Three outcomes say little: the bound is wide and the threshold caps it.
     expect(outageRate([{ successes: 2, attempts: 3 }], THRESHOLD)).toBe(THRESHOLD);
     // Junk counts are ignored rather than trusted.
     expect(outageRate([{ successes: 5, attempts: 2 }, { successes: NaN, attempts: -4 }], THRESHOLD)).toBe(THRESHOLD);
+  });
+
+  test('each measurement is bounded on its own and the tightest counts: a detection window mostly of healthy traffic does not hide the probe\'s 3%', () => {
+    // Detected 3 s into the outage: 20 s of window, 17 s of it healthy (1,150 of 1,440 succeeded).
+    const evidence = { successes: 1_150, attempts: 1_440 };
+    // The probe's runs that proved "still failing": 13 of 430.
+    const proven = { successes: 13, attempts: 430 };
+    const r = outageRate([evidence, proven], THRESHOLD)!;
+    expect(r).toBeCloseTo(outageRate([proven], THRESHOLD)!, 12);
+    expect(r).toBeLessThan(0.05);
+    // Pooled they would say 60%.
+    expect(outageRate([{ successes: 1_163, attempts: 1_870 }], THRESHOLD)).toBeGreaterThan(0.6);
+    // A probe that has proven little yet has a wide bound: the evidence's tighter one counts.
+    expect(outageRate([{ successes: 10, attempts: 200 }, { successes: 0, attempts: 3 }], THRESHOLD)).toBeCloseTo(outageRate([{ successes: 10, attempts: 200 }], THRESHOLD)!, 12);
+  });
+
+  test('what the probe proved is what was measured while failing less the evidence, never below zero', () => {
+    expect(provenOutcomes({ successes: 1_163, attempts: 1_870 }, { successes: 1_150, attempts: 1_440 })).toEqual({ successes: 13, attempts: 430 });
+    expect(provenOutcomes({ successes: 5, attempts: 50 }, undefined)).toEqual({ successes: 5, attempts: 50 });
+    expect(provenOutcomes({ successes: 5, attempts: 50 }, { successes: 9, attempts: 90 })).toEqual({ successes: 0, attempts: 0 });
   });
 
   test('without a measured rate the test is the threshold test', () => {

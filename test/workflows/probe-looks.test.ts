@@ -187,3 +187,18 @@ describe('a probe success signal', () => {
     expect(readsAt(world).at(-1)! - signalledAt).toBeGreaterThanOrEqual(15_000);
   });
 });
+
+test('a hard outage detected early, on a window of mostly healthy traffic, is judged on what the probe proved: its successes wake the actor', async () => {
+  const world = fakeWorld();
+  world.probe = { successes: 0, failures: 40, inFreeze: false };
+  // 75% of the detection window succeeded: pooled with the probe's 0 of 40 the outage would look like 62%.
+  const early = { ...downtimeInput(config, { method: 'netbanking:any' }, 0).evidence!, successes: 150, rate: 0.75 };
+  const { result } = await run(world, 'earlydetect', { evidence: early }, async () => {
+    await env.sleep(70_000);
+    world.probe = RECOVERED;
+  });
+  expect(result.endReason).toBe('recovered');
+  const verdicts = world.saved.map((s) => [s.lastProbe?.verdict, s.wakeOnProbeSuccess]);
+  // The first proof of "still failing" is judged against the evidence's bound; from the second look on, against the probe's 0 of 40.
+  expect(verdicts.slice(0, 2)).toEqual([['failing', false], ['failing', true]]);
+});

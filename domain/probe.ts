@@ -32,7 +32,7 @@
  */
 import type { RouteCounter } from './detection';
 import { Scope, scopeMatchesRoute } from './scope';
-import { Z_95_ONE_SIDED, binomialLogLikelihoodRatio, wilsonUpper } from './stats';
+import { Z_95_ONE_SIDED, binomialLogLikelihoodRatio, wilsonLower, wilsonUpper } from './stats';
 
 export interface ProbeSettings {
   /** Fewest probe samples before 'recovered' may be declared. */
@@ -141,24 +141,33 @@ export interface OutageOutcomes {
 /**
  * The outage's success rate for the recovery test's H0: the optimistic (upper) one-sided 95%
  * Wilson bound of what was measured while failing, so few outcomes give a cautious (high) rate,
- * capped at the threshold. Each measurement gets its own bound and the tightest one counts: every
- * one bounds the same rate, and they are not alike. Detection's evidence comes from a window that
- * may hold mostly healthy traffic from before the outage began (a fast detection is a few seconds
- * into a 20-second window), while the probe runs that proved "still failing" saw only the outage.
- * Pooled, the evidence held a 3% outage's rate near 60% for its whole length: each probe success
- * then weighed 0.46 instead of 2.9 toward recovery. Undefined with nothing measured (H0 is then
- * the threshold).
+ * capped at the threshold. Measurements that agree are pooled. When one's interval lies wholly
+ * below another's they did not measure the same thing, and the lowest upper bound counts:
+ * detection's evidence comes from a window that may hold mostly healthy traffic from before the
+ * outage began (a fast detection is a few seconds into a 20-second window), while the probe runs
+ * that proved "still failing" saw only the outage. Pooled, such evidence held a 3% outage's rate
+ * near 60% for its whole length, and each probe success weighed 0.46 toward recovery instead of
+ * 2.9. Always taking the lowest bound would pick whichever measurement came out low by chance,
+ * and a partial degradation's H0 would drift below its real rate (more false recoveries).
+ * Undefined with nothing measured (H0 is then the threshold).
  */
 export function outageRate(observed: readonly OutageOutcomes[], threshold: number): number | undefined {
-  let tightest: number | undefined;
+  let successes = 0;
+  let attempts = 0;
+  let lowestUpper = Infinity;
+  let highestLower = -Infinity;
   for (const o of observed) {
-    const attempts = count(o.attempts);
-    if (attempts === 0) continue;
-    const bound = wilsonUpper(Math.min(attempts, count(o.successes)), attempts, Z_95_ONE_SIDED);
-    tightest = tightest === undefined ? bound : Math.min(tightest, bound);
+    const n = count(o.attempts);
+    if (n === 0) continue;
+    const ok = Math.min(n, count(o.successes));
+    attempts += n;
+    successes += ok;
+    lowestUpper = Math.min(lowestUpper, wilsonUpper(ok, n, Z_95_ONE_SIDED));
+    highestLower = Math.max(highestLower, wilsonLower(ok, n, Z_95_ONE_SIDED));
   }
-  if (tightest === undefined || !Number.isFinite(threshold)) return undefined;
-  return Math.min(threshold, tightest);
+  if (attempts === 0 || !Number.isFinite(threshold)) return undefined;
+  const disagree = lowestUpper < highestLower;
+  return Math.min(threshold, disagree ? lowestUpper : wilsonUpper(successes, attempts, Z_95_ONE_SIDED));
 }
 
 /**

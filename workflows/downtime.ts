@@ -100,9 +100,10 @@ export const EXACT_RESTARTS = 'exact-restarts';
 export const LOOK_ON_SUCCESS = 'look-on-success';
 
 /**
- * Patch: the outage's rate (H0) bounds detection's evidence and the probe's proven-failing runs
- * apart and takes the tighter (domain/probe.ts outageRate). Pooled, a detection window of mostly
- * healthy traffic held a hard outage's H0 near 60%.
+ * Patch: the outage's rate (H0) takes detection's evidence and the probe's proven-failing runs as
+ * two measurements, pooled when they agree and the lower bound when they do not (domain/probe.ts
+ * outageRate). Pooled regardless, a detection window of mostly healthy traffic held a hard
+ * outage's H0 near 60%.
  */
 export const OUTAGE_MEASURES_APART = 'outage-measures-apart';
 

@@ -136,7 +136,7 @@ describe('recovery judged against the outage\'s measured rate', () => {
     expect(outageRate([{ successes: 5, attempts: 2 }, { successes: NaN, attempts: -4 }], THRESHOLD)).toBe(THRESHOLD);
   });
 
-  test('each measurement is bounded on its own and the tightest counts: a detection window mostly of healthy traffic does not hide the probe\'s 3%', () => {
+  test('measurements that disagree are not pooled: a detection window mostly of healthy traffic does not hide the probe\'s 3%', () => {
     // Detected 3 s into the outage: 20 s of window, 17 s of it healthy (1,150 of 1,440 succeeded).
     const evidence = { successes: 1_150, attempts: 1_440 };
     // The probe's runs that proved "still failing": 13 of 430.
@@ -146,8 +146,17 @@ describe('recovery judged against the outage\'s measured rate', () => {
     expect(r).toBeLessThan(0.05);
     // Pooled they would say 60%.
     expect(outageRate([{ successes: 1_163, attempts: 1_870 }], THRESHOLD)).toBeGreaterThan(0.6);
-    // A probe that has proven little yet has a wide bound: the evidence's tighter one counts.
-    expect(outageRate([{ successes: 10, attempts: 200 }, { successes: 0, attempts: 3 }], THRESHOLD)).toBeCloseTo(outageRate([{ successes: 10, attempts: 200 }], THRESHOLD)!, 12);
+  });
+
+  test('measurements that agree are pooled, so a probe that came out low by chance does not lower H0', () => {
+    // A 70% degradation: the evidence 500 of 720, the probe's proven runs 90 of 144 (62.5%).
+    const evidence = { successes: 500, attempts: 720 };
+    const proven = { successes: 90, attempts: 144 };
+    const pooled = outageRate([{ successes: 590, attempts: 864 }], THRESHOLD)!;
+    expect(outageRate([evidence, proven], THRESHOLD)).toBeCloseTo(pooled, 12);
+    expect(pooled).toBeGreaterThan(outageRate([proven], THRESHOLD)!);
+    // A probe that has proven little yet agrees with anything: pooled.
+    expect(outageRate([{ successes: 10, attempts: 200 }, { successes: 0, attempts: 3 }], THRESHOLD)).toBeCloseTo(outageRate([{ successes: 10, attempts: 203 }], THRESHOLD)!, 12);
   });
 
   test('what the probe proved is what was measured while failing less the evidence, never below zero', () => {

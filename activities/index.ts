@@ -249,6 +249,7 @@ export function createActivities(deps: ActivityDeps) {
         baseline: health.baseline,
         threshold: health.threshold,
         trafficShare: health.trafficShare,
+        ...(health.detectionWindow ? { detectionWindow: health.detectionWindow } : {}),
       };
       const open = await openDowntimes(db);
       const covering = open.find((d) => d.scopeKey !== health.key && scopeCovers(d.scope, health.scope));

@@ -17,6 +17,8 @@ export interface ProbeWakerDeps {
   now: () => number;
   minGapMs: number;
   log?: { warn(obj: object, msg: string): void };
+  /** Counts each signal's result (probe_wake_signals_total). */
+  counted?: (result: 'sent' | 'failed') => void;
 }
 
 export class ProbeWaker {
@@ -33,9 +35,13 @@ export class ProbeWaker {
       if (this.lastSent.has(scopeKey)) continue;
       this.lastSent.set(scopeKey, at);
       const workflowId = downtimeWorkflowId(scopeKey);
-      this.deps.signal(workflowId).catch((err: unknown) => {
-        this.deps.log?.warn({ workflowId, err: err instanceof Error ? err.message : String(err) }, 'probe success signal failed');
-      });
+      this.deps.signal(workflowId).then(
+        () => this.deps.counted?.('sent'),
+        (err: unknown) => {
+          this.deps.counted?.('failed');
+          this.deps.log?.warn({ workflowId, err: err instanceof Error ? err.message : String(err) }, 'probe success signal failed');
+        },
+      );
     }
   }
 }

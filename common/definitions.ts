@@ -41,6 +41,11 @@ export interface Evidence {
   baseline: number;
   threshold: number;
   trafficShare: number;
+  /**
+   * Failing on the short window only: the scope's counts over the whole detection window, which
+   * the recovery test's H0 uses instead (the short window's are selected on a dip).
+   */
+  detectionWindow?: { attempts: number; successes: number };
 }
 
 /** Timing and policy the workflow needs, resolved from config at start so history is self-contained. */

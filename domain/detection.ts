@@ -102,6 +102,12 @@ export interface ScopeHealth {
   trafficShare: number;
   /** The window the counts are over (the detection window, or the short one); set on failing scopes. */
   windowMs?: number;
+  /**
+   * A scope failing on the short window only: its counts over the whole detection window. The
+   * short window's counts are selected on a dip (it fails when a few seconds came out far below
+   * the baseline), so they say the outage is worse than it is; these are not.
+   */
+  detectionWindow?: { attempts: number; successes: number };
 }
 
 export interface DetectionVerdict {
@@ -345,8 +351,13 @@ export function evaluateScopes(counters: RouteCounter[], now: number, s: Detecti
 
   const failingKeys = new Set([...long, ...severe].filter((e) => e.health.failing).map((e) => e.health.key));
   const shortWindow = new Set(fromFast);
+  const overLong = new Map(long.map((e) => [e.health.key, e.health]));
+  const onShortWindow = (h: ScopeHealth): ScopeHealth => {
+    const whole = overLong.get(h.key);
+    return { ...h, windowMs: fast.windowMs, ...(whole ? { detectionWindow: { attempts: whole.attempts, successes: whole.successes } } : {}) };
+  };
   return {
-    failing: kept.map((e) => ({ ...e.health, windowMs: shortWindow.has(e) ? fast.windowMs : s.windowMs })),
+    failing: kept.map((e) => (shortWindow.has(e) ? onShortWindow(e.health) : { ...e.health, windowMs: s.windowMs })),
     healthy: long
       .filter((e) => !failingKeys.has(e.health.key))
       .map((e) => e.health)

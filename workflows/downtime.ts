@@ -171,8 +171,13 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   /** The scope's attempts per second when detected, which sizes the probe's floor share and prompt looks. */
   const evidenceWindowMs = input.evidence?.windowMs ?? policy.evidenceWindowMs;
   const evidenceRate = input.evidence && evidenceWindowMs ? input.evidence.attempts / (evidenceWindowMs / 1000) : undefined;
-  /** Outcomes measured while failing: the detection evidence, then each probe run that proved "still failing". */
-  const evidenceOutcomes = input.evidence ? { successes: input.evidence.successes, attempts: input.evidence.attempts } : undefined;
+  /**
+   * Outcomes measured while failing: the detection evidence (over the whole detection window when
+   * it failed on the short one, whose counts are selected on a dip), then each probe run that
+   * proved "still failing".
+   */
+  const ev = input.evidence;
+  const evidenceOutcomes = ev ? { successes: (ev.detectionWindow ?? ev).successes, attempts: (ev.detectionWindow ?? ev).attempts } : undefined;
   const outageOutcomes = carried?.outageOutcomes ?? { ...(evidenceOutcomes ?? { successes: 0, attempts: 0 }) };
   let phase: DowntimeView['phase'] = carried?.startedRecorded ? 'probing' : 'disabling';
   let closeRequest: { reason: EndReason; by: string; supersededBy?: string; resolvedAt?: number } | undefined;

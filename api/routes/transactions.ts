@@ -10,7 +10,12 @@ const RECOVERY_INTERVAL_MS = 5_000;
 export async function transactionRoutes(app: FastifyInstance): Promise<void> {
   const { db, config, keys, metrics, now, snapshot, temporal } = app.deps;
   // An actor looks no sooner than a quarter interval after its last look when leaning, so neither need its wake-ups come closer.
-  const probeWaker = temporalProbeWaker(temporal, { now, minGapMs: config.probe.intervalMs * SOONEST_LOOK_FRACTION, log: app.log });
+  const probeWaker = temporalProbeWaker(temporal, {
+    now,
+    minGapMs: config.probe.intervalMs * SOONEST_LOOK_FRACTION,
+    log: app.log,
+    counted: (result) => metrics.probeWakes.inc({ result }),
+  });
   const ingestor = new Ingestor({ db, config, snapshot, metrics, now, probeWaker });
 
   // Batches whose request died between storing and counting are counted here, once.

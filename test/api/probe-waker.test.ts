@@ -5,7 +5,9 @@ function waker(opts: { fail?: boolean } = {}) {
   let now = 1_000;
   const sent: string[] = [];
   const warnings: object[] = [];
+  const results: string[] = [];
   const w = new ProbeWaker({
+    counted: (r) => void results.push(r),
     now: () => now,
     minGapMs: 500,
     signal: async (id) => {
@@ -14,11 +16,11 @@ function waker(opts: { fail?: boolean } = {}) {
     },
     log: { warn: (obj) => void warnings.push(obj) },
   });
-  return { w, sent, warnings, advance: (ms: number) => void (now += ms) };
+  return { w, sent, warnings, results, advance: (ms: number) => void (now += ms) };
 }
 
-test('signals each scope\'s actor by its workflow id, once per gap however many successes come', () => {
-  const { w, sent, advance } = waker();
+test('signals each scope\'s actor by its workflow id, once per gap however many successes come', async () => {
+  const { w, sent, results, advance } = waker();
   w.wake(['upi@*', 'netbanking:sbi@*']);
   w.wake(['upi@*']);
   advance(499);
@@ -27,12 +29,15 @@ test('signals each scope\'s actor by its workflow id, once per gap however many 
   advance(1);
   w.wake(['upi@*']);
   expect(sent).toEqual(['downtime:upi@*', 'downtime:netbanking:sbi@*', 'downtime:upi@*']);
+  await new Promise((r) => setImmediate(r));
+  expect(results).toEqual(['sent', 'sent', 'sent']);
 });
 
 test('a failed signal is logged with the workflow id and throws nothing', async () => {
-  const { w, sent, warnings } = waker({ fail: true });
+  const { w, sent, warnings, results } = waker({ fail: true });
   expect(() => w.wake(['upi@*'])).not.toThrow();
   await new Promise((r) => setImmediate(r));
   expect(sent).toEqual(['downtime:upi@*']);
   expect(warnings).toEqual([{ workflowId: 'downtime:upi@*', err: 'workflow not found' }]);
+  expect(results).toEqual(['failed']);
 });

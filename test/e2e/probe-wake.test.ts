@@ -85,4 +85,6 @@ test('a bucket-B success posted during a hard outage brings the actor\'s next lo
   // Now leaning toward recovery: prompt looks take over, and the record no longer asks.
   expect(woken.lastProbe!.llr).toBeGreaterThan(0);
   expect((await db.c.downtimes.findOne({ _id: id }))?.wakeOnProbeSuccess).toBe(false);
+  // Ops see the signal on /metrics.
+  expect((await api.get<string>('/metrics')).body).toMatch(/^probe_wake_signals_total\{result="sent"\} 1$/m);
 });

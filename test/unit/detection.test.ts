@@ -219,6 +219,8 @@ describe('the short window for severe drops', () => {
     // detection threshold the probe will test recovery against.
     expect(verdict.failing[0]).toMatchObject({ attempts: 100, successes: 5, windowMs: settings.windowMs / 4 });
     expect(verdict.failing[0]!.threshold).toBeCloseTo(verdict.failing[0]!.baseline * 0.85, 9);
+    // And the whole detection window's counts, which were not selected on a dip (the recovery test's H0).
+    expect(verdict.failing[0]!.detectionWindow).toEqual({ attempts: 500, successes: 385 });
     expect(verdict.healthy.map((h) => h.key)).not.toContain('netbanking:sbi@*');
   });
 
@@ -226,6 +228,11 @@ describe('the short window for severe drops', () => {
     const cs = ['upi:gpay@payu', 'card:hdfc_debit@payu', 'netbanking:sbi@payu'].flatMap((r) => minutes(r, [...healthyMinutes, [100, 2]]));
     const razorpay = counters(healthy.filter((t) => t.route.endsWith('@razorpay')));
     expect(evaluateScopes([...cs, ...razorpay], NOW, settings).failing.map((h) => h.key)).toEqual(['*:*@payu']);
+    // Failing on the detection window too: its own counts, and nothing more.
+    const cs2 = ['upi:gpay@payu', 'card:hdfc_debit@payu', 'netbanking:sbi@payu'].flatMap((r) => minutes(r, [[100, 2], [100, 2], [100, 2], [100, 2], [100, 2]]));
+    const long = evaluateScopes([...cs2, ...razorpay], NOW, settings).failing[0]!;
+    expect(long).toMatchObject({ key: '*:*@payu', attempts: 1_500, successes: 30, windowMs: settings.windowMs });
+    expect(long.detectionWindow).toBeUndefined();
   });
 
   test.each<[string, [number, number]]>([

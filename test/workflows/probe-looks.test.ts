@@ -202,3 +202,18 @@ test('a hard outage detected early, on a window of mostly healthy traffic, is ju
   // The first proof of "still failing" is judged against the evidence's bound; from the second look on, against the probe's 0 of 40.
   expect(verdicts.slice(0, 2)).toEqual([['failing', false], ['failing', true]]);
 });
+
+test('a downtime detected on the short window judges recovery against the whole detection window, not the dip that tripped it', async () => {
+  const world = fakeWorld();
+  world.probe = { successes: 3, failures: 0, inFreeze: false };
+  const base = downtimeInput(config, { method: 'netbanking:any' }, 0).evidence!;
+  // Tripped by 30 successes in 60 attempts over the short window; 320 of 400 over the whole window.
+  const dip = { ...base, attempts: 60, successes: 30, rate: 0.5, detectionWindow: { attempts: 400, successes: 320 } };
+  await run(world, 'shortwindow', { evidence: dip }, async () => {
+    await env.sleep(40_000);
+    world.probe = RECOVERED;
+  });
+  const first = world.saved[0]!.lastProbe!;
+  // H0 is the whole window's optimistic bound (about 83%, capped at the threshold, 80.75%), not the dip's 50% (bound 61%).
+  expect(first.llr).toBeCloseTo(3 * Math.log(0.95 / 0.8075), 6);
+});

@@ -5,19 +5,15 @@
  * successes bring it back for everyone.
  */
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { ScheduleOverlapPolicy, WorkflowExecutionDescription } from '@temporalio/client';
-import { buildApp } from '../../api/app';
-import { KeyRing } from '../../api/auth';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Config } from '../../common/config';
 import { DETECTION_SCHEDULE_ID, type DetectionResult } from '../../common/definitions';
 import type { Database } from '../../db/mongo';
 import { bucketOf } from '../../domain';
 import type { detectionWorkflow } from '../../workflows/detection';
 import { ensureDetectionSchedule } from '../../worker/schedule';
-import { createWorker, WorkerParts } from '../../worker/worker';
-import { KEYS, testClient, testConfig, testDatabase } from '../support/stack';
-import { DowntimeBody, PaymentOptionsBody, Transaction, attempts, eventually, httpClient, listen, userInBucket } from './support';
+import { KEYS } from '../support/stack';
+import { DowntimeBody, E2eStack, PaymentOptionsBody, Transaction, attempts, eventually, startStack, userInBucket } from './support';
 
 jest.setTimeout(120_000);
 
@@ -28,39 +24,22 @@ const CARD = { method: 'card:hdfc_debit', gateway: 'razorpay' };
 const SCOPE_KEY = 'netbanking:sbi@*';
 const SYSTEM_CODES = ['BANK_UNAVAILABLE', 'GATEWAY_TIMEOUT', 'ISSUER_DOWN', 'NETWORK_ERROR', null];
 
+let stack: E2eStack;
 let config: Config;
 let db: Database;
-let parts: WorkerParts;
-let running: Promise<void>;
-let temporal: Awaited<ReturnType<typeof testClient>>;
-let app: FastifyInstance;
-let api: ReturnType<typeof httpClient>;
+let temporal: E2eStack['temporal'];
+let api: E2eStack['api'];
 const suffix = randomBytes(4).toString('hex');
 
 beforeAll(async () => {
-  config = testConfig({ SNAPSHOT_REFRESH: '200ms', MIN_PROBE_SAMPLES: '10' });
-  db = await testDatabase(config);
-  parts = await createWorker(config, db, process.env.TEST_TEMPORAL_ADDRESS!);
-  running = parts.worker.run();
-  temporal = await testClient();
-  app = await buildApp({ config, db, temporal: temporal.client, keys: new KeyRing(config.apiKeys!) });
-  api = httpClient(await listen(app));
+  stack = await startStack({ SNAPSHOT_REFRESH: '200ms', MIN_PROBE_SAMPLES: '10' });
+  ({ config, db, temporal, api } = stack);
+  // A failed run must not leave this test's downtime running for the suites after it.
+  stack.started(SCOPE_KEY);
 });
 
 afterAll(async () => {
-  await app?.close();
-  // A failed run must not leave this test's downtime running for the suites after it (the workflow id is per scope).
-  const handle = temporal?.client.workflow.getHandle(`downtime:${SCOPE_KEY}`);
-  const description: WorkflowExecutionDescription | undefined = await handle?.describe().catch(() => undefined);
-  if (description?.status.name === 'RUNNING' && description.taskQueue === config.temporal.taskQueue) {
-    await handle!.terminate('end-to-end test cleanup');
-  }
-  parts?.worker.shutdown();
-  await running;
-  await parts?.close();
-  await temporal?.close();
-  await db?.db.dropDatabase();
-  await db?.close();
+  await stack?.close();
 });
 
 async function postTransactions(txs: Transaction[]): Promise<void> {

@@ -4,16 +4,10 @@
  * through the API, and the actor looks at the probe at once instead of at its next interval.
  */
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../api/app';
-import { KeyRing } from '../../api/auth';
-import type { Config } from '../../common/config';
 import { startManualDowntime } from '../../common/starter';
-import type { Database } from '../../db/mongo';
-import { createWorker, WorkerParts } from '../../worker/worker';
 import { downtimeInput } from '../support/downtime-input';
-import { KEYS, testClient, testConfig, testDatabase } from '../support/stack';
-import { DowntimeBody, eventually, httpClient, listen, userInBucket } from './support';
+import { KEYS } from '../support/stack';
+import { DowntimeBody, E2eStack, eventually, startStack, userInBucket } from './support';
 
 jest.setTimeout(90_000);
 
@@ -21,43 +15,25 @@ jest.setTimeout(90_000);
 const PROBE_INTERVAL_MS = 16_000;
 const BANK = `netbanking:wake_${randomBytes(3).toString('hex')}`;
 
-let config: Config;
-let db: Database;
-let parts: WorkerParts;
-let running: Promise<void>;
-let temporal: Awaited<ReturnType<typeof testClient>>;
-let app: FastifyInstance;
-let api: ReturnType<typeof httpClient>;
-let workflowId: string | undefined;
+let stack: E2eStack;
 
 beforeAll(async () => {
-  config = testConfig({ SNAPSHOT_REFRESH: '200ms', PROBE_INTERVAL: `${PROBE_INTERVAL_MS / 1000}s` });
-  db = await testDatabase(config);
-  parts = await createWorker(config, db, process.env.TEST_TEMPORAL_ADDRESS!);
-  running = parts.worker.run();
-  temporal = await testClient();
-  app = await buildApp({ config, db, temporal: temporal.client, keys: new KeyRing(config.apiKeys!) });
-  api = httpClient(await listen(app));
-  expect((await api.put('/v1/catalog', KEYS.admin, { methods: [{ method: BANK, gateways: ['payu'] }] })).status).toBe(200);
+  stack = await startStack({ SNAPSHOT_REFRESH: '200ms', PROBE_INTERVAL: `${PROBE_INTERVAL_MS / 1000}s` });
+  expect((await stack.api.put('/v1/catalog', KEYS.admin, { methods: [{ method: BANK, gateways: ['payu'] }] })).status).toBe(200);
 });
 
 afterAll(async () => {
-  await app?.close();
-  if (workflowId) await temporal?.client.workflow.getHandle(workflowId).terminate('end-to-end test cleanup').catch(() => undefined);
-  parts?.worker.shutdown();
-  await running;
-  await parts?.close();
-  await temporal?.close();
-  await db?.db.dropDatabase();
-  await db?.close();
+  await stack?.close();
 });
 
-const downtime = async (id: string) => (await api.get<DowntimeBody>(`/v1/downtimes/${id}`, KEYS.operator)).body;
+const downtime = async (id: string) => (await stack.api.get<DowntimeBody>(`/v1/downtimes/${id}`, KEYS.operator)).body;
 
 test('a bucket-B success posted during a hard outage brings the actor\'s next look forward', async () => {
+  const { config, db, temporal, app, api } = stack;
   // Detected with 10 successes in 200 attempts: one probe success weighs much.
   const input = downtimeInput(config, { method: BANK, gateway: 'payu' }, Date.now());
-  ({ workflowId } = await startManualDowntime(temporal.client, config.temporal.taskQueue, input));
+  await startManualDowntime(temporal.client, config.temporal.taskQueue, input);
+  stack.started(input.scopeKey);
   const id = input.downtimeId;
 
   // The first look, one interval in, sees no probe outcome: no lean, so the record asks to be woken.

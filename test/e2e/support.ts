@@ -1,8 +1,9 @@
 /** Helpers for the end-to-end tests: an HTTP client for the API on a real socket, polling with a deadline, traffic. */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { bucketOf } from '../../domain';
 import type { TransactionRecord } from '../../common/transaction';
+import { bucketOf } from '../../domain';
+import { ApiStack, startApiStack } from '../support/api-stack';
 
 /** Listens on an ephemeral port of the loopback interface and returns the base URL. */
 export async function listen(app: FastifyInstance): Promise<string> {
@@ -125,4 +126,15 @@ export function userInBucket(prefix: string, downtimeId: string, bucket: 'A' | '
     if (percents.every((p) => bucketOf(user, downtimeId, p) === bucket)) return user;
   }
   throw new Error(`no user in bucket ${bucket} for ${downtimeId}`);
+}
+
+/** The real stack an end-to-end test runs against: a worker on the dev server, the API on a real socket. */
+export interface E2eStack extends ApiStack {
+  api: ReturnType<typeof httpClient>;
+}
+
+/** Starts the worker and the API with the test config and `env` over it. */
+export async function startStack(env: Record<string, string>): Promise<E2eStack> {
+  const stack = await startApiStack({ worker: true, env });
+  return { ...stack, api: httpClient(await listen(stack.app)) };
 }

@@ -7,70 +7,22 @@
  */
 import fc from 'fast-check';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../api/app';
-import { KeyRing } from '../../api/auth';
-import type { Config } from '../../common/config';
-import type { Database } from '../../db/mongo';
-import { createWorker, WorkerParts } from '../../worker/worker';
-import { KEYS, testClient, testConfig, testDatabase } from '../support/stack';
+import { ApiStack, startApiStack } from '../support/api-stack';
+import { KEYS } from '../support/stack';
 
 export { KEYS };
 
 // ---------------------------------------------------------------------------------------------
 // The stack
 
-export interface Stack {
-  app: FastifyInstance;
-  config: Config;
-  db: Database;
-  temporal: Awaited<ReturnType<typeof testClient>>;
-  /** Remembers a downtime workflow this suite started, to terminate it at the end. */
-  started(scopeKey: string): void;
-  close(): Promise<void>;
-}
+export type Stack = ApiStack;
 
 /**
  * The real API on its own database and task queue. With `worker`, a real worker runs the
  * downtime workflows (short probe interval not needed: probes every 10 minutes keep it quiet).
  */
-export async function startStack(opts: { worker?: boolean; now?: () => number; env?: Record<string, string> } = {}): Promise<Stack> {
-  const config = testConfig({ PROBE_INTERVAL: '10m', DOWNTIME_EXPIRY: '2h', ...opts.env });
-  const db = await testDatabase(config);
-  const temporal = await testClient();
-  let parts: WorkerParts | undefined;
-  let running: Promise<void> | undefined;
-  if (opts.worker) {
-    parts = await createWorker(config, db, process.env.TEST_TEMPORAL_ADDRESS!);
-    running = parts.worker.run();
-  }
-  const app = await buildApp({ config, db, temporal: temporal.client, keys: new KeyRing(config.apiKeys!), ...(opts.now ? { now: opts.now } : {}) });
-  const workflows = new Set<string>();
-  return {
-    app,
-    config,
-    db,
-    temporal,
-    started: (scopeKey) => void workflows.add(`downtime:${scopeKey}`),
-    async close() {
-      await app.close();
-      // Workflow ids are per scope and shared by every suite of the run: leave none of ours running.
-      for (const id of workflows) {
-        const handle = temporal.client.workflow.getHandle(id);
-        const described = await handle.describe().catch(() => undefined);
-        if (described?.status.name === 'RUNNING' && described.taskQueue === config.temporal.taskQueue) {
-          await handle.terminate('bad-input suite cleanup').catch(() => undefined);
-        }
-      }
-      if (parts) {
-        parts.worker.shutdown();
-        await running;
-        await parts.close();
-      }
-      await temporal.close();
-      await db.db.dropDatabase();
-      await db.close();
-    },
-  };
+export function startStack(opts: { worker?: boolean; now?: () => number; env?: Record<string, string> } = {}): Promise<Stack> {
+  return startApiStack({ ...opts, env: { PROBE_INTERVAL: '10m', DOWNTIME_EXPIRY: '2h', ...opts.env } });
 }
 
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });

@@ -176,8 +176,8 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
    * it failed on the short one, whose counts are selected on a dip), then each probe run that
    * proved "still failing".
    */
-  const ev = input.evidence;
-  const evidenceOutcomes = ev ? { successes: (ev.detectionWindow ?? ev).successes, attempts: (ev.detectionWindow ?? ev).attempts } : undefined;
+  const evidenceCounts = input.evidence?.detectionWindow ?? input.evidence;
+  const evidenceOutcomes = evidenceCounts ? { successes: evidenceCounts.successes, attempts: evidenceCounts.attempts } : undefined;
   const outageOutcomes = carried?.outageOutcomes ?? { ...(evidenceOutcomes ?? { successes: 0, attempts: 0 }) };
   let phase: DowntimeView['phase'] = carried?.startedRecorded ? 'probing' : 'disabling';
   let closeRequest: { reason: EndReason; by: string; supersededBy?: string; resolvedAt?: number } | undefined;
@@ -458,8 +458,9 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     inFreeze = outcome.inFreeze;
     const settings = settingsOf(inFreeze);
     const sharper = wf.patched(RECOVERY_EVIDENCE);
-    const measured = !sharper ? [] : wf.patched(OUTAGE_MEASURES_APART) ? [evidenceOutcomes ?? { successes: 0, attempts: 0 }, provenOutcomes(outageOutcomes, evidenceOutcomes)] : [outageOutcomes];
-    const outage = sharper ? outageRate(measured, input.threshold) : undefined;
+    /** The outage's measurements: evidence and proven runs apart (OUTAGE_MEASURES_APART), or pooled as before. */
+    const measurements = () => (wf.patched(OUTAGE_MEASURES_APART) ? [...(evidenceOutcomes ? [evidenceOutcomes] : []), provenOutcomes(outageOutcomes, evidenceOutcomes)] : [outageOutcomes]);
+    const outage = sharper ? outageRate(measurements(), input.threshold) : undefined;
     // Runs started before policy.evidenceWindowMs existed keep the quarter share (same decisions on replay).
     const floorPercent = policy.evidenceWindowMs ? probeFloor(settings.basePercent, evidenceRate, policy.probeIntervalMs / 1000) : undefined;
     const decision = decideRecovery(

@@ -7,20 +7,20 @@ import { z } from 'zod';
 
 const DURATION_FORM = 'a duration such as 500ms, 90s, 5m, 2h or 7d';
 
-/** Parses "90s", "5m", "2h", "7d" (or plain milliseconds) into milliseconds. */
-export function parseDuration(value: string): number | undefined {
+/** Parses "90s", "5m", "2h", "7d" (or plain milliseconds) into milliseconds; zero only when `allowZero`. */
+export function parseDuration(value: string, allowZero = false): number | undefined {
   const trimmed = value.trim();
   if (!/^\d+(\.\d+)?\s*(ms|s|m|h|d)?$/.test(trimmed)) return undefined;
   const parsed = ms(trimmed as ms.StringValue);
-  return typeof parsed === 'number' && Number.isFinite(parsed) && parsed > 0 ? parsed : undefined;
+  return typeof parsed === 'number' && Number.isFinite(parsed) && (parsed > 0 || (allowZero && parsed === 0)) ? parsed : undefined;
 }
 
-const duration = (fallback: string) =>
+const duration = (fallback: string, allowZero = false) =>
   z
     .string()
     .default(fallback)
     .transform((v, ctx) => {
-      const parsed = parseDuration(v);
+      const parsed = parseDuration(v, allowZero);
       if (parsed === undefined) {
         ctx.addIssue({ code: 'custom', message: `expected ${DURATION_FORM}, got "${v}"` });
         return z.NEVER;
@@ -113,6 +113,7 @@ const schema = z.object({
   MAX_DOWNTIME_EXPIRY: duration('6h'),
   FLAP_WINDOW: duration('30m'),
   FLAP_EXPIRY_MULTIPLIER: integer(2, 1, 100),
+  FLAP_HOLD: duration('0s', true),
   UNACKED_ESCALATION_AFTER: duration('15m'),
   LONG_DOWNTIME_AFTER: duration('1h'),
   VERY_LONG_DOWNTIME_AFTER: duration('4h'),
@@ -166,6 +167,7 @@ function toConfig(env: z.infer<typeof schema>, apiKeys: Map<string, Set<Role>> |
       maxExpiryMs: env.MAX_DOWNTIME_EXPIRY,
       flapWindowMs: env.FLAP_WINDOW,
       flapMultiplier: env.FLAP_EXPIRY_MULTIPLIER,
+      flapHoldMs: env.FLAP_HOLD,
       unackedAfterMs: env.UNACKED_ESCALATION_AFTER,
       longAfterMs: env.LONG_DOWNTIME_AFTER,
       veryLongAfterMs: env.VERY_LONG_DOWNTIME_AFTER,

@@ -61,7 +61,7 @@ export interface DowntimePolicy {
   longAfterMs: number;
   veryLongAfterMs: number;
   repageIntervalMs: number;
-  /** Flap guard: how long a reopened downtime's recovery must hold (DETECTION_WINDOW). */
+  /** Flap guard: how long a reopened downtime's recovery must hold (FLAP_HOLD; 0 or absent: not held). */
   flapHoldMs?: number;
   /** The window detection evidence is counted over when it does not say (DETECTION_WINDOW). */
   evidenceWindowMs?: number;

@@ -30,8 +30,7 @@ export function downtimePolicy(config: Config, expiryMs = config.downtime.expiry
     longAfterMs: config.downtime.longAfterMs,
     veryLongAfterMs: config.downtime.veryLongAfterMs,
     repageIntervalMs: config.downtime.repageIntervalMs,
-    // Long enough for detection to have seen a relapse, had the recovery been a flap.
-    flapHoldMs: config.detection.windowMs,
+    flapHoldMs: config.downtime.flapHoldMs,
     evidenceWindowMs: config.detection.windowMs,
   };
 }

@@ -25,8 +25,8 @@ async function main(): Promise<void> {
     server: { executable: { type: 'existing-path', path: ensureTools().testServer } },
   });
   await registerSearchAttributes(env.connection);
-  // DETECTION_WINDOW is the flap guard's hold: 5 minutes, so flap-hold relapses inside it.
-  const config = testConfig({ PROBE_INTERVAL: '30s', DOWNTIME_EXPIRY: '30m', DETECTION_WINDOW: '5m' });
+  // The flap guard's hold: 5 minutes, so flap-hold relapses inside it.
+  const config = testConfig({ PROBE_INTERVAL: '30s', DOWNTIME_EXPIRY: '30m', DETECTION_WINDOW: '5m', FLAP_HOLD: '5m' });
   const world = fakeWorld();
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: config.temporal.taskQueue, workflowBundle: await workflowBundle(), activities: fakeActivities(world) });
   const out = join(ROOT, 'test/histories');

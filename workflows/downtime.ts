@@ -55,7 +55,7 @@ export const SKIP_UNCHANGED_SAVES = 'skip-unchanged-saves';
  * Patch: recovery judged on sharper evidence. The test's H0 is the outage's measured rate
  * (domain/probe.ts), a restarted test starts at the next counter bucket, the quarter probe share
  * holds once "still failing" was proven, and a reopened downtime (flap guard) holds a recovery
- * for `flapHoldMs` (domain/lifecycle.ts).
+ * for `flapHoldMs` when its policy has one (FLAP_HOLD; domain/lifecycle.ts).
  */
 export const RECOVERY_EVIDENCE = 'recovery-evidence';
 

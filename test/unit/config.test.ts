@@ -8,6 +8,15 @@ describe('configuration', () => {
     expect(c).toMatchObject({ port: 3000, temporal: { address: undefined, uiPort: 8233 }, mongo: { uri: undefined }, apiKeys: undefined });
     expect(c.detection.intervalMs).toBe(30_000);
     expect(c.downtime.expiryMs).toBe(30 * 60_000);
+    expect(c.downtime.flapHoldMs).toBe(0);
+  });
+
+  test('FLAP_HOLD takes a duration or 0 (no hold); other durations refuse 0', () => {
+    expect(loadConfig({ FLAP_HOLD: '5m' }).downtime.flapHoldMs).toBe(300_000);
+    expect(loadConfig({ FLAP_HOLD: '0s' }).downtime.flapHoldMs).toBe(0);
+    expect(parseDuration('0', true)).toBe(0);
+    expect(() => loadConfig({ FLAP_HOLD: 'a while' })).toThrow(/FLAP_HOLD/);
+    expect(() => loadConfig({ PROBE_INTERVAL: '0s' })).toThrow(/PROBE_INTERVAL/);
   });
 
   test.each([

@@ -1,8 +1,8 @@
 /**
  * How the downtime workflow looks at its probe, on the time-skipping test server with in-memory
- * activities. The flap guard's hold: a downtime that reopens one re-enabled shortly before
- * re-enables only once its recovery has held for DETECTION_WINDOW; a relapse during the hold
- * starts it over; a first downtime is not held. Prompt looks: while the probe leans toward
+ * activities. The flap guard's hold (FLAP_HOLD, off by default): a downtime that reopens one
+ * re-enabled shortly before re-enables only once its recovery has held that long; a relapse during
+ * the hold starts it over; a first downtime is not held, nor a reopened one without FLAP_HOLD. Prompt looks: while the probe leans toward
  * recovery, the next look comes as soon as the scope's traffic should bring the missing outcomes.
  * Looks on a success: during a hard outage a probeSuccess signal brings the next look forward.
  */
@@ -11,6 +11,7 @@ import { Worker } from '@temporalio/worker';
 import type { Config } from '../../common/config';
 import type { WorkflowHandle } from '@temporalio/client';
 import { DowntimeInput, downtimeWorkflowId, probeSuccessSignal, stateQuery } from '../../common/definitions';
+import { downtimePolicy } from '../../common/policy';
 import { downtimeSearchAttributes } from '../../common/starter';
 import { workflowBundle } from '../../worker/worker';
 import type { downtimeWorkflow } from '../../workflows';
@@ -24,8 +25,8 @@ let config: Config;
 
 beforeAll(async () => {
   env = await timeSkippingEnvironment();
-  // The hold is DETECTION_WINDOW: 5 minutes here, ten probe looks.
-  config = testConfig({ PROBE_INTERVAL: '30s', DOWNTIME_EXPIRY: '30m', DETECTION_WINDOW: '5m', MIN_PROBE_SAMPLES: '20' });
+  // The hold: 5 minutes here, ten probe looks.
+  config = testConfig({ PROBE_INTERVAL: '30s', DOWNTIME_EXPIRY: '30m', DETECTION_WINDOW: '5m', MIN_PROBE_SAMPLES: '20', FLAP_HOLD: '5m' });
 });
 
 afterAll(async () => {
@@ -83,6 +84,16 @@ test('a reopened downtime holds its recovery for the detection window before re-
   expect(result.resolvedAt - openedAt).toBeGreaterThanOrEqual(5 * MIN + 30_000);
   expect(result.resolvedAt - openedAt).toBeLessThan(7 * MIN);
   expect((await handle.describe()).status.name).toBe('COMPLETED');
+});
+
+test('without FLAP_HOLD (the default) a reopened downtime re-enables at its first proof of recovery', async () => {
+  const world = fakeWorld();
+  world.probe = RECOVERED;
+  const policy = downtimePolicy(testConfig({ PROBE_INTERVAL: '30s', DOWNTIME_EXPIRY: '30m', DETECTION_WINDOW: '5m' }));
+  expect(policy.flapHoldMs).toBe(0);
+  const { result, openedAt } = await run(world, 'unheld', { reopensId: 'dt_previous', policy }, async () => undefined);
+  expect(result.endReason).toBe('recovered');
+  expect(result.resolvedAt - openedAt).toBeLessThan(2 * MIN);
 });
 
 test('a relapse during the hold starts it over', async () => {

@@ -183,16 +183,27 @@ export function provenOutcomes(measured: OutageOutcomes, evidence: OutageOutcome
 /** The probe share once the test has proven "still failing", as a fraction of the base share. */
 export const PROBE_FLOOR_FRACTION = 0.25;
 
+/** The fewest probe outcomes per look the floor share aims at, however long the outage (see `probeFloor`). */
+export const OLD_OUTAGE_OUTCOMES_PER_LOOK = 1 / 3;
+
 /**
  * The share once "still failing" is proven: a quarter of the base share, raised to what still
  * brings about one probe outcome per look (from the scope's traffic when it was detected), never
  * above the base share. A busy scope drops to the quarter; a quiet one keeps enough probe users
  * to see its recovery at all. Unknown traffic: the quarter.
+ *
+ * With the outage's age and `youngMs` (DETECTION_WINDOW), the raise holds while the outage is
+ * young and then falls as youngMs / age, to one outcome per three looks from 3 × youngMs on. An
+ * outage's chance of ending in the next moment falls the longer it has lasted (a blip or a flap
+ * ends within seconds, one that has lasted three windows rarely does), while each probe attempt
+ * it sees still fails: an old outage is not worth one failed payment per look. A success wakes
+ * the actor whenever it comes (`wakesOnSuccess`), so the looks between outcomes cost nothing.
  */
-export function probeFloor(basePercent: number, attemptsPerSec: number | undefined, lookSec: number): number {
+export function probeFloor(basePercent: number, attemptsPerSec: number | undefined, lookSec: number, age?: { ageMs: number; youngMs: number }): number {
   const quarter = basePercent * PROBE_FLOOR_FRACTION;
   if (attemptsPerSec === undefined || !(attemptsPerSec > 0) || !(lookSec > 0)) return quarter;
-  return Math.max(quarter, Math.min(basePercent, 100 / (attemptsPerSec * lookSec)));
+  const perLook = age && age.youngMs > 0 && age.ageMs > age.youngMs ? Math.max(OLD_OUTAGE_OUTCOMES_PER_LOOK, age.youngMs / age.ageMs) : 1;
+  return Math.max(quarter, Math.min(basePercent, (100 * perLook) / (attemptsPerSec * lookSec)));
 }
 
 /**

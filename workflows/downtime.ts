@@ -107,6 +107,13 @@ export const LOOK_ON_SUCCESS = 'look-on-success';
  */
 export const OUTAGE_MEASURES_APART = 'outage-measures-apart';
 
+/**
+ * Patch: the probe's floor share falls as the outage ages past DETECTION_WINDOW, from one probe
+ * outcome per look to one per three (domain/probe.ts probeFloor): a long outage of a quiet bank
+ * cost more payments through its probe than the baseline's blanket disable did.
+ */
+export const FLOOR_BY_AGE = 'floor-by-age';
+
 /** Timeout and retry of every step, whether it runs as a task or inside the workflow task. */
 const STEP_OPTIONS: wf.ActivityOptions & wf.LocalActivityOptions = {
   startToCloseTimeout: '30s',
@@ -462,7 +469,8 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     const measurements = () => (wf.patched(OUTAGE_MEASURES_APART) ? [...(evidenceOutcomes ? [evidenceOutcomes] : []), provenOutcomes(outageOutcomes, evidenceOutcomes)] : [outageOutcomes]);
     const outage = sharper ? outageRate(measurements(), input.threshold) : undefined;
     // Runs started before policy.evidenceWindowMs existed keep the quarter share (same decisions on replay).
-    const floorPercent = policy.evidenceWindowMs ? probeFloor(settings.basePercent, evidenceRate, policy.probeIntervalMs / 1000) : undefined;
+    const age = policy.evidenceWindowMs && wf.patched(FLOOR_BY_AGE) ? { ageMs: now - input.openedAt, youngMs: policy.evidenceWindowMs } : undefined;
+    const floorPercent = policy.evidenceWindowMs ? probeFloor(settings.basePercent, evidenceRate, policy.probeIntervalMs / 1000, age) : undefined;
     const decision = decideRecovery(
       outcome.successes,
       outcome.failures,

@@ -195,6 +195,20 @@ describe('recovery judged against the outage\'s measured rate', () => {
     expect(probeFloor(10, rate, lookSec)).toBeCloseTo(percent, 9);
   });
 
+  test.each([
+    ['young (within the window): one outcome per look', 10_000, 100 / 16],
+    ['one window old: still one per look', 20_000, 100 / 16],
+    ['two windows old: one per two looks', 40_000, 100 / 32],
+    ['five windows old: one per three looks, but never below the quarter', 100_000, 2.5],
+  ])('a bank at 8 attempts/s, its floor as the outage ages: %s', (_name, ageMs, percent) => {
+    expect(probeFloor(10, 8, 2, { ageMs, youngMs: 20_000 })).toBeCloseTo(percent, 9);
+  });
+
+  test('a quiet method keeps one outcome per three looks however old its outage', () => {
+    expect(probeFloor(10, 2, 2, { ageMs: 3_600_000, youngMs: 20_000 })).toBeCloseTo(100 / 12, 9);
+    expect(probeFloor(10, 1, 2, { ageMs: 3_600_000, youngMs: 20_000 })).toBe(10);
+  });
+
   test('a quiet scope keeps its floor share through a proven failure', () => {
     const floorPercent = probeFloor(10, 2, 2);
     expect(decideRecovery(0, 5, BASELINE, THRESHOLD, settings, { outage: OUTAGE, provenFailing: true, floorPercent }).probePercent).toBe(10);

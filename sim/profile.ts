@@ -22,10 +22,6 @@ export const KNOBS: Record<string, { value: string; why: string }> = {
     value: '5m',
     why: 'history is scaled like the windows (production: 5m window, 1h baseline; here 20s and 5m)',
   },
-  SNAPSHOT_REFRESH: {
-    value: '100ms',
-    why: 'the checkout sees the actors\' changes in step with the probe (production: 1s against a 30s PROBE_INTERVAL; here 2s)',
-  },
 };
 
 export const PROFILE_ENV: Record<string, string> = {

@@ -2,8 +2,10 @@
  * Payment options: GET /v1/payment-options on the real API (api/main.ts as a child process,
  * a 30-method catalog on 1-2 gateways, recent traffic, open downtimes of a method, a route and
  * a gateway so the snapshot hides, fails over and probes) against a bare Fastify route that
- * returns a constant JSON of the same size. autocannon loads each from a process of its own,
- * in alternating rounds: max throughput on fixed connections, then latency at 2,000 req/s.
+ * returns a constant JSON of the same size. A load generator in a process of its own
+ * (bench/children/load.ts) loads each in alternating rounds: max throughput on fixed connections
+ * (autocannon), then latency at a steady 2,000 req/s (an open-loop paced sender, latency from each
+ * request's scheduled time).
  * Targets: API ≥ 50% of the bare route's throughput; p99 ≤ 10 ms at 2,000 req/s.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -141,7 +143,7 @@ export async function paymentOptionsBench(ctx: BenchContext): Promise<BenchOutco
       details: {
         what: 'GET /v1/payment-options?userId=<varies per request> on api/main.ts (child process, real FerretDB and Temporal, bearer auth, query validation, in-memory snapshot with the serialized answer cached per bucket signature)',
         baselineWhat: `bench/children/bare-server.ts: Fastify ${fastifyVersion()} with logger off, one GET route returning a constant ${Buffer.byteLength(constant)}-byte JSON string (a real API answer); no auth, no validation, no metrics`,
-        loadGenerator: `autocannon in a separate process (bench/children/load.ts), ${CONNECTIONS} connections, userId drawn from ${USERS} users`,
+        loadGenerator: `a separate process (bench/children/load.ts), ${CONNECTIONS} connections, userId drawn from ${USERS} users: throughput by autocannon; the fixed rate by an open-loop paced sender (node:http keep-alive), latency from each request's scheduled send time (autocannon's rate limit bursts each second's quota)`,
         apiLogLevel: logLevel,
         catalog: { methods: catalog.length, routes: routes.length },
         openDowntimes: downtimeScopes.map((s) => scopeKey(normalizeScope(s))),

@@ -158,6 +158,33 @@ test('without the scope\'s traffic, or with no lean, it keeps the interval', asy
   expect(lookGaps(failing).slice(0, 3).map(timer(30_000))).toEqual([30_000, 30_000, 30_000]);
 });
 
+test("a quiet scope's floor share falls as its outage ages past the detection window", async () => {
+  const world = fakeWorld();
+  world.probe = FAILING;
+  // The default evidence: 200 attempts over the 5-minute window, 0.67 a second: one outcome per
+  // 30 s look takes 5%, against the quarter's 2.5%.
+  const { openedAt } = await run(world, 'aging', {}, async () => {
+    await env.sleep(16 * MIN);
+    world.probe = RECOVERED;
+  });
+  // Each saved state after the look that read it: the share the floor set at that age.
+  const shares: { ageMs: number; percent: number }[] = [];
+  let readAt = 0;
+  for (const c of world.calls) {
+    if (c.name === 'readProbe') readAt = (c.args[0] as { now: number }).now;
+    const saved = c.args[0] as { lastProbe?: { verdict: string; probePercent: number } };
+    if (c.name === 'saveDowntimeState' && saved.lastProbe?.verdict === 'failing') shares.push({ ageMs: readAt - openedAt, percent: saved.lastProbe.probePercent });
+  }
+  const young = shares.filter((x) => x.ageMs <= 5 * MIN);
+  const old = shares.filter((x) => x.ageMs >= 10 * MIN && x.ageMs < 16 * MIN);
+  expect(young.length).toBeGreaterThan(0);
+  expect(old.length).toBeGreaterThan(0);
+  for (const x of young) expect(x.percent).toBeCloseTo(5, 6);
+  for (const x of old) expect(x.percent).toBeCloseTo(2.5, 6);
+  // Between the two it only falls.
+  for (let i = 1; i < shares.length; i++) expect(shares[i]!.percent).toBeLessThanOrEqual(shares[i - 1]!.percent + 1e-9);
+});
+
 describe('a probe success signal', () => {
   const readsAt = (world: FakeWorld) => world.calls.filter((c) => c.name === 'readProbe').map((c) => (c.args[0] as { now: number }).now);
 

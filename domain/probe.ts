@@ -275,6 +275,22 @@ export function lessCounted<T extends ProbeCounts>(read: T, counted: ProbeCounts
   return { ...read, successes: Math.max(0, read.successes - counted.successes), failures: Math.max(0, read.failures - counted.failures) };
 }
 
+/**
+ * What a test restarted by a "still failing" proof leaves out of the counter bucket it restarts
+ * in (the bucket of that look): as a rule everything there the ended run counted (`inBucket`,
+ * less nothing). But when one success is strong evidence (`strongSuccess`: a hard outage, see
+ * `wakesOnSuccess`) and the ended run's own outcomes in that bucket are successes only, the
+ * recovery may have begun there, after the failures that proved the run: the new test keeps
+ * them, leaving out only what an earlier run counted there (`earlier`). Otherwise the first
+ * success after an outage is spent in the run that its failures end, and the recovery waits
+ * for the next one.
+ */
+export function seenAtRestart(inBucket: ProbeCounts, earlier: ProbeCounts | undefined, strongSuccess: boolean): ProbeCounts | undefined {
+  if (!strongSuccess) return inBucket;
+  const own = lessCounted(inBucket, earlier);
+  return own.failures === 0 && own.successes > 0 ? earlier : inBucket;
+}
+
 /** Probe outcomes of the routes in `scope` from buckets starting in [since, now]. */
 export function windowedProbe(
   counters: RouteCounter[],

@@ -24,6 +24,7 @@ import {
   lessCounted,
   nextLookMs,
   probeFloor,
+  seenAtRestart,
   successWeight,
   wakesOnSuccess,
 } from '../domain';
@@ -113,6 +114,13 @@ export const OUTAGE_MEASURES_APART = 'outage-measures-apart';
  * cost more payments through its probe than the baseline's blanket disable did.
  */
 export const FLOOR_BY_AGE = 'floor-by-age';
+
+/**
+ * Patch: during a hard outage, a test restarted by "still failing" keeps the successes of its
+ * bucket when they are all the ended run saw there (domain/probe.ts seenAtRestart): the first
+ * success after a UPI outage used to be spent in the run its last failures proved failing.
+ */
+export const KEEP_RESTART_SUCCESSES = 'keep-restart-successes';
 
 /** Timeout and retry of every step, whether it runs as a task or inside the workflow task. */
 const STEP_OPTIONS: wf.ActivityOptions & wf.LocalActivityOptions = {
@@ -453,10 +461,11 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     // Less what the run that ended in probeSince's bucket already counted there.
     const outcome = exact ? lessCounted(read, probeSeen) : read;
     /** Restarts the test on outcomes it has not counted. */
-    const restartRun = (before: number) => {
+    const restartRun = (before: number, strongSuccess = false) => {
       if (exact && read.bucketStart !== undefined && read.inBucket) {
+        const earlier = probeSince === read.bucketStart ? probeSeen : undefined;
         probeSince = read.bucketStart;
-        probeSeen = read.inBucket;
+        probeSeen = seenAtRestart(read.inBucket, earlier, strongSuccess);
       } else {
         probeSince = before;
         probeSeen = undefined;
@@ -484,7 +493,8 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     if (decision.verdict === 'failing') {
       // The sequential test concluded "still failing": restart it on fresh outcomes (none counted
       // twice), and keep what it saw as the outage's rate.
-      restartRun(sharper ? (outcome.nextSince ?? now) : now);
+      const strongSuccess = sharper && wakesOnSuccess(decision, successWeight(input.baseline, input.threshold, outage)) && wf.patched(KEEP_RESTART_SUCCESSES);
+      restartRun(sharper ? (outcome.nextSince ?? now) : now, strongSuccess);
       lastFailingAt = now;
       outageOutcomes.successes += outcome.successes;
       outageOutcomes.attempts += outcome.successes + outcome.failures;

@@ -11,6 +11,8 @@ export interface FakeWorld {
   notificationKeys: Set<string>;
   duplicateNotifications: number;
   saved: { severity: Severity; lastProbe?: ProbeDecision; wakeOnProbeSuccess?: boolean }[];
+  /** When set, readProbe answers from it (counter buckets included) instead of `probe`. */
+  read?: (p: { since: number; now: number }) => Awaited<ReturnType<Activities['readProbe']>>;
 }
 
 export function fakeWorld(): FakeWorld {
@@ -63,7 +65,7 @@ export function fakeActivities(world: FakeWorld): Activities {
     },
     async readProbe(...args) {
       record('readProbe', args);
-      return { ...world.probe };
+      return world.read ? world.read(args[0]) : { ...world.probe };
     },
     async saveDowntimeState(p) {
       record('saveDowntimeState', [p]);

@@ -1,4 +1,4 @@
-import { ProbeDecision, ProbeSettings, decideRecovery, lessCounted, nextLookMs, outageRate, probeFloor, provenOutcomes, successWeight, wakesOnSuccess, windowedProbe } from '../../domain';
+import { ProbeDecision, ProbeSettings, decideRecovery, lessCounted, nextLookMs, outageRate, probeFloor, provenOutcomes, seenAtRestart, successWeight, wakesOnSuccess, windowedProbe } from '../../domain';
 import { counter, seeded } from './helpers';
 
 const settings: ProbeSettings = { minSamples: 20, alpha: 0.01, beta: 0.05, basePercent: 10, maxPercent: 50 };
@@ -345,5 +345,19 @@ describe('probe outcomes of a downtime', () => {
     ['a scope with no traffic', { mode: 'wallet' }, { successes: 0, failures: 0 }],
   ])('sums probe outcomes since the downtime began for %s', (_name, scope, expected) => {
     expect(windowedProbe(cs, scope, since, since + 5 * 60_000)).toEqual(expected);
+  });
+});
+
+describe('where a test restarted by "still failing" begins in its bucket', () => {
+  const none = undefined;
+  test.each<[string, { successes: number; failures: number }, { successes: number; failures: number } | undefined, boolean, { successes: number; failures: number } | undefined]>([
+    ['as a rule it leaves out all the ended run counted there', { successes: 0, failures: 2 }, none, true, { successes: 0, failures: 2 }],
+    ['a hard outage whose last bucket holds successes only: the new test keeps them', { successes: 1, failures: 0 }, none, true, none],
+    ['kept less what an earlier run counted in the same bucket', { successes: 2, failures: 3 }, { successes: 0, failures: 3 }, true, { successes: 0, failures: 3 }],
+    ['a failure in the bucket: left out', { successes: 2, failures: 1 }, none, true, { successes: 2, failures: 1 }],
+    ['nothing in the bucket: left out as before', { successes: 0, failures: 0 }, none, true, { successes: 0, failures: 0 }],
+    ['a partial degradation (a success is weak evidence): left out', { successes: 1, failures: 0 }, none, false, { successes: 1, failures: 0 }],
+  ])('%s', (_name, inBucket, earlier, strong, seen) => {
+    expect(seenAtRestart(inBucket, earlier, strong)).toEqual(seen);
   });
 });

@@ -185,6 +185,36 @@ test("a quiet scope's floor share falls as its outage ages past the detection wi
   for (let i = 1; i < shares.length; i++) expect(shares[i]!.percent).toBeLessThanOrEqual(shares[i - 1]!.percent + 1e-9);
 });
 
+test('during a hard outage, the first success after it counts in the test its last failures restart', async () => {
+  // Bucket-B outcomes at seconds after the scope was disabled; counter buckets of 20 s from 5 s.
+  // Look 1 (30 s) proves "still failing" on two failures. Look 2 (60 s) proves it again on three
+  // more, though the success at 57 s, alone in that look's bucket (45-65 s), is the recovery
+  // beginning. Look 3 (90 s) should count it with the two after it.
+  const events: [number, boolean][] = [[12, false], [25, false], [39, false], [41, false], [43, false], [57, true], [70, true], [80, true]];
+  const BUCKET = 20_000;
+  const world = fakeWorld();
+  let t0: number | undefined;
+  world.read = ({ since, now }) => {
+    t0 ??= since;
+    const origin = t0 + 5_000;
+    const bucketStart = origin + Math.floor((now - origin) / BUCKET) * BUCKET;
+    const count = (from: number) => {
+      const seen = events.map(([s, ok]) => [t0! + s * 1000, ok] as const).filter(([at]) => at >= from && at <= now);
+      return { successes: seen.filter(([, ok]) => ok).length, failures: seen.filter(([, ok]) => !ok).length };
+    };
+    return { ...count(since), inFreeze: false, bucketStart, nextSince: bucketStart + BUCKET, inBucket: count(bucketStart) };
+  };
+  await run(world, 'keepsuccess', {}, async () => {
+    await env.sleep(100_000);
+    world.read = undefined;
+    world.probe = RECOVERED;
+  });
+  const decisions = world.saved.map((x) => x.lastProbe).filter((d) => d !== undefined);
+  expect(decisions.slice(0, 2).map((d) => d.verdict)).toEqual(['failing', 'failing']);
+  expect(decisions[1]).toMatchObject({ successes: 1, samples: 4 });
+  expect(decisions[2]).toMatchObject({ successes: 3, samples: 3 });
+});
+
 describe('a probe success signal', () => {
   const readsAt = (world: FakeWorld) => world.calls.filter((c) => c.name === 'readProbe').map((c) => (c.args[0] as { now: number }).now);
 

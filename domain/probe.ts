@@ -277,8 +277,8 @@ export function lessCounted<T extends ProbeCounts>(read: T, counted: ProbeCounts
 
 /**
  * What a test restarted by a "still failing" proof leaves out of the counter bucket it restarts
- * in (the bucket of that look): as a rule everything there the ended run counted (`inBucket`,
- * less nothing). But when one success is strong evidence (`strongSuccess`: a hard outage, see
+ * in (the bucket of that look): as a rule everything the ended run counted there (`inBucket`).
+ * But when one success is strong evidence (`strongSuccess`: a hard outage, see
  * `wakesOnSuccess`) and the ended run's own outcomes in that bucket are successes only, the
  * recovery may have begun there, after the failures that proved the run: the new test keeps
  * them, leaving out only what an earlier run counted there (`earlier`). Otherwise the first

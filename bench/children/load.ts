@@ -80,19 +80,29 @@ async function paced(input: LoadInput, rate: number): Promise<LoadResult> {
     };
     const send = (i: number) => {
       const scheduled = start + i * gapMs;
+      let settled = false;
+      /** Each request is settled once: answered, refused, or cut off mid-answer. */
+      const settleOnce = (what: () => void) => {
+        if (settled) return;
+        settled = true;
+        what();
+        settle();
+      };
       const req = request(
         { host: url.hostname, port: url.port, path: `${input.path}?userId=user_${i % input.users}`, headers: input.headers, agent, timeout: TIMEOUT_MS },
         (res) => {
           let bytes = 0;
           res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) {
-              latencies.push(performance.now() - scheduled);
-              counts.bytes += bytes;
-            } else counts.non2xx += 1;
-            settle();
-          });
+          res.on('end', () =>
+            settleOnce(() => {
+              const status = res.statusCode ?? 0;
+              if (status >= 200 && status < 300) {
+                latencies.push(performance.now() - scheduled);
+                counts.bytes += bytes;
+              } else counts.non2xx += 1;
+            }),
+          );
+          res.on('error', () => settleOnce(() => (counts.errors += 1)));
         },
       );
       let timedOut = false;
@@ -101,10 +111,7 @@ async function paced(input: LoadInput, rate: number): Promise<LoadResult> {
         counts.timeouts += 1;
         req.destroy(new Error('timeout'));
       });
-      req.on('error', () => {
-        if (!timedOut) counts.errors += 1;
-        settle();
-      });
+      req.on('error', () => settleOnce(() => (counts.errors += timedOut ? 0 : 1)));
       req.end();
     };
     let next = 0;

@@ -477,6 +477,8 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     /** The outage's measurements: evidence and proven runs apart (OUTAGE_MEASURES_APART), or pooled as before. */
     const measurements = () => (wf.patched(OUTAGE_MEASURES_APART) ? [...(evidenceOutcomes ? [evidenceOutcomes] : []), provenOutcomes(outageOutcomes, evidenceOutcomes)] : [outageOutcomes]);
     const outage = sharper ? outageRate(measurements(), input.threshold) : undefined;
+    /** How far one probe success moves the test toward proof against that rate. */
+    const weight = successWeight(input.baseline, input.threshold, outage);
     // Runs started before policy.evidenceWindowMs existed keep the quarter share (same decisions on replay).
     const age = policy.evidenceWindowMs && wf.patched(FLOOR_BY_AGE) ? { ageMs: now - input.openedAt, youngMs: policy.evidenceWindowMs } : undefined;
     const floorPercent = policy.evidenceWindowMs ? probeFloor(settings.basePercent, evidenceRate, policy.probeIntervalMs / 1000, age) : undefined;
@@ -493,7 +495,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     if (decision.verdict === 'failing') {
       // The sequential test concluded "still failing": restart it on fresh outcomes (none counted
       // twice), and keep what it saw as the outage's rate.
-      const strongSuccess = sharper && wakesOnSuccess(decision, successWeight(input.baseline, input.threshold, outage)) && wf.patched(KEEP_RESTART_SUCCESSES);
+      const strongSuccess = sharper && wakesOnSuccess(decision, weight) && wf.patched(KEEP_RESTART_SUCCESSES);
       restartRun(sharper ? (outcome.nextSince ?? now) : now, strongSuccess);
       lastFailingAt = now;
       outageOutcomes.successes += outcome.successes;
@@ -520,7 +522,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
       nextProbeAt = now + nextLookMs({ ...decision, probePercent }, settings.minSamples, evidenceRate, policy.probeIntervalMs);
     }
     if (sharper && wf.patched(LOOK_ON_SUCCESS)) {
-      wakeOnSuccess = wakesOnSuccess(decision, successWeight(input.baseline, input.threshold, outage));
+      wakeOnSuccess = wakesOnSuccess(decision, weight);
     }
     await escalateIfNeeded(now);
     changed = false;

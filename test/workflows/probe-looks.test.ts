@@ -2,9 +2,11 @@
  * How the downtime workflow looks at its probe, on the time-skipping test server with in-memory
  * activities. The flap guard's hold (FLAP_HOLD, off by default): a downtime that reopens one
  * re-enabled shortly before re-enables only once its recovery has held that long; a relapse during
- * the hold starts it over; a first downtime is not held, nor a reopened one without FLAP_HOLD. Prompt looks: while the probe leans toward
- * recovery, the next look comes as soon as the scope's traffic should bring the missing outcomes.
- * Looks on a success: during a hard outage a probeSuccess signal brings the next look forward.
+ * the hold starts it over; a first downtime is not held, nor a reopened one without FLAP_HOLD.
+ * Prompt looks: while the probe leans toward recovery, the next look comes as soon as the scope's
+ * traffic should bring the missing outcomes. Looks on a success: during a hard outage a
+ * probeSuccess signal brings the next look forward. The floor share falls as an outage ages, and
+ * a restart keeps a bucket of successes during a hard outage.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';

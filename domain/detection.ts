@@ -8,10 +8,11 @@
  * broadest scopes that explain the failures, so one gateway outage opens one downtime, not
  * one per route.
  *
- * Two windows, as multi-window alerting does: the detection window catches a moderate
- * degradation once enough of it has accumulated, and a short window (a quarter of it by
- * default) catches a severe drop (twice the degradation) within seconds, before the healthy
- * minutes still in the long window dilute it. Both use the same test and minimum volume.
+ * Three windows, as multi-window alerting does: the detection window catches a moderate
+ * degradation once enough of it has accumulated; its recent half catches the same degradation
+ * once the half holds enough of it, without waiting until it outweighs the healthy minutes
+ * still in the older half; and a short window (a quarter by default) catches a severe drop
+ * (twice the degradation) within seconds. All use the same test and minimum volume.
  */
 import { Route, Scope, candidateScopes, isValidRoute, scopeBreadth, scopeKey, scopeKind, scopeMatchesRoute } from './scope';
 import { proportion, wilsonUpper } from './stats';
@@ -49,6 +50,8 @@ export interface DetectionSettings {
   fastWindowMs?: number;
   /** Relative drop the short window must show; default twice `degradation` (at most 0.9). */
   fastDegradation?: number;
+  /** The recent window, judged at `degradation`; default half of windowMs. 0 turns it off. */
+  recentWindowMs?: number;
 }
 
 /** A scope proven healthy at `at`: its downtime recovered through the probe, or an operator resolved it. */
@@ -72,6 +75,11 @@ export function withoutOverruledEvidence(counters: RouteCounter[], recoveries: r
   );
 }
 
+/** The recent window's length, with its default (half the detection window). */
+export function recentWindowOf(s: DetectionSettings): number {
+  return Math.max(0, Math.min(s.windowMs, s.recentWindowMs ?? s.windowMs / 2));
+}
+
 /** The short window and the drop it needs, with their defaults. */
 export function fastWindowOf(s: DetectionSettings): { windowMs: number; degradation: number } {
   return {
@@ -93,19 +101,19 @@ export interface ScopeHealth {
   /** Upper Wilson bound of the rate. */
   upper: number;
   /**
-   * Statistically failing: enough attempts and `upper < threshold` over the detection window,
-   * or enough attempts and `upper` below the severe level over the short window (then the
-   * counts and rate are the short window's).
+   * Statistically failing: enough attempts and `upper < threshold` over the detection window or
+   * its recent half, or enough attempts and `upper` below the severe level over the short window
+   * (then the counts and rate are that window's).
    */
   failing: boolean;
   /** This scope's share of all attempts in the window. */
   trafficShare: number;
-  /** The window the counts are over (the detection window, or the short one); set on failing scopes. */
+  /** The window the counts are over (the detection window, the recent or the short one); set on failing scopes. */
   windowMs?: number;
   /**
-   * A scope failing on the short window only: its counts over the whole detection window. The
-   * short window's counts are selected on a dip (it fails when a few seconds came out far below
-   * the baseline), so they say the outage is worse than it is; these are not.
+   * A scope failing on a shorter window only: its counts over the whole detection window. A
+   * shorter window's counts are selected on a dip (it fails when a few seconds came out far
+   * below the baseline), so they say the outage is worse than it is; these are not.
    */
   detectionWindow?: { attempts: number; successes: number };
 }
@@ -126,6 +134,8 @@ interface RouteAggregate {
   route: Route;
   /** Present only when the route has a counter in the current window. */
   window?: Tally;
+  /** Present only when the route has a counter in the recent window. */
+  recent?: Tally;
   /** Present only when the route has a counter in the short window. */
   fast?: Tally;
   baseline: Tally;
@@ -135,6 +145,11 @@ const routeId = (r: Route) => `${r.method}@${r.gateway}`;
 
 /** Attempts that speak to a route's health: user failures never count. */
 const attemptsOf = (c: RouteCounter) => c.success + c.systemFailure;
+
+function add(t: Tally, c: RouteCounter): void {
+  t.successes += c.success;
+  t.attempts += attemptsOf(c);
+}
 
 /**
  * Sums counters per route into the current window [now - windowMs, now] and the baseline
@@ -146,6 +161,8 @@ function aggregateRoutes(counters: RouteCounter[], now: number, s: DetectionSett
   const windowStart = now - s.windowMs;
   const fast = fastWindowOf(s);
   const fastStart = now - fast.windowMs;
+  const recentMs = recentWindowOf(s);
+  const recentStart = now - recentMs;
   const baselineStart = windowStart - s.baselineWindowMs;
   const routes = new Map<string, RouteAggregate>();
   for (const c of counters) {
@@ -160,14 +177,9 @@ function aggregateRoutes(counters: RouteCounter[], now: number, s: DetectionSett
       agg = { route, baseline: { successes: 0, attempts: 0 } };
       routes.set(id, agg);
     }
-    const tally = inWindow ? (agg.window ??= { successes: 0, attempts: 0 }) : agg.baseline;
-    tally.successes += c.success;
-    tally.attempts += attemptsOf(c);
-    if (fast.windowMs > 0 && c.bucketStart >= fastStart) {
-      agg.fast ??= { successes: 0, attempts: 0 };
-      agg.fast.successes += c.success;
-      agg.fast.attempts += attemptsOf(c);
-    }
+    add(inWindow ? (agg.window ??= { successes: 0, attempts: 0 }) : agg.baseline, c);
+    if (recentMs > 0 && c.bucketStart >= recentStart) add((agg.recent ??= { successes: 0, attempts: 0 }), c);
+    if (fast.windowMs > 0 && c.bucketStart >= fastStart) add((agg.fast ??= { successes: 0, attempts: 0 }), c);
   }
   return routes;
 }
@@ -292,8 +304,8 @@ function evaluateWindow(
  * outage opens the gateway's downtime, not also one per method or mode whose traffic has just
  * failed over to another gateway, and cards seen only through one gateway fail on that gateway.
  *
- * The detection window and the short window are each rolled up this way; a scope failing in
- * either is a candidate (with the detection window's figures when both fail).
+ * The detection window, its recent half and the short window are each rolled up this way; a
+ * scope failing in any is a candidate (with the longest failing window's figures).
  */
 export function evaluateScopes(counters: RouteCounter[], now: number, s: DetectionSettings): DetectionVerdict {
   const routes = aggregateRoutes(counters, now, s);
@@ -329,15 +341,25 @@ export function evaluateScopes(counters: RouteCounter[], now: number, s: Detecti
   };
 
   const long = evaluateWindow(all, scopes, (r) => r.window, s.degradation, totalAttempts, s);
+  const recentMs = recentWindowOf(s);
+  const totalRecent = all.reduce((n, r) => n + (r.recent?.attempts ?? 0), 0);
+  const recent = recentMs > 0 ? evaluateWindow(all, scopes, (r) => r.recent, s.degradation, totalRecent, s) : [];
   const fast = fastWindowOf(s);
   const totalFast = all.reduce((n, r) => n + (r.fast?.attempts ?? 0), 0);
   const severe = fast.windowMs > 0 ? evaluateWindow(all, scopes, (r) => r.fast, fast.degradation, totalFast, s) : [];
   const fromLong = rollUp(long);
-  const longKeys = new Set(fromLong.map((e) => e.health.key));
-  const fromFast = rollUp(severe).filter((e) => !longKeys.has(e.health.key));
+  const seen = new Set(fromLong.map((e) => e.health.key));
+  /** A shorter window's roll-up, less the scopes a longer window already reports. */
+  const unseen = (evaluated: Evaluated[]) => {
+    const found = rollUp(evaluated).filter((e) => !seen.has(e.health.key));
+    for (const e of found) seen.add(e.health.key);
+    return found;
+  };
+  const fromRecent = unseen(recent);
+  const fromFast = unseen(severe);
 
   // Most explained first; then the tightest explanation; the key order decides the rest, deterministically.
-  const candidates = [...fromLong, ...fromFast].sort(
+  const candidates = [...fromLong, ...fromRecent, ...fromFast].sort(
     (a, b) =>
       b.bad.size - a.bad.size ||
       a.observed.size - b.observed.size ||
@@ -349,15 +371,18 @@ export function evaluateScopes(counters: RouteCounter[], now: number, s: Detecti
   // Reported broadest first, then by key.
   kept.sort((a, b) => scopeBreadth(b.health.scope) - scopeBreadth(a.health.scope) || byKey(a.health, b.health));
 
-  const failingKeys = new Set([...long, ...severe].filter((e) => e.health.failing).map((e) => e.health.key));
-  const shortWindow = new Set(fromFast);
+  const failingKeys = new Set([...long, ...recent, ...severe].filter((e) => e.health.failing).map((e) => e.health.key));
+  const shorter = new Map<Evaluated, number>([...fromRecent.map((e) => [e, recentMs] as const), ...fromFast.map((e) => [e, fast.windowMs] as const)]);
   const overLong = new Map(long.map((e) => [e.health.key, e.health]));
-  const onShortWindow = (h: ScopeHealth): ScopeHealth => {
+  const onShorterWindow = (h: ScopeHealth, windowMs: number): ScopeHealth => {
     const whole = overLong.get(h.key);
-    return { ...h, windowMs: fast.windowMs, ...(whole ? { detectionWindow: { attempts: whole.attempts, successes: whole.successes } } : {}) };
+    return { ...h, windowMs, ...(whole ? { detectionWindow: { attempts: whole.attempts, successes: whole.successes } } : {}) };
   };
   return {
-    failing: kept.map((e) => (shortWindow.has(e) ? onShortWindow(e.health) : { ...e.health, windowMs: s.windowMs })),
+    failing: kept.map((e) => {
+      const windowMs = shorter.get(e);
+      return windowMs !== undefined ? onShorterWindow(e.health, windowMs) : { ...e.health, windowMs: s.windowMs };
+    }),
     healthy: long
       .filter((e) => !failingKeys.has(e.health.key))
       .map((e) => e.health)

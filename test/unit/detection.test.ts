@@ -211,9 +211,10 @@ describe('the short window for severe drops', () => {
 
   test('reports a hard outage from its first minute, while the detection window still averages it away', () => {
     const cs = [...others, ...minutes('netbanking:sbi@payu', [...healthyMinutes, [100, 5]])];
-    const long = evaluateScopes(cs, NOW, { ...settings, fastWindowMs: 0 });
+    const long = evaluateScopes(cs, NOW, { ...settings, fastWindowMs: 0, recentWindowMs: 0 });
     expect(long.failing).toEqual([]);
-    const verdict = evaluateScopes(cs, NOW, settings);
+    // The recent half would report it too (see below); here the short window alone.
+    const verdict = evaluateScopes(cs, NOW, { ...settings, recentWindowMs: 0 });
     expect(verdict.failing.map((h) => h.key)).toEqual(['netbanking:sbi@*']);
     // The short window's counts (and that window, which sizes the probe's floor share), and the
     // detection threshold the probe will test recovery against.
@@ -246,6 +247,41 @@ describe('the short window for severe drops', () => {
     const rand = seeded(100 + seed);
     const cs = healthy.flatMap((t) => minutes(t.route, Array.from({ length: 5 }, () => [40, binomial(40, 0.95, rand)] as [number, number])));
     expect(evaluateScopes(cs, NOW, settings).failing).toEqual([]);
+  });
+});
+
+describe('the recent half of the detection window', () => {
+  /** 60 healthy baseline minutes, then the five window minutes with the given (attempts, successes) each. */
+  const sbi = (window: [number, number][]) => {
+    const out: RouteCounter[] = [];
+    for (let i = 0; i < 60; i++) out.push(counter('netbanking:sbi', 'payu', NOW - (65 - i) * MINUTE, { success: 95, systemFailure: 5 }));
+    window.forEach(([attempts, ok], i) => out.push(counter('netbanking:sbi', 'payu', NOW - (window.length - i) * MINUTE, { success: ok, systemFailure: attempts - ok })));
+    return out;
+  };
+  const others = counters(healthy.filter((t) => !t.route.startsWith('netbanking:sbi')));
+  /** 95% for three minutes, then 70% (a partial degradation, not a severe drop) for the last two. */
+  const degradedLately = sbi([[100, 95], [100, 95], [100, 95], [100, 70], [100, 70]]);
+
+  test('reports a moderate degradation once its recent half holds enough of it, before it outweighs the older half', () => {
+    // Over the whole window 85%: above the threshold (80.75%) within the test's margin.
+    expect(evaluateScopes([...others, ...degradedLately], NOW, { ...settings, recentWindowMs: 0 }).failing).toEqual([]);
+    const verdict = evaluateScopes([...others, ...degradedLately], NOW, settings);
+    expect(verdict.failing).toHaveLength(1);
+    // The recent half's counts and length, and the whole window's (not selected on a dip) for the recovery test.
+    expect(verdict.failing[0]).toMatchObject({ key: 'netbanking:sbi@*', attempts: 200, successes: 140, windowMs: settings.windowMs / 2 });
+    expect(verdict.failing[0]!.detectionWindow).toEqual({ attempts: 500, successes: 425 });
+    expect(verdict.failing[0]!.threshold).toBeCloseTo(verdict.failing[0]!.baseline * 0.85, 9);
+  });
+
+  test('judges at the detection degradation, not the severe one: a recent half at 85% is left alone', () => {
+    expect(evaluateScopes([...others, ...sbi([[100, 95], [100, 95], [100, 95], [100, 85], [100, 85]])], NOW, settings).failing).toEqual([]);
+  });
+
+  test('follows its setting', () => {
+    // A recent window of the last minute: 70 of 100 is evidence enough there too.
+    const lastMinute = evaluateScopes([...others, ...degradedLately], NOW, { ...settings, recentWindowMs: MINUTE });
+    expect(lastMinute.failing.map((h) => h.windowMs)).toEqual([MINUTE]);
+    expect(evaluateScopes([...others, ...degradedLately], NOW, { ...settings, recentWindowMs: 0 }).failing).toEqual([]);
   });
 });
 

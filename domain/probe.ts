@@ -54,6 +54,8 @@ export type ProbeDecision = {
   llr: number;
   /** A: llr at or above it proves recovery. */
   upperBound: number;
+  /** What A holds of `DOUBT_RESTART_RAISE`: 0 or absent for a one-shot test (and in decisions made before it). */
+  raised?: number;
   /** B: llr at or below it proves the scope is still failing. */
   lowerBound: number;
   /** Suggested probe share, in percent. */
@@ -80,13 +82,19 @@ export function decideRecovery(
     provenFailing?: boolean;
     /** The share once "still failing" is proven (see `probeFloor`); a quarter of the base share without it. */
     floorPercent?: number;
+    /**
+     * After a "still failing" proof the caller restarts the test whenever it leans toward failing
+     * (`restartsOnDoubt`): recovery then needs `DOUBT_RESTART_RAISE` more evidence.
+     */
+    restartsOnDoubt?: boolean;
   } = {},
 ): ProbeDecision {
   const ok = count(successes);
   const bad = count(failures);
   const alpha = errorRate(s.alpha);
   const beta = errorRate(s.beta);
-  const upperBound = Math.log((1 - beta) / alpha);
+  const raise = known.restartsOnDoubt === true && known.provenFailing === true ? DOUBT_RESTART_RAISE : 0;
+  const upperBound = Math.log((1 - beta) / alpha) + raise;
   const lowerBound = Math.log(beta / (1 - alpha));
   const p0 = failingRate(threshold, known.outage);
   const llr = separable(baseline, p0) ? binomialLogLikelihoodRatio(ok, bad, baseline, p0) : 0;
@@ -98,7 +106,31 @@ export function decideRecovery(
   else if (llr >= upperBound && samples >= s.minSamples && backAtThreshold) verdict = 'recovered';
 
   const probePercent = probeShare(llr, upperBound, lowerBound, s, known.provenFailing === true, known.floorPercent);
-  return { verdict, samples, successes: ok, llr, upperBound, lowerBound, probePercent };
+  return { verdict, samples, successes: ok, llr, upperBound, lowerBound, ...(raise > 0 ? { raised: raise } : {}), probePercent };
+}
+
+/**
+ * Restarting the test on doubt makes it a CUSUM rather than one sequential test: every restart is
+ * another chance for an outage's ordinary successes to line up into a false proof. So its proof
+ * bound is raised by ln 4 (a quarter of the false-enable rate per run). In a Monte Carlo model of
+ * the probe loop (a 70% degradation of a 96.6% route, 600 outages of 240 s) this held false
+ * recoveries at what the one-shot test had (3%); with no raise they doubled.
+ */
+export const DOUBT_RESTART_RAISE = Math.log(4);
+
+/**
+ * Should the test restart on this look's outcomes although it has not proven "still failing"?
+ * Once an earlier run has proven it (`provenFailing`), whenever the run leans toward failing
+ * (llr < 0 short of the lower bound). The question after a proof is when the route comes back,
+ * and outcomes that leaned toward failing are the outage's, not the recovery's: kept in the run
+ * they hold its llr below zero after the recovery begins, and a partial degradation (70% against
+ * 97%, where a failure outweighs seven successes) waited for the next proof and the restart after
+ * it, 2 to 28 s over seven simulator runs. Restarted, the run starts again from nothing at each
+ * doubt, as a CUSUM does, and a recovery is proven on its own outcomes. The discarded outcomes
+ * are not added to the outage's measured rate: they proved nothing.
+ */
+export function restartsOnDoubt(decision: ProbeDecision, provenFailing: boolean): boolean {
+  return provenFailing && decision.verdict === 'insufficient' && decision.llr < 0;
 }
 
 /** H0, the success rate of a scope still failing: the outage's measured rate when known, never above the threshold. */
@@ -129,7 +161,10 @@ export const WAKING_SUCCESS_FRACTION = 0.5;
  */
 export function wakesOnSuccess(decision: ProbeDecision, weight: number): boolean {
   const leaning = decision.verdict === 'insufficient' && decision.llr > 0;
-  return decision.verdict !== 'recovered' && !leaning && weight >= WAKING_SUCCESS_FRACTION * decision.upperBound;
+  // Against the one-shot test's A: whether one success is strong evidence is the outage's
+  // property, not the restarts'.
+  const oneShotBound = decision.upperBound - (decision.raised ?? 0);
+  return decision.verdict !== 'recovered' && !leaning && weight >= WAKING_SUCCESS_FRACTION * oneShotBound;
 }
 
 /** Outcomes measured while a scope was failing: detection's evidence, probe runs that proved "still failing". */

@@ -24,6 +24,7 @@ import {
   lessCounted,
   nextLookMs,
   probeFloor,
+  restartsOnDoubt,
   seenAtRestart,
   successWeight,
   wakesOnSuccess,
@@ -121,6 +122,13 @@ export const FLOOR_BY_AGE = 'floor-by-age';
  * success after a UPI outage used to be spent in the run its last failures proved failing.
  */
 export const KEEP_RESTART_SUCCESSES = 'keep-restart-successes';
+
+/**
+ * Patch: once the probe has proven "still failing", a look whose run leans toward failing restarts
+ * the test too, and recovery needs a raised bound (domain/probe.ts restartsOnDoubt): a partial
+ * degradation's recovery waited behind outage outcomes still in the run.
+ */
+export const RESTART_ON_DOUBT = 'restart-on-doubt';
 
 /** Timeout and retry of every step, whether it runs as a task or inside the workflow task. */
 const STEP_OPTIONS: wf.ActivityOptions & wf.LocalActivityOptions = {
@@ -482,13 +490,16 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     // Runs started before policy.evidenceWindowMs existed keep the quarter share (same decisions on replay).
     const age = policy.evidenceWindowMs && wf.patched(FLOOR_BY_AGE) ? { ageMs: now - input.openedAt, youngMs: policy.evidenceWindowMs } : undefined;
     const floorPercent = policy.evidenceWindowMs ? probeFloor(settings.basePercent, evidenceRate, policy.probeIntervalMs / 1000, age) : undefined;
+    const provenFailing = lastFailingAt !== undefined;
+    // Asked only once "still failing" is proven, so a downtime that never proves it records no marker.
+    const doubts = sharper && provenFailing && wf.patched(RESTART_ON_DOUBT);
     const decision = decideRecovery(
       outcome.successes,
       outcome.failures,
       input.baseline,
       input.threshold,
       settings,
-      sharper ? { outage, provenFailing: lastFailingAt !== undefined, floorPercent } : {},
+      sharper ? { outage, provenFailing, floorPercent, restartsOnDoubt: doubts } : {},
     );
     lastProbe = decision;
     probePercent = manualProbePercent ?? decision.probePercent;
@@ -503,6 +514,9 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
       recoveredSince = undefined;
     } else if (decision.verdict === 'recovered' && sharper) {
       recoveredSince ??= now;
+    } else if (doubts && restartsOnDoubt(decision, provenFailing)) {
+      // Outcomes that lean toward failing after a proof are the outage's: start again without them.
+      restartRun(outcome.nextSince ?? now);
     }
     const holdMs = sharper && input.reopensId !== undefined ? (policy.flapHoldMs ?? 0) : 0;
     const tick = decideTick({ decision, now, expiresAt, extendedUntil, expiryMs: policy.expiryMs, lastFailingAt, holdMs, recoveredSince });

@@ -1,4 +1,4 @@
-import { ProbeDecision, ProbeSettings, decideRecovery, lessCounted, nextLookMs, outageRate, probeFloor, provenOutcomes, seenAtRestart, successWeight, wakesOnSuccess, windowedProbe } from '../../domain';
+import { DOUBT_RESTART_RAISE, ProbeDecision, ProbeSettings, decideRecovery, lessCounted, nextLookMs, outageRate, probeFloor, provenOutcomes, restartsOnDoubt, seenAtRestart, successWeight, wakesOnSuccess, windowedProbe } from '../../domain';
 import { counter, seeded } from './helpers';
 
 const settings: ProbeSettings = { minSamples: 20, alpha: 0.01, beta: 0.05, basePercent: 10, maxPercent: 50 };
@@ -318,6 +318,49 @@ describe('a probe success that should bring the next look forward', () => {
     expect(wakesOnSuccess(decide(25, 0, hard), weight)).toBe(false);
     expect(wakesOnSuccess(decide(0, 0, partial), successWeight(BASELINE, THRESHOLD, partial))).toBe(false);
     expect(wakesOnSuccess(decide(0, 0, undefined), successWeight(BASELINE, THRESHOLD))).toBe(false);
+  });
+});
+
+describe('restarting on doubt once "still failing" is proven', () => {
+  const A = Math.log(0.95 / 0.01);
+  const doubting = (ok: number, bad: number, provenFailing = true) => decideRecovery(ok, bad, BASELINE, THRESHOLD, settings, { provenFailing, restartsOnDoubt: true });
+
+  test('a run leaning toward failing short of proof restarts, but only after a proof', () => {
+    // Two failures: llr -2.70, above B.
+    expect(doubting(0, 2).verdict).toBe('insufficient');
+    expect(restartsOnDoubt(doubting(0, 2), true)).toBe(true);
+    expect(restartsOnDoubt(doubting(5, 1), true)).toBe(true);
+    expect(restartsOnDoubt(doubting(0, 2, false), false)).toBe(false);
+  });
+
+  test('no restart on no evidence, on a lean toward recovery, or on a verdict (a proof restarts anyway)', () => {
+    expect(restartsOnDoubt(doubting(0, 0), true)).toBe(false);
+    expect(restartsOnDoubt(doubting(9, 1), true)).toBe(false);
+    expect(doubting(0, 3).verdict).toBe('failing');
+    expect(restartsOnDoubt(doubting(0, 3), true)).toBe(false);
+    expect(restartsOnDoubt(doubting(60, 0), true)).toBe(false);
+  });
+
+  test('a test that restarts on doubt proves recovery at a bound raised by ln 4', () => {
+    expect(DOUBT_RESTART_RAISE).toBeCloseTo(Math.log(4), 12);
+    expect(doubting(0, 0)).toMatchObject({ upperBound: A + Math.log(4), raised: Math.log(4) });
+    // 29 successes prove it to the one-shot test (4.71 >= 4.55), not to the restarting one; 37 do (6.01 >= 5.94).
+    expect(decideRecovery(29, 0, BASELINE, THRESHOLD, settings, { provenFailing: true }).verdict).toBe('recovered');
+    expect(doubting(29, 0).verdict).toBe('insufficient');
+    expect(doubting(37, 0).verdict).toBe('recovered');
+    // Before a proof the test is one-shot: no raise.
+    expect(doubting(29, 0, false)).toMatchObject({ verdict: 'recovered', upperBound: A });
+    expect(doubting(29, 0, false).raised).toBeUndefined();
+  });
+
+  test('whether a success wakes the actor is judged against the one-shot bound', () => {
+    // A success worth 2.6 nats: over half of A (2.28), under half of the raised bound (2.97).
+    const outage = BASELINE / Math.exp(2.6);
+    const weight = successWeight(BASELINE, THRESHOLD, outage);
+    expect(weight).toBeCloseTo(2.6, 9);
+    const d = decideRecovery(0, 0, BASELINE, THRESHOLD, settings, { outage, provenFailing: true, restartsOnDoubt: true });
+    expect(d.upperBound / 2).toBeGreaterThan(weight);
+    expect(wakesOnSuccess(d, weight)).toBe(true);
   });
 });
 

@@ -5,8 +5,9 @@
  * the hold starts it over; a first downtime is not held, nor a reopened one without FLAP_HOLD.
  * Prompt looks: while the probe leans toward recovery, the next look comes as soon as the scope's
  * traffic should bring the missing outcomes. Looks on a success: during a hard outage a
- * probeSuccess signal brings the next look forward. The floor share falls as an outage ages, and
- * a restart keeps a bucket of successes during a hard outage.
+ * probeSuccess signal brings the next look forward. The floor share falls as an outage ages, a
+ * restart keeps a bucket of successes during a hard outage, and after a proof of "still failing"
+ * a look that leans toward failing restarts the test.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -14,6 +15,7 @@ import type { Config } from '../../common/config';
 import type { WorkflowHandle } from '@temporalio/client';
 import { DowntimeInput, downtimeWorkflowId, probeSuccessSignal, stateQuery } from '../../common/definitions';
 import { downtimePolicy } from '../../common/policy';
+import type { ProbeDecision } from '../../domain';
 import { downtimeSearchAttributes } from '../../common/starter';
 import { workflowBundle } from '../../worker/worker';
 import type { downtimeWorkflow } from '../../workflows';
@@ -215,6 +217,49 @@ test('during a hard outage, the first success after it counts in the test its la
   expect(decisions.slice(0, 2).map((d) => d.verdict)).toEqual(['failing', 'failing']);
   expect(decisions[1]).toMatchObject({ successes: 1, samples: 4 });
   expect(decisions[2]).toMatchObject({ successes: 3, samples: 3 });
+});
+
+test('during a partial degradation, once "still failing" is proven, a look that leans toward failing restarts the test', async () => {
+  // Bucket-B outcomes at seconds after the scope was disabled; counter buckets of 20 s from 5 s.
+  // Look 1 (30 s) proves "still failing" on 7 successes and 5 failures. Look 2 (60 s) leans toward
+  // failing on 5 and 2 without proving it. From 62 s the route is back: 25 successes by look 3.
+  // Kept in the run, look 2's outcomes would hold it short of proof there.
+  const events: [number, boolean][] = [
+    ...[6, 8, 10, 12, 14, 16, 18].map((t) => [t, true] as [number, boolean]),
+    ...[7, 11, 15, 19, 23].map((t) => [t, false] as [number, boolean]),
+    ...[26, 28, 30, 32, 34].map((t) => [t, true] as [number, boolean]),
+    [36, false],
+    [40, false],
+    ...Array.from({ length: 25 }, (_, i) => [62 + i, true] as [number, boolean]),
+  ];
+  const BUCKET = 20_000;
+  const world = fakeWorld();
+  let t0: number | undefined;
+  world.read = ({ since, now }) => {
+    t0 ??= since;
+    const origin = t0 + 5_000;
+    const bucketStart = origin + Math.floor((now - origin) / BUCKET) * BUCKET;
+    const count = (from: number) => {
+      const seen = events.map(([s, ok]) => [t0! + s * 1000, ok] as const).filter(([at]) => at >= from && at <= now);
+      return { successes: seen.filter(([, ok]) => ok).length, failures: seen.filter(([, ok]) => !ok).length };
+    };
+    return { ...count(since), inFreeze: false, bucketStart, nextSince: bucketStart + BUCKET, inBucket: count(bucketStart) };
+  };
+  // Detected at 70%: successes weigh little, a failure much.
+  const partial = { ...downtimeInput(config, { method: 'netbanking:any' }, 0).evidence!, successes: 140, rate: 0.7 };
+  const { result, openedAt } = await run(world, 'doubt', { evidence: partial }, async () => {
+    await env.sleep(100_000);
+  });
+  const closed = world.calls.find((c) => c.name === 'closeDowntime')?.args[0] as { lastProbe?: ProbeDecision } | undefined;
+  const decisions = [...world.saved.map((x) => x.lastProbe), closed?.lastProbe].filter((d) => d !== undefined);
+  expect(decisions.map((d) => d.verdict)).toEqual(['failing', 'insufficient', 'recovered']);
+  expect(decisions[1]!.llr).toBeLessThan(0);
+  expect(decisions[1]!.llr).toBeGreaterThan(decisions[1]!.lowerBound);
+  // The run restarted at look 2 counts the recovery's outcomes only, against the raised bound.
+  expect(decisions[2]).toMatchObject({ samples: 25, successes: 25 });
+  expect(decisions[2]!.upperBound).toBeCloseTo(Math.log(0.95 / 0.01) + Math.log(4), 9);
+  expect(result.endReason).toBe('recovered');
+  expect(result.resolvedAt - openedAt).toBeLessThan(95_000);
 });
 
 describe('a probe success signal', () => {

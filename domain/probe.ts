@@ -126,8 +126,9 @@ export const DOUBT_RESTART_RAISE = Math.log(4);
  * they hold its llr below zero after the recovery begins, and a partial degradation (70% against
  * 97%, where a failure outweighs seven successes) waited for the next proof and the restart after
  * it, 2 to 28 s over seven simulator runs. Restarted, the run starts again from nothing at each
- * doubt, as a CUSUM does, and a recovery is proven on its own outcomes. The discarded outcomes
- * are not added to the outage's measured rate: they proved nothing.
+ * doubt, as a CUSUM does, and a recovery is proven on its own outcomes. The caller still counts
+ * the discarded outcomes in the outage's measured rate (`provenOutcomes`), as it counted every run
+ * before: a run that ended on doubt measured the outage as much as one that ended on a proof.
  */
 export function restartsOnDoubt(decision: ProbeDecision, provenFailing: boolean): boolean {
   return provenFailing && decision.verdict === 'insufficient' && decision.llr < 0;

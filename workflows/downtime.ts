@@ -479,6 +479,11 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
         probeSeen = undefined;
       }
     };
+    /** The ended run's outcomes measured the outage: its rate (H0) counts them. */
+    const keepAsOutage = () => {
+      outageOutcomes.successes += outcome.successes;
+      outageOutcomes.attempts += outcome.successes + outcome.failures;
+    };
     inFreeze = outcome.inFreeze;
     const settings = settingsOf(inFreeze);
     const sharper = wf.patched(RECOVERY_EVIDENCE);
@@ -509,14 +514,16 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
       const strongSuccess = sharper && wakesOnSuccess(decision, weight) && wf.patched(KEEP_RESTART_SUCCESSES);
       restartRun(sharper ? (outcome.nextSince ?? now) : now, strongSuccess);
       lastFailingAt = now;
-      outageOutcomes.successes += outcome.successes;
-      outageOutcomes.attempts += outcome.successes + outcome.failures;
+      keepAsOutage();
       recoveredSince = undefined;
     } else if (decision.verdict === 'recovered' && sharper) {
       recoveredSince ??= now;
     } else if (doubts && restartsOnDoubt(decision, provenFailing)) {
-      // Outcomes that lean toward failing after a proof are the outage's: start again without them.
+      // Outcomes that lean toward failing after a proof are the outage's: start again without
+      // them, and keep them as the outage's rate, as every run was kept before (a hard outage's
+      // rate would stay at its first proof's wide bound, and its successes weigh too little to wake).
       restartRun(outcome.nextSince ?? now);
+      keepAsOutage();
     }
     const holdMs = sharper && input.reopensId !== undefined ? (policy.flapHoldMs ?? 0) : 0;
     const tick = decideTick({ decision, now, expiresAt, extendedUntil, expiryMs: policy.expiryMs, lastFailingAt, holdMs, recoveredSince });

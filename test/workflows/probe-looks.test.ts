@@ -69,6 +69,25 @@ async function run(world: FakeWorld, name: string, over: Partial<DowntimeInput>,
   }
 }
 
+/**
+ * A readProbe over scripted bucket-B outcomes ([seconds after the scope was disabled, success]),
+ * with counter buckets of 20 s from 5 s after the first read's `since`.
+ */
+function bucketedRead(events: [number, boolean][]): NonNullable<FakeWorld['read']> {
+  const BUCKET = 20_000;
+  let t0: number | undefined;
+  return ({ since, now }) => {
+    t0 ??= since;
+    const origin = t0 + 5_000;
+    const bucketStart = origin + Math.floor((now - origin) / BUCKET) * BUCKET;
+    const count = (from: number) => {
+      const seen = events.map(([s, ok]) => [t0! + s * 1000, ok] as const).filter(([at]) => at >= from && at <= now);
+      return { successes: seen.filter(([, ok]) => ok).length, failures: seen.filter(([, ok]) => !ok).length };
+    };
+    return { ...count(since), inFreeze: false, bucketStart, nextSince: bucketStart + BUCKET, inBucket: count(bucketStart) };
+  };
+}
+
 test('a first downtime re-enables at the first proof of recovery', async () => {
   const world = fakeWorld();
   world.probe = RECOVERED;
@@ -195,19 +214,8 @@ test('during a hard outage, the first success after it counts in the test its la
   // more, though the success at 57 s, alone in that look's bucket (45-65 s), is the recovery
   // beginning. Look 3 (90 s) should count it with the two after it.
   const events: [number, boolean][] = [[12, false], [25, false], [39, false], [41, false], [43, false], [57, true], [70, true], [80, true]];
-  const BUCKET = 20_000;
   const world = fakeWorld();
-  let t0: number | undefined;
-  world.read = ({ since, now }) => {
-    t0 ??= since;
-    const origin = t0 + 5_000;
-    const bucketStart = origin + Math.floor((now - origin) / BUCKET) * BUCKET;
-    const count = (from: number) => {
-      const seen = events.map(([s, ok]) => [t0! + s * 1000, ok] as const).filter(([at]) => at >= from && at <= now);
-      return { successes: seen.filter(([, ok]) => ok).length, failures: seen.filter(([, ok]) => !ok).length };
-    };
-    return { ...count(since), inFreeze: false, bucketStart, nextSince: bucketStart + BUCKET, inBucket: count(bucketStart) };
-  };
+  world.read = bucketedRead(events);
   await run(world, 'keepsuccess', {}, async () => {
     await env.sleep(100_000);
     world.read = undefined;
@@ -232,19 +240,8 @@ test('during a partial degradation, once "still failing" is proven, a look that 
     [40, false],
     ...Array.from({ length: 25 }, (_, i) => [62 + i, true] as [number, boolean]),
   ];
-  const BUCKET = 20_000;
   const world = fakeWorld();
-  let t0: number | undefined;
-  world.read = ({ since, now }) => {
-    t0 ??= since;
-    const origin = t0 + 5_000;
-    const bucketStart = origin + Math.floor((now - origin) / BUCKET) * BUCKET;
-    const count = (from: number) => {
-      const seen = events.map(([s, ok]) => [t0! + s * 1000, ok] as const).filter(([at]) => at >= from && at <= now);
-      return { successes: seen.filter(([, ok]) => ok).length, failures: seen.filter(([, ok]) => !ok).length };
-    };
-    return { ...count(since), inFreeze: false, bucketStart, nextSince: bucketStart + BUCKET, inBucket: count(bucketStart) };
-  };
+  world.read = bucketedRead(events);
   // Detected at 70%: successes weigh little, a failure much.
   const partial = { ...downtimeInput(config, { method: 'netbanking:any' }, 0).evidence!, successes: 140, rate: 0.7 };
   const { result, openedAt } = await run(world, 'doubt', { evidence: partial }, async () => {
@@ -260,6 +257,31 @@ test('during a partial degradation, once "still failing" is proven, a look that 
   expect(decisions[2]!.upperBound).toBeCloseTo(Math.log(0.95 / 0.01) + Math.log(4), 9);
   expect(result.endReason).toBe('recovered');
   expect(result.resolvedAt - openedAt).toBeLessThan(95_000);
+});
+
+test('during a hard outage, runs ended on doubt count in its measured rate: its successes come to weigh enough to wake the actor', async () => {
+  // Detected early (75% of the window succeeded). Look 1 (30 s) proves "still failing" on 12
+  // failures; from then on one failure per look, each a doubt (llr -2.4 to -2.9, short of B).
+  // With every run's outcomes kept, H0 falls to the optimistic bound of 0 in 28 by look 17.
+  const events: [number, boolean][] = [
+    ...Array.from({ length: 12 }, (_, i) => [1 + 2 * i, false] as [number, boolean]),
+    ...Array.from({ length: 16 }, (_, k) => [30 * (k + 1) + 10, false] as [number, boolean]),
+  ];
+  const world = fakeWorld();
+  world.read = bucketedRead(events);
+  const early = { ...downtimeInput(config, { method: 'netbanking:any' }, 0).evidence!, successes: 150, rate: 0.75 };
+  const { result } = await run(world, 'doubtmeasures', { evidence: early }, async () => {
+    await env.sleep(17 * 30_000 + 5_000);
+    world.read = undefined;
+    world.probe = RECOVERED;
+  });
+  expect(result.endReason).toBe('recovered');
+  const looks = world.saved.filter((x) => x.lastProbe !== undefined);
+  expect(looks[0]!.lastProbe!.verdict).toBe('failing');
+  expect(looks.slice(1, 17).map((x) => x.lastProbe!.verdict)).toEqual(Array(16).fill('insufficient'));
+  // A success weighed 1.6 nats after the proof: no wake. After sixteen doubts, over half of A.
+  expect(looks[0]!.wakeOnProbeSuccess).toBe(false);
+  expect(looks[16]!.wakeOnProbeSuccess).toBe(true);
 });
 
 describe('a probe success signal', () => {

@@ -26,6 +26,7 @@ import {
   probeFloor,
   restartsOnDoubt,
   seenAtRestart,
+  strongSuccess,
   successWeight,
   wakesOnSuccess,
 } from '../domain';
@@ -129,6 +130,13 @@ export const KEEP_RESTART_SUCCESSES = 'keep-restart-successes';
  * degradation's recovery waited behind outage outcomes still in the run.
  */
 export const RESTART_ON_DOUBT = 'restart-on-doubt';
+
+/**
+ * Patch: the restart on doubt only where one success is weak evidence (domain/probe.ts
+ * restartsOnDoubt): during a hard outage a run restarted at zero leaned hard toward recovery on
+ * each of the outage's rare successes and widened the probe share to its maximum for a look.
+ */
+export const DOUBT_ONLY_WHEN_WEAK = 'doubt-only-when-weak';
 
 /** Timeout and retry of every step, whether it runs as a task or inside the workflow task. */
 const STEP_OPTIONS: wf.ActivityOptions & wf.LocalActivityOptions = {
@@ -496,8 +504,10 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     const age = policy.evidenceWindowMs && wf.patched(FLOOR_BY_AGE) ? { ageMs: now - input.openedAt, youngMs: policy.evidenceWindowMs } : undefined;
     const floorPercent = policy.evidenceWindowMs ? probeFloor(settings.basePercent, evidenceRate, policy.probeIntervalMs / 1000, age) : undefined;
     const provenFailing = lastFailingAt !== undefined;
-    // Asked only once "still failing" is proven, so a downtime that never proves it records no marker.
-    const doubts = sharper && provenFailing && wf.patched(RESTART_ON_DOUBT);
+    // Asked only once "still failing" is proven, so a downtime that never proves it records no
+    // marker. Where a success is strong evidence, runs from before DOUBT_ONLY_WHEN_WEAK still restart on doubt.
+    const doubts =
+      sharper && provenFailing && wf.patched(RESTART_ON_DOUBT) && (!strongSuccess(weight, settings) || !wf.patched(DOUBT_ONLY_WHEN_WEAK));
     const decision = decideRecovery(
       outcome.successes,
       outcome.failures,

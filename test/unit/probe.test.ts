@@ -1,4 +1,4 @@
-import { DOUBT_RESTART_RAISE, ProbeDecision, ProbeSettings, decideRecovery, lessCounted, nextLookMs, outageRate, probeFloor, provenOutcomes, restartsOnDoubt, seenAtRestart, successWeight, wakesOnSuccess, windowedProbe } from '../../domain';
+import { DOUBT_RESTART_RAISE, ProbeDecision, ProbeSettings, decideRecovery, lessCounted, nextLookMs, outageRate, probeFloor, provenOutcomes, restartsOnDoubt, seenAtRestart, strongSuccess, successWeight, wakesOnSuccess, windowedProbe } from '../../domain';
 import { counter, seeded } from './helpers';
 
 const settings: ProbeSettings = { minSamples: 20, alpha: 0.01, beta: 0.05, basePercent: 10, maxPercent: 50 };
@@ -351,6 +351,17 @@ describe('restarting on doubt once "still failing" is proven', () => {
     // Before a proof the test is one-shot: no raise.
     expect(doubting(29, 0, false)).toMatchObject({ verdict: 'recovered', upperBound: A });
     expect(doubting(29, 0, false).raised).toBeUndefined();
+  });
+
+  test('only where one success is weak evidence: a partial degradation, not a hard outage', () => {
+    const hard = outageRate([{ successes: 12, attempts: 400 }], THRESHOLD);
+    const partial = outageRate([{ successes: 280, attempts: 400 }], THRESHOLD);
+    expect(strongSuccess(successWeight(BASELINE, THRESHOLD, hard), settings)).toBe(true);
+    expect(strongSuccess(successWeight(BASELINE, THRESHOLD, partial), settings)).toBe(false);
+    // The same line as waking on a success: half of the one-shot A (2.28 nats), halved alpha in a freeze raising it.
+    expect(strongSuccess(2.28, settings)).toBe(true);
+    expect(strongSuccess(2.27, settings)).toBe(false);
+    expect(strongSuccess(2.28, { alpha: 0.005, beta: 0.05 })).toBe(false);
   });
 
   test('whether a success wakes the actor is judged against the one-shot bound', () => {

@@ -4,6 +4,7 @@
  * `inject` and the process entry point (api/main.ts) wires the real ones.
  */
 import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, LogController } from 'fastify';
+import { AjvCompiler, type ValidatorFactory } from '@fastify/ajv-compiler';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
@@ -37,6 +38,22 @@ declare module 'fastify' {
     deps: Required<AppDeps>;
   }
 }
+
+/**
+ * Validators per part of the request, on Fastify's own Ajv compiler. Query strings and path
+ * parameters arrive as text, so their values are coerced to the schema's types ("limit=5" is 5).
+ * A JSON body carries its own types: `"percent": "50"` or `"planned": "true"` is refused, naming
+ * the field, instead of being read as 50 or true (and `"priority": ""` as 0).
+ */
+const typedWhereJson = (externalSchemas: Record<string, unknown>, options?: { customOptions?: Record<string, unknown> }) => {
+  // @fastify/ajv-compiler's types describe the compiled function as taking a bare schema; at run
+  // time it takes the route's { schema, method, url, httpPart }, as Fastify calls it.
+  const build = AjvCompiler() as unknown as (external: Record<string, unknown>, opts: object) => (route: { httpPart?: string }) => unknown;
+  const customOptions = options?.customOptions ?? {};
+  const fromText = build(externalSchemas, { ...options, customOptions: { ...customOptions, coerceTypes: 'array' } });
+  const fromJson = build(externalSchemas, { ...options, customOptions: { ...customOptions, coerceTypes: false } });
+  return (route: { httpPart?: string }) => (route.httpPart === 'body' ? fromJson : fromText)(route);
+};
 
 const BODY_LIMIT = 1024 * 1024;
 /** Fastify's default, said explicitly: path parameters here are ids of at most 64 characters. */
@@ -154,7 +171,8 @@ export async function buildApp(deps: AppDeps, options: { logStream?: { write(lin
     // strictNumbers off: with it (Ajv's default) a string coerced to Infinity ("limit=1e309") skips
     // minimum/maximum and reached MongoDB as a 500; without it Infinity is a number that every
     // numeric field's bounds refuse (every numeric field here has bounds).
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false, strictNumbers: false } },
+    ajv: { customOptions: { removeAdditional: false, allErrors: false, strictNumbers: false } },
+    schemaController: { compilersFactory: { buildValidator: typedWhereJson as unknown as ValidatorFactory } },
   });
   const base = { now: Date.now, metrics: new Metrics(), ...deps };
   const full: Required<AppDeps> = {

@@ -51,6 +51,10 @@ test.each([
   ['more than 20 gateways', { methods: [{ method: 'upi:gpay', gateways: Array.from({ length: 21 }, (_, i) => `g${i}`) }] }, 'methods.0.gateways'],
   ['a bad gateway name', { methods: [{ method: 'upi:gpay', gateways: ['Pay U'] }] }, 'methods.0.gateways.0'],
   ['a priority that is not a number', { methods: [{ method: 'upi:gpay', gateways: ['payu'], priority: 'high' }] }, 'methods.0.priority'],
+  // A JSON body carries its own types: text is not read as a number.
+  ['a priority written as text', { methods: [{ method: 'upi:gpay', gateways: ['payu'], priority: '10' }] }, 'methods.0.priority'],
+  ['an empty priority', { methods: [{ method: 'upi:gpay', gateways: ['payu'], priority: '' }] }, 'methods.0.priority'],
+  ['gateways given as one string', { methods: [{ method: 'upi:gpay', gateways: 'payu' }] }, 'methods.0.gateways'],
   ['an unknown field', { methods: [{ method: 'upi:gpay', gateways: ['payu'], share: 1 }] }, 'methods.0.share'],
   ['a method listed twice', { methods: [{ method: 'upi:gpay', gateways: ['payu'] }, { method: 'upi:gpay', gateways: ['razorpay'] }] }, 'methods.1.method'],
   ['no methods', {}, 'methods'],

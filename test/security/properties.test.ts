@@ -327,9 +327,9 @@ function expectation(op: Operation, params: Record<string, string>, query: [stri
   const parts: { part: 'params' | 'body' | 'querystring'; invalid: Path[]; unsure: Path[] }[] = [];
   if (op.params.length > 0) {
     const schema = { type: 'object' as const, required: op.params.map((p) => p.name), properties: Object.fromEntries(op.params.map((p) => [p.name, p.schema])) };
-    parts.push({ part: 'params', ...judge(schema, params) });
+    parts.push({ part: 'params', ...judge(schema, params, true) });
   }
-  if (op.body) parts.push({ part: 'body', ...judge(op.body, body === NO_BODY ? undefined : body) });
+  if (op.body) parts.push({ part: 'body', ...judge(op.body, body === NO_BODY ? undefined : body, false) });
   if (op.query.length > 0) {
     const received: Record<string, string | string[]> = Object.create(null);
     for (const [k, v] of query) {
@@ -342,7 +342,7 @@ function expectation(op: Operation, params: Record<string, string>, query: [stri
       required: op.query.filter((q) => q.required).map((q) => q.name),
       properties: Object.fromEntries(op.query.map((q) => [q.name, q.schema])),
     };
-    parts.push({ part: 'querystring', ...judge(schema, received) });
+    parts.push({ part: 'querystring', ...judge(schema, received, true) });
   }
   const first = parts.find((p) => p.invalid.length > 0);
   if (first) return { fields: new Set([...first.invalid, ...first.unsure].map((p) => fieldName(p, first.part))), must400: true, ok: [] };
@@ -450,9 +450,8 @@ async function check(op: Operation, g: Generated): Promise<void> {
   }
   if (res.statusCode === 202 && op.route === 'POST /v1/transactions') {
     const out = res.json() as { accepted: number; rejected: { index: number; error: string }[] };
-    // Ajv's coerceTypes 'array' reads a lone value as a batch of one.
-    const sentRecords = (body as { transactions: unknown }).transactions;
-    const records = Array.isArray(sentRecords) ? sentRecords : [sentRecords];
+    // Accepted, so the body's transactions are an array (a JSON body is never coerced).
+    const records = (body as { transactions: unknown[] }).transactions;
     for (const r of out.rejected) {
       const named = /^("(?:[^"\\]|\\.)*"|[^:]+): /.exec(r.error)?.[1];
       const record = records[r.index];

@@ -114,12 +114,13 @@ export async function operations(app: FastifyInstance): Promise<Operation[]> {
 
 // ---------------------------------------------------------------------------------------------
 // judge: which fields of a value a schema refuses, reading the schema as the app's Ajv does
-// (coerceTypes 'array', formats in "full" mode), independently of Ajv.
+// (coerceTypes 'array' for query strings and path parameters, none for a JSON body, formats in
+// "full" mode), independently of Ajv.
 
 export type Path = string[];
 
-/** Ajv's type coercion (coerceTypes: 'array'); undefined when the value cannot be coerced. */
-function coerce(type: NonNullable<JsonSchema['type']>, value: unknown): { value: unknown } | undefined {
+/** Ajv's type coercion (coerceTypes: 'array', or none); undefined when the value cannot be coerced. */
+function coerce(type: NonNullable<JsonSchema['type']>, value: unknown, coercing: boolean): { value: unknown } | undefined {
   const is = (v: unknown) =>
     type === 'object'
       ? v !== null && typeof v === 'object' && !Array.isArray(v)
@@ -129,6 +130,7 @@ function coerce(type: NonNullable<JsonSchema['type']>, value: unknown): { value:
           ? typeof v === 'number' && Number.isInteger(v)
           : typeof v === type;
   if (is(value)) return { value };
+  if (!coercing) return undefined;
   // Ajv coerces to scalar types and, with coerceTypes 'array', to arrays; never to objects.
   if (type === 'object') return undefined;
   let v = value;
@@ -200,11 +202,14 @@ export interface Verdict {
   unsure: Path[];
 }
 
-/** Which fields of `value` the schema refuses. `value` is what the server receives (after JSON). */
-export function judge(schema: JsonSchema, value: unknown, path: Path = [], verdict: Verdict = { invalid: [], unsure: [] }): Verdict {
+/**
+ * Which fields of `value` the schema refuses. `value` is what the server receives (after JSON);
+ * `coercing` is false for a JSON body, whose types are its own.
+ */
+export function judge(schema: JsonSchema, value: unknown, coercing: boolean, path: Path = [], verdict: Verdict = { invalid: [], unsure: [] }): Verdict {
   let v = value;
   if (schema.type) {
-    const c = coerce(schema.type, v);
+    const c = coerce(schema.type, v, coercing);
     if (!c) {
       verdict.invalid.push(path);
       return verdict;
@@ -233,8 +238,8 @@ export function judge(schema: JsonSchema, value: unknown, path: Path = [], verdi
     if ((schema.minItems !== undefined && v.length < schema.minItems) || (schema.maxItems !== undefined && v.length > schema.maxItems)) verdict.invalid.push(path);
     const items = schema.items ?? {};
     const coerced = v.map((item, i) => {
-      judge(items, item, [...path, String(i)], verdict);
-      return items.type ? (coerce(items.type, item)?.value ?? item) : item;
+      judge(items, item, coercing, [...path, String(i)], verdict);
+      return items.type ? (coerce(items.type, item, coercing)?.value ?? item) : item;
     });
     if (schema.uniqueItems) {
       const dup = (xs: unknown[]) => xs.some((x, i) => xs.slice(0, i).some((y) => deepEqual(x, y)));
@@ -249,7 +254,7 @@ export function judge(schema: JsonSchema, value: unknown, path: Path = [], verdi
     for (const key of schema.required ?? []) if (!Object.hasOwn(o, key)) verdict.invalid.push([...path, key]);
     for (const [key, inner] of Object.entries(o)) {
       const sub = schema.properties && Object.hasOwn(schema.properties, key) ? schema.properties[key] : undefined;
-      if (sub) judge(sub, inner, [...path, key], verdict);
+      if (sub) judge(sub, inner, coercing, [...path, key], verdict);
       else if (schema.additionalProperties === false) verdict.invalid.push([...path, key]);
     }
     if (schema.minProperties !== undefined && Object.keys(o).length < schema.minProperties) verdict.invalid.push(path);

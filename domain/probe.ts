@@ -142,8 +142,11 @@ export function restartsOnDoubt(decision: ProbeDecision, provenFailing: boolean)
 
 /** Is one success strong evidence of recovery: at least `WAKING_SUCCESS_FRACTION` of the one-shot test's A? */
 export function strongSuccess(weight: number, s: Pick<ProbeSettings, 'alpha' | 'beta'>): boolean {
-  return weight >= WAKING_SUCCESS_FRACTION * Math.log((1 - errorRate(s.beta)) / errorRate(s.alpha));
+  return outweighsHalf(weight, Math.log((1 - errorRate(s.beta)) / errorRate(s.alpha)));
 }
+
+/** One success carries at least `WAKING_SUCCESS_FRACTION` of the way to the one-shot bound. */
+const outweighsHalf = (weight: number, oneShotBound: number) => weight >= WAKING_SUCCESS_FRACTION * oneShotBound;
 
 /** H0, the success rate of a scope still failing: the outage's measured rate when known, never above the threshold. */
 function failingRate(threshold: number, outage: number | undefined): number {
@@ -175,8 +178,7 @@ export function wakesOnSuccess(decision: ProbeDecision, weight: number): boolean
   const leaning = decision.verdict === 'insufficient' && decision.llr > 0;
   // Against the one-shot test's A: whether one success is strong evidence is the outage's
   // property, not the restarts'.
-  const oneShotBound = decision.upperBound - (decision.raised ?? 0);
-  return decision.verdict !== 'recovered' && !leaning && weight >= WAKING_SUCCESS_FRACTION * oneShotBound;
+  return decision.verdict !== 'recovered' && !leaning && outweighsHalf(weight, decision.upperBound - (decision.raised ?? 0));
 }
 
 /** Outcomes measured while a scope was failing: detection's evidence, probe runs that proved "still failing". */

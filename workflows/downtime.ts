@@ -477,11 +477,11 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     // Less what the run that ended in probeSince's bucket already counted there.
     const outcome = exact ? lessCounted(read, probeSeen) : read;
     /** Restarts the test on outcomes it has not counted. */
-    const restartRun = (before: number, strongSuccess = false) => {
+    const restartRun = (before: number, keepSuccesses = false) => {
       if (exact && read.bucketStart !== undefined && read.inBucket) {
         const earlier = probeSince === read.bucketStart ? probeSeen : undefined;
         probeSince = read.bucketStart;
-        probeSeen = seenAtRestart(read.inBucket, earlier, strongSuccess);
+        probeSeen = seenAtRestart(read.inBucket, earlier, keepSuccesses);
       } else {
         probeSince = before;
         probeSeen = undefined;
@@ -521,8 +521,8 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     if (decision.verdict === 'failing') {
       // The sequential test concluded "still failing": restart it on fresh outcomes (none counted
       // twice), and keep what it saw as the outage's rate.
-      const strongSuccess = sharper && wakesOnSuccess(decision, weight) && wf.patched(KEEP_RESTART_SUCCESSES);
-      restartRun(sharper ? (outcome.nextSince ?? now) : now, strongSuccess);
+      const keepSuccesses = sharper && wakesOnSuccess(decision, weight) && wf.patched(KEEP_RESTART_SUCCESSES);
+      restartRun(sharper ? (outcome.nextSince ?? now) : now, keepSuccesses);
       lastFailingAt = now;
       keepAsOutage();
       recoveredSince = undefined;

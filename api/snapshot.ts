@@ -4,6 +4,12 @@
  * and never wait on MongoDB or Temporal; a failed refresh keeps the previous snapshot and
  * records the error and since when it is stale.
  *
+ * Between whole refreshes the open downtimes alone are re-read every DOWNTIME_REFRESH (one small
+ * indexed query), so a disable, a probe share and a re-enable reach checkout within that instead
+ * of within SNAPSHOT_REFRESH; the catalog and the success rates (the window's counters, the
+ * costly read) change slowly and keep the longer period. The snapshot changes (a new generation)
+ * only when what was read differs.
+ *
  * The status page's view (90 days of downtimes, open incidents and their timelines) is read on
  * the same loop, at most every STATUS_REFRESH_MS or when the set of open downtimes changes.
  */
@@ -132,6 +138,11 @@ function toOpenDowntime(d: DowntimeDoc): OpenDowntime {
   };
 }
 
+/** The open downtimes as the hot path needs them, oldest first (the first covering one decides a user's bucket). */
+async function readOpenDowntimes(db: Database): Promise<OpenDowntime[]> {
+  return (await openDowntimes(db)).map(toOpenDowntime).sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id));
+}
+
 /** The success rate the last probe saw, when it saw any samples. */
 function probeRateOf(d: DowntimeDoc): number | undefined {
   const p = d.lastProbe;
@@ -183,6 +194,8 @@ export class Snapshot {
   /** The checkout plan of `data`; rebuilt on first use after a refresh. */
   private plan: CheckoutPlan | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** When the last whole refresh started (epoch ms), failed or not. */
+  private lastWholeAt = 0;
   private inFlight: Promise<SnapshotData> | undefined;
   private queued: Promise<SnapshotData> | undefined;
   /** The open downtimes the status history was read with; undefined forces a read. */
@@ -198,10 +211,10 @@ export class Snapshot {
     return this.data;
   }
 
-  /** Reads once (errors are recorded, not thrown) and then refreshes every SNAPSHOT_REFRESH. */
+  /** Reads once (errors are recorded, not thrown), then refreshes every SNAPSHOT_REFRESH and re-reads the open downtimes every DOWNTIME_REFRESH. */
   async start(): Promise<void> {
     if (this.timer) return;
-    this.timer = setInterval(() => this.tick(), this.deps.config.snapshotRefreshMs);
+    this.timer = setInterval(() => this.tick(), this.deps.config.downtimeRefreshMs);
     this.timer.unref();
     await this.refreshNow();
   }
@@ -225,15 +238,49 @@ export class Snapshot {
       });
       return this.queued;
     }
-    this.inFlight = this.refresh().finally(() => {
+    return this.run(() => this.refresh());
+  }
+
+  /** One read at a time, whole or downtimes only, so an older read never replaces a newer one. */
+  private run(read: () => Promise<SnapshotData>): Promise<SnapshotData> {
+    this.inFlight = read().finally(() => {
       this.inFlight = undefined;
     });
     return this.inFlight;
   }
 
-  /** The periodic refresh: skipped while one is still running. */
+  /**
+   * The periodic refresh, skipped while a read is still running: the whole snapshot once
+   * SNAPSHOT_REFRESH has passed since the last whole refresh (within half a tick, so the ticks'
+   * jitter does not push it a whole tick later), the open downtimes alone in between.
+   */
   private tick(): void {
-    if (!this.inFlight) void this.refreshNow();
+    if (this.inFlight) return;
+    const { snapshotRefreshMs, downtimeRefreshMs } = this.deps.config;
+    if (this.deps.now() - this.lastWholeAt >= snapshotRefreshMs - downtimeRefreshMs / 2) void this.refreshNow();
+    else void this.run(() => this.refreshDowntimes());
+  }
+
+  /**
+   * Re-reads the open downtimes only; a new snapshot generation when they differ from the
+   * snapshot's. A failed read changes nothing: the whole refresh records errors and staleness.
+   */
+  private async refreshDowntimes(): Promise<SnapshotData> {
+    try {
+      const downtimes = await readOpenDowntimes(this.deps.db);
+      if (JSON.stringify(downtimes) !== JSON.stringify(this.data.downtimes)) {
+        this.data = { ...this.data, generation: this.data.generation + 1, downtimes };
+        this.countOpen(downtimes);
+      }
+    } catch {
+      // Kept as it was; the next whole refresh reports a database that cannot be read.
+    }
+    return this.data;
+  }
+
+  private countOpen(downtimes: OpenDowntime[]): void {
+    this.deps.metrics.openDowntimes.reset();
+    for (const s of SEVERITIES) this.deps.metrics.openDowntimes.set({ severity: s }, downtimes.filter((d) => d.severity === s).length);
   }
 
   /** Refreshes the status history on the next refresh regardless of its age. */
@@ -243,11 +290,12 @@ export class Snapshot {
 
   private async refresh(): Promise<SnapshotData> {
     const { db, config, now } = this.deps;
+    this.lastWholeAt = now();
     try {
       const at = now();
       const from = Math.floor((at - config.detection.windowMs) / config.detection.counterBucketMs) * config.detection.counterBucketMs;
-      const [open, catalog, counters] = await Promise.all([
-        openDowntimes(db),
+      const [downtimes, catalog, counters] = await Promise.all([
+        readOpenDowntimes(db),
         db.c.catalog.findOne({ _id: 'catalog' }),
         readCounters(db, from, at),
       ]);
@@ -259,7 +307,6 @@ export class Snapshot {
         r.systemFailures += c.systemFailure ?? 0;
         rates.set(key, r);
       }
-      const downtimes = open.map(toOpenDowntime).sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id));
       const openKey = downtimes.map((d) => `${d.id}:${d.severity}:${d.disabledAt ?? ''}`).join(',');
       let history = this.data.history;
       if (openKey !== this.historyKey || at - history.at >= STATUS_REFRESH_MS) {
@@ -275,8 +322,7 @@ export class Snapshot {
       this.data = { at, generation: this.data.generation + 1, downtimes, catalog: catalog?.methods ?? [], rates, history };
       this.lastError = undefined;
       this.staleSince = undefined;
-      this.deps.metrics.openDowntimes.reset();
-      for (const s of SEVERITIES) this.deps.metrics.openDowntimes.set({ severity: s }, downtimes.filter((d) => d.severity === s).length);
+      this.countOpen(downtimes);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (this.lastError === undefined) this.deps.log?.warn({ err: message }, 'snapshot refresh failed; serving the previous snapshot');

@@ -122,6 +122,7 @@ const schema = z.object({
   PROBLEM_WINDOW: duration('7d'),
   TRANSACTION_RETENTION: duration('7d'),
   SNAPSHOT_REFRESH: duration('1s'),
+  DOWNTIME_REFRESH: duration('200ms'),
   USER_ERROR_CODES: optionalString,
 });
 
@@ -176,6 +177,8 @@ function toConfig(env: z.infer<typeof schema>, apiKeys: Map<string, Set<Role>> |
     problem: { threshold: env.PROBLEM_THRESHOLD, windowMs: env.PROBLEM_WINDOW },
     retentionMs: env.TRANSACTION_RETENTION,
     snapshotRefreshMs: env.SNAPSHOT_REFRESH,
+    /** The open downtimes are re-read at least as often as the whole snapshot. */
+    downtimeRefreshMs: Math.min(env.DOWNTIME_REFRESH, env.SNAPSHOT_REFRESH),
     userErrorCodes: env.USER_ERROR_CODES?.split(',').map((c) => c.trim()).filter(Boolean) ?? [],
   };
 }

@@ -19,6 +19,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ PROBE_INTERVAL: '0s' })).toThrow(/PROBE_INTERVAL/);
   });
 
+  test('the open downtimes are re-read every DOWNTIME_REFRESH (200ms), never less often than the whole snapshot', () => {
+    expect(loadConfig({}).downtimeRefreshMs).toBe(200);
+    expect(loadConfig({ DOWNTIME_REFRESH: '50ms' }).downtimeRefreshMs).toBe(50);
+    expect(loadConfig({ SNAPSHOT_REFRESH: '100ms' }).downtimeRefreshMs).toBe(100);
+    expect(() => loadConfig({ DOWNTIME_REFRESH: 'often' })).toThrow(/DOWNTIME_REFRESH/);
+  });
+
   test.each([
     ['90s', 90_000],
     ['5m', 300_000],

@@ -140,6 +140,9 @@ export function restartsOnDoubt(decision: ProbeDecision, provenFailing: boolean)
   return provenFailing && decision.verdict === 'insufficient' && decision.llr < 0;
 }
 
+/** Does the test lean toward recovery without proving it yet (llr above zero, short of A)? */
+export const leansToRecovery = (decision: Pick<ProbeDecision, 'verdict' | 'llr'>): boolean => decision.verdict === 'insufficient' && decision.llr > 0;
+
 /** Is one success strong evidence of recovery: at least `WAKING_SUCCESS_FRACTION` of the one-shot test's A? */
 export function strongSuccess(weight: number, s: Pick<ProbeSettings, 'alpha' | 'beta'>): boolean {
   return outweighsHalf(weight, Math.log((1 - errorRate(s.beta)) / errorRate(s.alpha)));
@@ -175,7 +178,7 @@ export const WAKING_SUCCESS_FRACTION = 0.5;
  * already come soon; once it is proven, the downtime ends.
  */
 export function wakesOnSuccess(decision: ProbeDecision, weight: number): boolean {
-  const leaning = decision.verdict === 'insufficient' && decision.llr > 0;
+  const leaning = leansToRecovery(decision);
   // Against the one-shot test's A: whether one success is strong evidence is the outage's
   // property, not the restarts'.
   return decision.verdict !== 'recovered' && !leaning && outweighsHalf(weight, decision.upperBound - (decision.raised ?? 0));
@@ -296,16 +299,39 @@ export const SOONEST_LOOK_FRACTION = 0.25;
  * gained so far. That needs the scope's traffic (`attemptsPerSec`, from detection); unknown
  * traffic keeps the interval. Never sooner than a quarter of the interval. A sequential test may
  * be consulted at any time without raising its error rates, so looking sooner costs only reads.
+ *
+ * With `refute` (the test's hypotheses: baseline, threshold and the outage's rate, as given to
+ * `decideRecovery`), the look comes no later than when the failures that would undo the lean
+ * (bring llr to zero or below) should have arrived if the scope is still failing. A lean is most often one success, and during a hard
+ * outage one success widens the share to its maximum: waiting for the proof's outcomes kept it
+ * there for a whole interval, each of the widened share's attempts a failed payment when the
+ * success was the outage's own (about 14 per such success on the single bank's full run), while
+ * two failures, at the widened share a fraction of a second away, already undo it. Looking when
+ * either answer should be in costs nothing when the route has healed: the proof's look still
+ * comes when its outcomes should have arrived, or sooner.
  */
-export function nextLookMs(decision: ProbeDecision, minSamples: number, attemptsPerSec: number | undefined, intervalMs: number): number {
+export function nextLookMs(
+  decision: ProbeDecision,
+  minSamples: number,
+  attemptsPerSec: number | undefined,
+  intervalMs: number,
+  refute?: { baseline: number; threshold: number; outage?: number },
+): number {
   const soonest = intervalMs * SOONEST_LOOK_FRACTION;
-  const leaning = decision.verdict === 'insufficient' && decision.llr > 0 && decision.samples > 0;
+  const leaning = leansToRecovery(decision) && decision.samples > 0;
   if (!leaning || attemptsPerSec === undefined || !(attemptsPerSec > 0) || !(decision.probePercent > 0)) return intervalMs;
+  const probesPerSec = (attemptsPerSec * decision.probePercent) / 100;
   const toMinimum = Math.max(0, minSamples - decision.samples);
   const perSample = decision.llr / decision.samples;
   const toBound = Math.max(0, Math.ceil((decision.upperBound - decision.llr) / perSample));
   const needed = Math.max(1, toMinimum, toBound);
-  const waitMs = (1000 * needed) / ((attemptsPerSec * decision.probePercent) / 100);
+  let waitMs = (1000 * needed) / probesPerSec;
+  const p0 = refute ? failingRate(refute.threshold, refute.outage) : NaN;
+  if (refute && separable(refute.baseline, p0) && p0 < 1) {
+    const failureWeight = -binomialLogLikelihoodRatio(0, 1, refute.baseline, p0);
+    const toUndo = Math.floor(decision.llr / failureWeight) + 1;
+    waitMs = Math.min(waitMs, (1000 * toUndo) / (probesPerSec * (1 - p0)));
+  }
   return Math.max(soonest, Math.min(intervalMs, waitMs));
 }
 

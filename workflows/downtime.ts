@@ -23,6 +23,7 @@ import {
   provenOutcomes,
   lessCounted,
   nextLookMs,
+  leansToRecovery,
   probeFloor,
   restartsOnDoubt,
   seenAtRestart,
@@ -137,6 +138,15 @@ export const RESTART_ON_DOUBT = 'restart-on-doubt';
  * each of the outage's rare successes and widened the probe share to its maximum for a look.
  */
 export const DOUBT_ONLY_WHEN_WEAK = 'doubt-only-when-weak';
+
+/**
+ * Patch: while the probe leans toward recovery, the next look also comes no later than when the
+ * failures that would undo the lean should have arrived if the scope is still failing
+ * (domain/probe.ts nextLookMs with `refute`): during a hard outage one of its own successes
+ * widened the share to its maximum until a look a whole interval later, each widened attempt a
+ * failed payment, where two failures a fraction of a second later already undo it.
+ */
+export const LOOK_TO_REFUTE = 'look-to-refute';
 
 /** Timeout and retry of every step, whether it runs as a task or inside the workflow task. */
 const STEP_OPTIONS: wf.ActivityOptions & wf.LocalActivityOptions = {
@@ -550,7 +560,8 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
       break;
     }
     if (wf.patched(PROMPT_LOOKS)) {
-      nextProbeAt = now + nextLookMs({ ...decision, probePercent }, settings.minSamples, evidenceRate, policy.probeIntervalMs);
+      const refute = sharper && leansToRecovery(decision) && wf.patched(LOOK_TO_REFUTE) ? { baseline: input.baseline, threshold: input.threshold, outage } : undefined;
+      nextProbeAt = now + nextLookMs({ ...decision, probePercent }, settings.minSamples, evidenceRate, policy.probeIntervalMs, refute);
     }
     if (sharper && wf.patched(LOOK_ON_SUCCESS)) {
       wakeOnSuccess = wakesOnSuccess(decision, weight);

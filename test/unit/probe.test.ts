@@ -286,6 +286,34 @@ describe('when to look at the probe again', () => {
   test('a quiet scope waits no longer than the interval', () => {
     expect(nextLookMs(decide(1, 0), settings.minSamples, 0.5, INTERVAL)).toBe(INTERVAL);
   });
+
+  test('with the hypotheses given, a lean on one success looks again once the failures that would undo it should be in', () => {
+    const hypotheses = { baseline: BASELINE, threshold: THRESHOLD, outage };
+    // One success during a hard outage: the share widens to its maximum, and 19 samples short of
+    // MIN_PROBE_SAMPLES at 50% of 15 attempts/s would keep it there for the whole interval.
+    const d = decide(1, 0);
+    expect(d.probePercent).toBe(50);
+    expect(nextLookMs(d, settings.minSamples, 15, INTERVAL)).toBe(INTERVAL);
+    // Two failures undo it (the success weighs 3.00, a failure 2.95); if still failing they come
+    // at 7.5 probe attempts/s, 95% of them failures: 0.28 s, so the look comes at the soonest,
+    // a quarter interval.
+    const failure = decide(1, 1).llr - d.llr;
+    expect(Math.floor(d.llr / -failure) + 1).toBe(2);
+    expect(nextLookMs(d, settings.minSamples, 15, INTERVAL, hypotheses)).toBe(INTERVAL / 4);
+    // On a quiet scope (1.5 attempts/s) those two failures would take 2.7 s: the interval holds.
+    expect(nextLookMs(d, settings.minSamples, 1.5, INTERVAL, hypotheses)).toBe(INTERVAL);
+  });
+
+  test('the refutation never delays the look the proof would get, and changes nothing when the test does not lean', () => {
+    const hypotheses = { baseline: BASELINE, threshold: THRESHOLD, outage };
+    for (const [ok, bad, rate] of [[3, 0, 72], [3, 0, 20], [5, 1, 10], [1, 0, 0.5]] as const) {
+      const d = decide(ok, bad);
+      expect(nextLookMs(d, settings.minSamples, rate, INTERVAL, hypotheses)).toBeLessThanOrEqual(nextLookMs(d, settings.minSamples, rate, INTERVAL));
+    }
+    for (const d of [decide(0, 0), decide(1, 3), decide(30, 0)]) expect(nextLookMs(d, settings.minSamples, 72, INTERVAL, hypotheses)).toBe(INTERVAL);
+    // Hypotheses that cannot be told apart bring nothing.
+    expect(nextLookMs(decide(1, 0), settings.minSamples, 15, INTERVAL, { baseline: 0.5, threshold: 0.6 })).toBe(nextLookMs(decide(1, 0), settings.minSamples, 15, INTERVAL));
+  });
 });
 
 describe('a probe success that should bring the next look forward', () => {

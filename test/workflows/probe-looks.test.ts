@@ -5,7 +5,8 @@
  * the hold starts it over; a first downtime is not held, nor a reopened one without FLAP_HOLD.
  * Prompt looks: while the probe leans toward recovery, the next look comes as soon as the scope's
  * traffic should bring the missing outcomes. Looks on a success: during a hard outage a
- * probeSuccess signal brings the next look forward. The floor share falls as an outage ages, a
+ * probeSuccess signal brings the next look forward, and a lean on one success is looked at again
+ * once the failures that would undo it should have come. The floor share falls as an outage ages, a
  * restart keeps a bucket of successes during a hard outage, and after a proof of "still failing"
  * a look that leans toward failing restarts the test.
  */
@@ -160,6 +161,28 @@ test('while the probe leans toward recovery on a busy scope, it looks again afte
   const gaps = lookGaps(world);
   expect(gaps.length).toBeGreaterThanOrEqual(4);
   expect(gaps.slice(0, 4).map(timer(7_500))).toEqual([7_500, 7_500, 7_500, 7_500]);
+});
+
+test('during a hard outage, a lean on one success is looked at again once the failures that would undo it should be in', async () => {
+  const world = fakeWorld();
+  // A quiet bank: 360 attempts in the 5-minute window (1.2 a second), 5% success while failing.
+  const evidence = { ...downtimeInput(config, { method: 'netbanking:any' }, 0).evidence!, attempts: 360, successes: 18 };
+  // The first look sees one success: the test leans and the share widens to its maximum. The
+  // 19 samples the proof lacks would take 32 s at 50% of 1.2 a second (the interval, 30 s); the
+  // two failures that undo the lean, if the outage goes on, 3.5 s (the soonest look, 7.5 s).
+  world.probe = { successes: 1, failures: 0, inFreeze: false };
+  await run(world, 'refute', { evidence }, async () => {
+    await env.sleep(35_000);
+    world.probe = { successes: 1, failures: 2, inFreeze: false };
+    await env.sleep(30_000);
+    world.probe = RECOVERED;
+  });
+  const decisions = world.saved.map((x) => x.lastProbe).filter((d) => d !== undefined);
+  expect(decisions[0]).toMatchObject({ verdict: 'insufficient', samples: 1, probePercent: 50 });
+  expect(timer(7_500)(lookGaps(world)[0]!)).toBe(7_500);
+  // The look that follows sees the failures: the lean is undone and the share narrows again.
+  expect(decisions[1]!.llr).toBeLessThan(0);
+  expect(decisions[1]!.probePercent).toBeLessThan(50);
 });
 
 test('without the scope\'s traffic, or with no lean, it keeps the interval', async () => {

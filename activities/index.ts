@@ -20,6 +20,7 @@ import {
   scopeLabel,
   windowedProbe,
   withoutOverruledEvidence,
+  countedWindow,
 } from '../domain';
 import type { Config } from '../common/config';
 import { evidenceSignal, supersedeSignal } from '../common/definitions';
@@ -232,7 +233,8 @@ export function createActivities(deps: ActivityDeps) {
       ]);
       const recoveries = recovered.map((d) => ({ scope: d.scope, at: d.resolvedAt!.getTime() }));
       const verdict = evaluateScopes(withoutOverruledEvidence(counters, recoveries, now, settings.windowMs), now, settings);
-      return { failing: verdict.failing, evaluated: verdict.failing.length + verdict.healthy.length };
+      const failing = verdict.failing.map((h) => countedWindow(h, recoveries, now, config.detection.counterBucketMs));
+      return { failing, evaluated: verdict.failing.length + verdict.healthy.length };
     },
 
     /**

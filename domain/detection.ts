@@ -14,7 +14,7 @@
  * still in the older half; and a short window (a quarter by default) catches a severe drop
  * (twice the degradation) within seconds. All use the same test and minimum volume.
  */
-import { Route, Scope, candidateScopes, isValidRoute, scopeBreadth, scopeKey, scopeKind, scopeMatchesRoute } from './scope';
+import { Route, Scope, candidateScopes, isValidRoute, scopeBreadth, scopeCovers, scopeKey, scopeKind, scopeMatchesRoute } from './scope';
 import { proportion, wilsonUpper } from './stats';
 
 /** Outcomes of one route in one time bucket. */
@@ -73,6 +73,23 @@ export function withoutOverruledEvidence(counters: RouteCounter[], recoveries: r
   return counters.filter(
     (c) => c.bucketStart < windowStart || !recoveries.some((r) => c.bucketStart < r.at && scopeMatchesRoute(r.scope, c)),
   );
+}
+
+/**
+ * A failing scope's window as it was counted: a scope a recovery covers lost the buckets before
+ * that recovery (`withoutOverruledEvidence`), so its counts span only the buckets since, the
+ * first starting at or after the recovery. Its `windowMs` says so, and what divides its attempts
+ * into a rate (the probe's floor share, its prompt looks) is the scope's real traffic: a flap
+ * that reopens eight seconds after its re-enable has eight seconds of counts, not twenty.
+ */
+export function countedWindow(health: ScopeHealth, recoveries: readonly Recovery[], now: number, bucketMs: number): ScopeHealth {
+  if (health.windowMs === undefined || !(bucketMs > 0)) return health;
+  let countedFrom = -Infinity;
+  for (const r of recoveries) {
+    if (scopeCovers(r.scope, health.scope)) countedFrom = Math.max(countedFrom, Math.ceil(r.at / bucketMs) * bucketMs);
+  }
+  const span = Math.max(bucketMs, now - countedFrom);
+  return span < health.windowMs ? { ...health, windowMs: span } : health;
 }
 
 /** The recent window's length, with its default (half the detection window). */

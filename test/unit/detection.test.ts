@@ -1,4 +1,4 @@
-import { DetectionSettings, RouteCounter, Z_99_ONE_SIDED, baselineFor, evaluateScopes, withoutOverruledEvidence } from '../../domain';
+import { DetectionSettings, RouteCounter, Z_99_ONE_SIDED, baselineFor, countedWindow, evaluateScopes, withoutOverruledEvidence } from '../../domain';
 import { binomial, counter, seeded, spread } from './helpers';
 
 const MINUTE = 60_000;
@@ -356,6 +356,28 @@ describe('evidence a recovery overruled', () => {
     const after = [...counters(traffic), counter('netbanking:sbi', 'payu', NOW - 30_000, { success: 2, systemFailure: 58 })];
     const kept = withoutOverruledEvidence(after, [{ scope: { method: 'netbanking:sbi' }, at: recoveredAt }], NOW, settings.windowMs);
     expect(judge(kept)).toEqual(['netbanking:sbi@*']);
+  });
+
+  test('a scope failing again after its recovery reports the window its counts span: the buckets since the recovery', () => {
+    const recovered = NOW - 150_000;
+    const recoveries = [{ scope: { method: 'netbanking:sbi' }, at: recovered }];
+    const relapse = [
+      ...counters(withRates({ 'netbanking:sbi@payu': 0.05, 'card:hdfc_debit@payu': 0.05 })),
+      counter('netbanking:sbi', 'payu', NOW - 2 * MINUTE, { success: 2, systemFailure: 58 }),
+      counter('netbanking:sbi', 'payu', NOW - MINUTE, { success: 2, systemFailure: 58 }),
+    ];
+    const failing = evaluateScopes(withoutOverruledEvidence(relapse, recoveries, NOW, settings.windowMs), NOW, settings).failing;
+    const windows = Object.fromEntries(failing.map((h) => [h.key, countedWindow(h, recoveries, NOW, MINUTE).windowMs]));
+    // Kept from the first bucket starting after the recovery (NOW - 2 min): two minutes, not five.
+    expect(windows).toEqual({ 'netbanking:sbi@payu': 2 * MINUTE, 'card:hdfc_debit@payu': settings.windowMs });
+  });
+
+  test('a scope the recovery does not cover, or a window already shorter, keeps its window', () => {
+    const health = evaluateScopes(counters(traffic), NOW, settings).failing[0]!;
+    expect(countedWindow(health, [{ scope: { method: 'netbanking:sbi', gateway: 'razorpay' }, at: NOW - 150_000 }], NOW, MINUTE)).toBe(health);
+    expect(countedWindow(health, [], NOW, MINUTE)).toBe(health);
+    const short = { ...health, windowMs: MINUTE };
+    expect(countedWindow(short, [{ scope: { method: 'netbanking:sbi' }, at: NOW - 150_000 }], NOW, MINUTE)).toBe(short);
   });
 
   test('no recoveries: the counters as they are', () => {

@@ -302,13 +302,13 @@ export const SOONEST_LOOK_FRACTION = 0.25;
  *
  * With `refute` (the test's hypotheses: baseline, threshold and the outage's rate, as given to
  * `decideRecovery`), the look comes no later than when the failures that would undo the lean
- * (bring llr to zero or below) should have arrived if the scope is still failing. A lean is most often one success, and during a hard
- * outage one success widens the share to its maximum: waiting for the proof's outcomes kept it
- * there for a whole interval, each of the widened share's attempts a failed payment when the
- * success was the outage's own (about 14 per such success on the single bank's full run), while
- * two failures, at the widened share a fraction of a second away, already undo it. Looking when
- * either answer should be in costs nothing when the route has healed: the proof's look still
- * comes when its outcomes should have arrived, or sooner.
+ * (bring llr to zero or below) should have arrived if the scope is still failing. A lean is most
+ * often one success, and during a hard outage one success widens the share to its maximum:
+ * waiting for the proof's outcomes kept it there for a whole interval, each widened attempt a
+ * failed payment when the success was the outage's own (about 14 per such success on the single
+ * bank's full run), while two failures, at the widened share a fraction of a second away,
+ * already undo it. Looking when either answer should be in costs nothing when the route has
+ * healed: the proof's look still comes when its outcomes should have arrived, or sooner.
  */
 export function nextLookMs(
   decision: ProbeDecision,
@@ -326,11 +326,13 @@ export function nextLookMs(
   const toBound = Math.max(0, Math.ceil((decision.upperBound - decision.llr) / perSample));
   const needed = Math.max(1, toMinimum, toBound);
   let waitMs = (1000 * needed) / probesPerSec;
-  const p0 = refute ? failingRate(refute.threshold, refute.outage) : NaN;
-  if (refute && separable(refute.baseline, p0) && p0 < 1) {
-    const failureWeight = -binomialLogLikelihoodRatio(0, 1, refute.baseline, p0);
-    const toUndo = Math.floor(decision.llr / failureWeight) + 1;
-    waitMs = Math.min(waitMs, (1000 * toUndo) / (probesPerSec * (1 - p0)));
+  if (refute) {
+    // Failures that bring llr to zero or below, arriving at the outage's failure rate.
+    const p0 = failingRate(refute.threshold, refute.outage);
+    if (separable(refute.baseline, p0)) {
+      const toUndo = Math.floor(decision.llr / -binomialLogLikelihoodRatio(0, 1, refute.baseline, p0)) + 1;
+      waitMs = Math.min(waitMs, (1000 * toUndo) / (probesPerSec * (1 - p0)));
+    }
   }
   return Math.max(soonest, Math.min(intervalMs, waitMs));
 }

@@ -41,20 +41,21 @@ const integer = (fallback: number, min: number, max: number) =>
       return n;
     });
 
-/** A number strictly between `low` and `high`. */
-const between = (fallback: number, low: number, high: number, form: string) =>
+/** A number strictly between `low` and `high` (or up to `high` itself, `upToHigh`). */
+const between = (fallback: number, low: number, high: number, form: string, upToHigh = false) =>
   z
     .string()
     .default(String(fallback))
     .transform((v, ctx) => {
       const n = Number(v);
-      if (v.trim() === '' || !Number.isFinite(n) || n <= low || n >= high) {
+      if (v.trim() === '' || !Number.isFinite(n) || n <= low || n > high || (n === high && !upToHigh)) {
         ctx.addIssue({ code: 'custom', message: `expected ${form}, got "${v}"` });
         return z.NEVER;
       }
       return n;
     });
 const percent = (fallback: number) => between(fallback, 0, 100, 'a percentage above 0 and below 100');
+const percentUpToAll = (fallback: number) => between(fallback, 0, 100, 'a percentage above 0, at most 100', true);
 const fraction = (fallback: number) => between(fallback, 0, 1, 'a number between 0 and 1 (exclusive)');
 
 const optionalString = z
@@ -107,6 +108,7 @@ const schema = z.object({
   DEGRADATION: fraction(0.15),
   PROBE_PERCENT: percent(10),
   MAX_PROBE_PERCENT: percent(50),
+  PROVEN_PROBE_PERCENT: percentUpToAll(100),
   PROBE_INTERVAL: duration('30s'),
   MIN_PROBE_SAMPLES: integer(20, 1, 1_000_000),
   DOWNTIME_EXPIRY: duration('30m'),
@@ -160,6 +162,7 @@ function toConfig(env: z.infer<typeof schema>, apiKeys: Map<string, Set<Role>> |
     probe: {
       percent: env.PROBE_PERCENT,
       maxPercent: env.MAX_PROBE_PERCENT,
+      provenPercent: env.PROVEN_PROBE_PERCENT,
       intervalMs: env.PROBE_INTERVAL,
       minSamples: env.MIN_PROBE_SAMPLES,
     },

@@ -55,6 +55,8 @@ export interface DowntimePolicy {
   minProbeSamples: number;
   probePercent: number;
   maxProbePercent: number;
+  /** Share once recovery is proven short of the sample minimum (PROVEN_PROBE_PERCENT; absent: the maximum). */
+  provenProbePercent?: number;
   alpha: number;
   beta: number;
   unackedAfterMs: number;

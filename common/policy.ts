@@ -24,6 +24,7 @@ export function downtimePolicy(config: Config, expiryMs = config.downtime.expiry
     minProbeSamples: config.probe.minSamples,
     probePercent: config.probe.percent,
     maxProbePercent: config.probe.maxPercent,
+    provenProbePercent: config.probe.provenPercent,
     alpha: 0.01,
     beta: 0.05,
     unackedAfterMs: config.downtime.unackedAfterMs,

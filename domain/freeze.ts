@@ -21,8 +21,12 @@ export function activeFreeze(windows: FreezeWindow[], now: number): FreezeWindow
   return active;
 }
 
-/** In a freeze: half the false-enable rate and twice the minimum probe samples. */
+/**
+ * In a freeze: half the false-enable rate, twice the minimum probe samples, and no share beyond
+ * the maximum while a proven recovery waits for them.
+ */
 export function freezeAdjustedProbe(s: ProbeSettings, inFreeze: boolean): ProbeSettings {
   if (!inFreeze) return { ...s };
-  return { ...s, alpha: s.alpha / 2, minSamples: s.minSamples * 2 };
+  const { provenPercent: _widenedOnProof, ...cautious } = s;
+  return { ...cautious, alpha: s.alpha / 2, minSamples: s.minSamples * 2 };
 }

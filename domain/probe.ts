@@ -45,6 +45,11 @@ export interface ProbeSettings {
   basePercent: number;
   /** Probe share, in percent, once the evidence nearly proves recovery. */
   maxPercent: number;
+  /**
+   * Probe share, in percent, once the test has proven recovery but lacks `minSamples` (never
+   * below `maxPercent`). Absent: `maxPercent` (downtimes started before it, and freeze windows).
+   */
+  provenPercent?: number;
 }
 
 export type ProbeDecision = {
@@ -105,7 +110,9 @@ export function decideRecovery(
   if (llr <= lowerBound) verdict = 'failing';
   else if (llr >= upperBound && samples >= s.minSamples && backAtThreshold) verdict = 'recovered';
 
-  const probePercent = probeShare(llr, upperBound, lowerBound, s, known.provenFailing === true, known.floorPercent);
+  const provenShort = verdict === 'insufficient' && llr >= upperBound && backAtThreshold;
+  const widened = provenShort && s.provenPercent !== undefined ? provenShare(s) : undefined;
+  const probePercent = widened ?? probeShare(llr, upperBound, lowerBound, s, known.provenFailing === true, known.floorPercent);
   return { verdict, samples, successes: ok, llr, upperBound, lowerBound, ...(raise > 0 ? { raised: raise } : {}), probePercent };
 }
 
@@ -286,6 +293,21 @@ export function probeShare(
   if (!Number.isFinite(llr) || llr === 0) return provenFailing ? floor : base;
   if (llr < 0) return llr <= lowerBound || provenFailing ? floor : base;
   return base + (max - base) * Math.sqrt(Math.min(1, llr / (upperBound / 2)));
+}
+
+/**
+ * The share once the test has proven recovery (llr at A, the probe's rate back at the threshold)
+ * and only the sample minimum is missing: `provenPercent`, never below the maximum. The test
+ * has spoken at its error rates; the minimum guards a proof on a handful of outcomes, and every
+ * user shown the scope meanwhile is one more outcome toward it, while each user still hidden is
+ * a checkout that loses a healthy method. A proof that was wrong shows at the next look, which
+ * comes as soon as the widened share should have brought the missing outcomes (`nextLookMs`).
+ * On the flapping route this phase (some 12 outcomes at half of ICICI's traffic) hid about 11
+ * healthy checkouts per flap.
+ */
+export function provenShare(s: Pick<ProbeSettings, 'maxPercent' | 'provenPercent'>): number {
+  const max = Math.max(0, Math.min(100, s.maxPercent));
+  return Math.max(max, Math.min(100, s.provenPercent ?? max));
 }
 
 /** The shortest wait between looks, as a fraction of PROBE_INTERVAL. */

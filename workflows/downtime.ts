@@ -175,7 +175,15 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   const carried = input.carried;
   const settingsOf = (inFreeze: boolean) =>
     freezeAdjustedProbe(
-      { minSamples: policy.minProbeSamples, alpha: policy.alpha, beta: policy.beta, basePercent: policy.probePercent, maxPercent: policy.maxProbePercent },
+      {
+        minSamples: policy.minProbeSamples,
+        alpha: policy.alpha,
+        beta: policy.beta,
+        basePercent: policy.probePercent,
+        maxPercent: policy.maxProbePercent,
+        // Downtimes started before PROVEN_PROBE_PERCENT keep the maximum (same decisions on replay).
+        ...(policy.provenProbePercent !== undefined ? { provenPercent: policy.provenProbePercent } : {}),
+      },
       inFreeze,
     );
   const severitySettings = { unackedAfterMs: policy.unackedAfterMs, longAfterMs: policy.longAfterMs, veryLongAfterMs: policy.veryLongAfterMs };

@@ -9,6 +9,7 @@ describe('configuration', () => {
     expect(c.detection.intervalMs).toBe(30_000);
     expect(c.downtime.expiryMs).toBe(30 * 60_000);
     expect(c.downtime.flapHoldMs).toBe(0);
+    expect(c.probe).toMatchObject({ percent: 10, maxPercent: 50, provenPercent: 100 });
   });
 
   test('FLAP_HOLD takes a duration or 0 (no hold); other durations refuse 0', () => {
@@ -43,6 +44,9 @@ describe('configuration', () => {
   test.each<[Record<string, string>, string, RegExp]>([
     [{ DETECTION_INTERVAL: 'soon' }, 'DETECTION_INTERVAL', /expected a duration such as .* got "soon"/],
     [{ PROBE_PERCENT: '150' }, 'PROBE_PERCENT', /percentage/],
+    [{ PROBE_PERCENT: '100' }, 'PROBE_PERCENT', /percentage above 0 and below 100/],
+    [{ PROVEN_PROBE_PERCENT: '101' }, 'PROVEN_PROBE_PERCENT', /percentage above 0, at most 100/],
+    [{ PROVEN_PROBE_PERCENT: '0' }, 'PROVEN_PROBE_PERCENT', /percentage above 0, at most 100/],
     [{ MIN_ATTEMPTS: 'lots' }, 'MIN_ATTEMPTS', /whole number/],
     [{ PORT: '70000' }, 'PORT', /whole number from 0 to 65535/],
     [{ API_KEYS: 'short=admin' }, 'API_KEYS', /at least 16/],

@@ -28,6 +28,11 @@ describe('freeze windows', () => {
     expect(freezeAdjustedProbe(probe, true)).toEqual({ ...probe, alpha: 0.005, minSamples: 60 });
   });
 
+  test('keeps the probe at its maximum during a freeze while a proven recovery waits for its samples', () => {
+    expect(freezeAdjustedProbe({ ...probe, provenPercent: 100 }, true)).toEqual({ ...probe, alpha: 0.005, minSamples: 60 });
+    expect(freezeAdjustedProbe({ ...probe, provenPercent: 100 }, false)).toEqual({ ...probe, provenPercent: 100 });
+  });
+
   test('leaves the probe settings alone outside a freeze and never mutates them', () => {
     expect(freezeAdjustedProbe(probe, false)).toEqual(probe);
     freezeAdjustedProbe(probe, true);

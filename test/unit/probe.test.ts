@@ -45,6 +45,20 @@ describe('recovery decision (SPRT on probe outcomes)', () => {
     expect(decideRecovery(ok, failed, BASELINE, THRESHOLD, settings).probePercent).toBeCloseTo(percent, 9);
   });
 
+  test.each<[string, number, number, Partial<ProbeSettings>, { outage?: number }, number]>([
+    ['proven short of the sample minimum: every user is a probe', 30, 0, { minSamples: 40, provenPercent: 100 }, {}, 100],
+    ['proven short of the minimum, without a proven share: the maximum', 30, 0, { minSamples: 40 }, {}, 50],
+    ['a proven share below the maximum: the maximum', 30, 0, { minSamples: 40, provenPercent: 20 }, {}, 50],
+    ['nearly proven: the maximum', 28, 0, { minSamples: 40, provenPercent: 100 }, {}, 50],
+    // Against a 5% outage three successes and a failure pass A, but 75% is below the threshold.
+    ['past A against the outage but not back at the threshold: the maximum', 3, 1, { provenPercent: 100 }, { outage: 0.05 }, 50],
+    ['past A against the outage and back at the threshold: every user', 9, 1, { provenPercent: 100 }, { outage: 0.05 }, 100],
+  ])('widens the probe to the proven share only once recovery is proven: %s', (_name, ok, failed, overrides, known, percent) => {
+    const d = decideRecovery(ok, failed, BASELINE, THRESHOLD, { ...settings, ...overrides }, known);
+    expect(d.verdict).toBe('insufficient');
+    expect(d.probePercent).toBeCloseTo(percent, 9);
+  });
+
   test('the probe share never leaves [a quarter of the base share, the maximum]', () => {
     for (let ok = 0; ok < 60; ok += 3) {
       for (let failed = 0; failed < 20; failed += 1) {

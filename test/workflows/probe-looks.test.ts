@@ -185,6 +185,30 @@ test('during a hard outage, a lean on one success is looked at again once the fa
   expect(decisions[1]!.probePercent).toBeLessThan(50);
 });
 
+test('a recovery proven short of MIN_PROBE_SAMPLES shows the scope to every user until its samples are in; not in a freeze, nor in downtimes started before', async () => {
+  // A busy bank (20 attempts/s, 5% while failing): nine successes and a failure prove recovery
+  // against the outage, one sample short of half the minimum.
+  const evidence = { ...downtimeInput(config, { method: 'netbanking:any' }, 0).evidence!, attempts: 6_000, successes: 300 };
+  const proven = { successes: 9, failures: 1 };
+  const shares = async (name: string, over: Partial<DowntimeInput>, inFreeze: boolean) => {
+    const world = fakeWorld();
+    world.probe = { ...proven, inFreeze };
+    const { result } = await run(world, name, { evidence, ...over }, async () => {
+      await env.sleep(40_000);
+      world.probe = { ...RECOVERED, successes: 60, inFreeze };
+    });
+    expect(result.endReason).toBe('recovered');
+    const first = world.saved.find((x) => x.lastProbe !== undefined)!;
+    expect(first.lastProbe).toMatchObject({ verdict: 'insufficient', samples: 10 });
+    return first.probePercent;
+  };
+  expect(downtimePolicy(config).provenProbePercent).toBe(100);
+  expect(await shares('proven', {}, false)).toBe(100);
+  expect(await shares('provenfreeze', {}, true)).toBe(50);
+  const { provenProbePercent: _absent, ...before } = downtimePolicy(config);
+  expect(await shares('provenbefore', { policy: before }, false)).toBe(50);
+});
+
 test('without the scope\'s traffic, or with no lean, it keeps the interval', async () => {
   const leaning = fakeWorld();
   leaning.probe = { successes: 3, failures: 0, inFreeze: false };

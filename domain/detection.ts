@@ -80,7 +80,9 @@ export function withoutOverruledEvidence(counters: RouteCounter[], recoveries: r
  * that recovery (`withoutOverruledEvidence`), so its counts span only the buckets since, the
  * first starting at or after the recovery. Its `windowMs` says so, and what divides its attempts
  * into a rate (the probe's floor share, its prompt looks) is the scope's real traffic: a flap
- * that reopens eight seconds after its re-enable has eight seconds of counts, not twenty.
+ * that reopens eight seconds after its re-enable has eight seconds of counts, not twenty. Its
+ * `trafficShare` (a severity input) is likewise its rate of attempts against the others' over
+ * the window, not its few seconds of attempts against the whole window's total.
  */
 export function countedWindow(health: ScopeHealth, recoveries: readonly Recovery[], now: number, bucketMs: number): ScopeHealth {
   if (health.windowMs === undefined || !(bucketMs > 0)) return health;
@@ -89,7 +91,11 @@ export function countedWindow(health: ScopeHealth, recoveries: readonly Recovery
     if (scopeCovers(r.scope, health.scope)) countedFrom = Math.max(countedFrom, Math.ceil(r.at / bucketMs) * bucketMs);
   }
   const span = Math.max(bucketMs, now - countedFrom);
-  return span < health.windowMs ? { ...health, windowMs: span } : health;
+  if (span >= health.windowMs) return health;
+  // The others' attempts span the whole window, the scope's only `span`: compare them as rates.
+  const share = health.trafficShare;
+  const trafficShare = share > 0 && share < 1 ? (share * health.windowMs) / (share * health.windowMs + span * (1 - share)) : share;
+  return { ...health, windowMs: span, trafficShare };
 }
 
 /** The recent window's length, with its default (half the detection window). */

@@ -372,6 +372,17 @@ describe('evidence a recovery overruled', () => {
     expect(windows).toEqual({ 'netbanking:sbi@payu': 2 * MINUTE, 'card:hdfc_debit@payu': settings.windowMs });
   });
 
+  test('a scope failing again after its recovery reports its share of traffic over the time its counts span', () => {
+    const recoveries = [{ scope: { method: 'netbanking:sbi' }, at: NOW - 150_000 }];
+    // Two routes at 60 attempts a minute each: sbi's share is half once both are counted alike.
+    // sbi fails again: its two buckets since the recovery hold 120 of the 420 attempts counted.
+    const steady = counters([{ route: 'netbanking:sbi@payu', attempts: 300, rate: 0.05 }, { route: 'card:hdfc_debit@payu', attempts: 300, rate: 0.95 }]);
+    const failing = evaluateScopes(withoutOverruledEvidence(steady, recoveries, NOW, settings.windowMs), NOW, settings).failing;
+    const sbi = failing.find((h) => h.key.startsWith('netbanking:sbi'))!;
+    expect(sbi.trafficShare).toBeCloseTo(120 / 420, 9);
+    expect(countedWindow(sbi, recoveries, NOW, MINUTE).trafficShare).toBeCloseTo(0.5, 9);
+  });
+
   test('a scope the recovery does not cover, or a window already shorter, keeps its window', () => {
     const health = evaluateScopes(counters(traffic), NOW, settings).failing[0]!;
     expect(countedWindow(health, [{ scope: { method: 'netbanking:sbi', gateway: 'razorpay' }, at: NOW - 150_000 }], NOW, MINUTE)).toBe(health);

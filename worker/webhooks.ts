@@ -2,7 +2,13 @@
  * The webhook outbox dispatcher. Activities write one pending delivery per (event, subscriber);
  * this loop claims due deliveries with a lease, POSTs them signed, and retries failures with
  * exponential backoff until delivered. Receivers de-duplicate by the Webhook-Id header.
+ *
+ * Up to `DELIVERY_CONCURRENCY` deliveries are in flight, at most one per subscriber: one slow or
+ * unreachable receiver (each attempt may wait `TIMEOUT_MS`) no longer holds up every other
+ * partner's events, and each receiver still gets its events one at a time, oldest due first.
+ * Claims stay one at a time within the process, so none is claimed twice here.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Database, DeliveryDoc } from '../db/mongo';
 import { signWebhook } from '../common/webhook-signature';
@@ -16,22 +22,53 @@ export function backoffMs(attempts: number): number {
   return Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1));
 }
 
-export async function deliverDue(db: Database, log: Logger, now: () => number = Date.now): Promise<number> {
+export const DELIVERY_CONCURRENCY = 8;
+
+/** Claims the oldest due delivery of a subscriber not in `busy`, with a lease. */
+async function claim(db: Database, at: Date, busy: Iterable<string>): Promise<DeliveryDoc | null> {
+  return db.c.deliveries.findOneAndUpdate(
+    {
+      status: 'pending',
+      nextAttemptAt: { $lte: at },
+      subscriptionId: { $nin: [...busy] },
+      $or: [{ leaseUntil: { $exists: false } }, { leaseUntil: { $lte: at } }],
+    },
+    { $set: { leaseUntil: new Date(at.getTime() + LEASE_MS) }, $inc: { attempts: 1 } },
+    { returnDocument: 'after', sort: { nextAttemptAt: 1 } },
+  );
+}
+
+/** Delivers every due delivery (see the module comment); resolves to how many were delivered. */
+export async function deliverDue(db: Database, log: Logger, now: () => number = Date.now, concurrency = DELIVERY_CONCURRENCY, pollMs = 500): Promise<number> {
   let delivered = 0;
-  for (;;) {
-    const at = new Date(now());
-    const claimed = await db.c.deliveries.findOneAndUpdate(
-      {
-        status: 'pending',
-        nextAttemptAt: { $lte: at },
-        $or: [{ leaseUntil: { $exists: false } }, { leaseUntil: { $lte: at } }],
-      },
-      { $set: { leaseUntil: new Date(at.getTime() + LEASE_MS) }, $inc: { attempts: 1 } },
-      { returnDocument: 'after', sort: { nextAttemptAt: 1 } },
+  let failure: unknown;
+  const inFlight = new Map<string, Promise<void>>();
+  while (failure === undefined) {
+    if (inFlight.size >= Math.max(1, concurrency)) {
+      await Promise.race(inFlight.values());
+      continue;
+    }
+    const claimed = await claim(db, new Date(now()), inFlight.keys());
+    if (!claimed) {
+      // Nothing due for an idle subscriber: look again when one in flight ends (its next event
+      // may be due) or after `pollMs` (another subscriber's may have come), whichever is first.
+      if (inFlight.size === 0) break;
+      const poll = new AbortController();
+      await Promise.race([...inFlight.values(), delay(pollMs, undefined, { signal: poll.signal }).catch(() => undefined)]);
+      poll.abort();
+      continue;
+    }
+    const sub = claimed.subscriptionId;
+    inFlight.set(
+      sub,
+      attempt(db, claimed, log, now)
+        .then((ok) => void (ok && (delivered += 1)), (err: unknown) => void (failure ??= err))
+        .finally(() => inFlight.delete(sub)),
     );
-    if (!claimed) return delivered;
-    if (await attempt(db, claimed, log, now)) delivered += 1;
   }
+  await Promise.all(inFlight.values());
+  if (failure !== undefined) throw failure;
+  return delivered;
 }
 
 async function attempt(db: Database, d: DeliveryDoc, log: Logger, now: () => number): Promise<boolean> {

@@ -1,6 +1,6 @@
 /**
  * Webhook deliveries from the outbox to a real HTTP receiver on loopback: signed, retried with
- * backoff while the receiver fails, and delivered once.
+ * backoff while the receiver fails, and delivered once; a slow receiver does not hold up others.
  */
 import { createServer, IncomingMessage, Server } from 'node:http';
 import pino from 'pino';
@@ -86,4 +86,60 @@ test('an event is retried with backoff while the receiver fails, then delivered 
   expect(verifyWebhook(secret, headers, last.body.replace('dt_x', 'dt_y'), nowSeconds)).toBe(false);
   expect(verifyWebhook('whsec_other', headers, last.body, nowSeconds)).toBe(false);
   expect(verifyWebhook(secret, headers, last.body, nowSeconds + 3600)).toBe(false);
+});
+
+test('a slow receiver does not hold up another subscriber\'s events, and gets its own one at a time', async () => {
+  // The slow partner answers only once the other partner has its event: a dispatcher that waits on
+  // one receiver at a time would see it time out instead.
+  let fastGot!: () => void;
+  const fastArrived = new Promise<void>((r) => (fastGot = r));
+  const order: string[] = [];
+  let slowOpen = 0;
+  let slowMostOpen = 0;
+  const receivers = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const id = String(req.headers['webhook-id']);
+      order.push(id);
+      if (req.url === '/fast') {
+        fastGot();
+        res.writeHead(204).end();
+        return;
+      }
+      slowOpen += 1;
+      slowMostOpen = Math.max(slowMostOpen, slowOpen);
+      void fastArrived.then(() => {
+        slowOpen -= 1;
+        res.writeHead(204).end();
+      });
+    });
+  });
+  await new Promise<void>((r) => receivers.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(receivers.address() as { port: number }).port}`;
+  try {
+    const createdAt = new Date();
+    await db.c.webhooks.insertMany([
+      { _id: 'wh_slow', url: `${base}/slow`, events: ['downtime.started'], secret: 'whsec_slow_0123456789', createdAt },
+      { _id: 'wh_fast', url: `${base}/fast`, events: ['downtime.started'], secret: 'whsec_fast_0123456789', createdAt },
+    ]);
+    const due = (eventId: string, sub: string, ageMs: number) => ({
+      _id: `${eventId}:${sub}`, eventId, subscriptionId: sub, url: `${base}/${sub === 'wh_slow' ? 'slow' : 'fast'}`, type: 'downtime.started',
+      body: JSON.stringify({ id: eventId }), status: 'pending' as const, attempts: 0, nextAttemptAt: new Date(Date.now() - ageMs), createdAt,
+    });
+    // The slow partner's two events are due first, the other's last.
+    await db.c.deliveries.insertMany([due('ev_1', 'wh_slow', 3_000), due('ev_2', 'wh_slow', 2_000), due('ev_3', 'wh_fast', 1_000)]);
+
+    expect(await deliverDue(db, log)).toBe(3);
+    const states = await db.c.deliveries.find({ eventId: { $in: ['ev_1', 'ev_2', 'ev_3'] } }).sort({ _id: 1 }).toArray();
+    expect(states.map((d) => [d._id, d.status, d.attempts])).toEqual([
+      ['ev_1:wh_slow', 'delivered', 1],
+      ['ev_2:wh_slow', 'delivered', 1],
+      ['ev_3:wh_fast', 'delivered', 1],
+    ]);
+    // The slow partner's second event went out after its first, never both at once.
+    expect(order.filter((id) => id !== 'ev_3')).toEqual(['ev_1', 'ev_2']);
+    expect(slowMostOpen).toBe(1);
+  } finally {
+    await new Promise((r) => receivers.close(r));
+  }
 });

@@ -59,6 +59,9 @@ async function openAndClose(method: string, holdMs: number): Promise<string> {
 
 test('2,000 payment-option requests/s for 60 s while 100 downtimes open and close: no error answer', async () => {
   const memoryAtStart = { api: residentMb(stack.api.pid), worker: residentMb(stack.worker.pid) };
+  // The API's resident memory every 10 s: growth while downtimes churn that the load keeps is a leak.
+  const apiEvery10s = [memoryAtStart.api];
+  const sampling = setInterval(() => apiEvery10s.push(residentMb(stack.api.pid)), 10_000);
   const load = runLoad();
   // Spread the openings over the first 40 s; each downtime stays open 5 to 15 s.
   const churn = Promise.all(BANKS.map(async (method, i) => {
@@ -66,10 +69,13 @@ test('2,000 payment-option requests/s for 60 s while 100 downtimes open and clos
     return openAndClose(method, 5_000 + (i % 11) * 1_000);
   }));
   const [summary, ids] = await Promise.all([load, churn]);
+  clearInterval(sampling);
   const memoryAtEnd = { api: residentMb(stack.api.pid), worker: residentMb(stack.worker.pid) };
+  await sleep(20_000);
+  const apiIdle20s = residentMb(stack.api.pid);
   const resolved = await db.c.downtimes.countDocuments({ _id: { $in: ids }, status: 'resolved' });
 
-  report('payment-options-soak', { rate: RATE, seconds: SECONDS, downtimes: DOWNTIMES, load: summary, resolved, memoryMb: { start: memoryAtStart, end: memoryAtEnd } });
+  report('payment-options-soak', { rate: RATE, seconds: SECONDS, downtimes: DOWNTIMES, load: summary, resolved, memoryMb: { start: memoryAtStart, end: memoryAtEnd, apiEvery10s, apiIdle20s } });
   expect(summary.non2xx).toBe(0);
   expect(summary.errors).toBe(0);
   expect(summary.timeouts).toBe(0);

@@ -2,7 +2,7 @@
  * Freeze windows: periods of peak traffic (a promotion, month end) where a wrong re-enable
  * costs most, so recovery must be proven with stronger evidence.
  */
-import type { ProbeSettings } from './probe';
+import { ProbeSettings, withoutProvenShare } from './probe';
 
 export interface FreezeWindow {
   id: string;
@@ -27,6 +27,5 @@ export function activeFreeze(windows: FreezeWindow[], now: number): FreezeWindow
  */
 export function freezeAdjustedProbe(s: ProbeSettings, inFreeze: boolean): ProbeSettings {
   if (!inFreeze) return { ...s };
-  const { provenPercent: _widenedOnProof, ...cautious } = s;
-  return { ...cautious, alpha: s.alpha / 2, minSamples: s.minSamples * 2 };
+  return { ...withoutProvenShare(s), alpha: s.alpha / 2, minSamples: s.minSamples * 2 };
 }

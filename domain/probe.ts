@@ -305,6 +305,16 @@ export function probeShare(
  * On the flapping route this phase (some 12 outcomes at half of ICICI's traffic) hid about 11
  * healthy checkouts per flap.
  */
+/**
+ * The settings without the proven share: the maximum holds until the sample minimum is in. For a
+ * freeze window (`freezeAdjustedProbe`), and while an operator keeps the scope disabled until a
+ * time (an extension, a planned downtime's end): showing it to every user then would undo that.
+ */
+export function withoutProvenShare(s: ProbeSettings): ProbeSettings {
+  const { provenPercent: _dropped, ...rest } = s;
+  return rest;
+}
+
 export function provenShare(s: Pick<ProbeSettings, 'maxPercent' | 'provenPercent'>): number {
   const max = Math.max(0, Math.min(100, s.maxPercent));
   return Math.max(max, Math.min(100, s.provenPercent ?? max));

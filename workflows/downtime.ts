@@ -30,6 +30,7 @@ import {
   strongSuccess,
   successWeight,
   wakesOnSuccess,
+  withoutProvenShare,
 } from '../domain';
 import {
   Acknowledgement,
@@ -511,7 +512,9 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
       outageOutcomes.attempts += outcome.successes + outcome.failures;
     };
     inFreeze = outcome.inFreeze;
-    const settings = settingsOf(inFreeze);
+    // Kept disabled until a time by an operator (or a planned downtime): no proven share before it.
+    const keptDisabled = extendedUntil !== undefined && now < extendedUntil;
+    const settings = keptDisabled ? withoutProvenShare(settingsOf(inFreeze)) : settingsOf(inFreeze);
     const sharper = wf.patched(RECOVERY_EVIDENCE);
     /** The outage's measurements: evidence and proven runs apart (OUTAGE_MEASURES_APART), or pooled as before. */
     const measurements = () => (wf.patched(OUTAGE_MEASURES_APART) ? [...(evidenceOutcomes ? [evidenceOutcomes] : []), provenOutcomes(outageOutcomes, evidenceOutcomes)] : [outageOutcomes]);

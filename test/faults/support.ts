@@ -294,6 +294,18 @@ export interface Observation {
   status: number;
   /** The methods offered to the user (available or probe). */
   methods: string[];
+  /** Those of them offered as available (not as a probe with a warning). */
+  available: string[];
+}
+
+/**
+ * The observations in which a bucket-A user was offered `method` too early: in any form before
+ * `healedFrom` (while it still failed), or as plainly available before `reenabledAt`. In between
+ * the probe may have proven the recovery and be waiting for its sample minimum, when every user
+ * is shown the method as a probe, with its warning (PROVEN_PROBE_PERCENT).
+ */
+export function offeredEarly(seen: Observation[], method: string, healedFrom: number, reenabledAt: number): Observation[] {
+  return seen.filter((o) => o.at < reenabledAt && (o.available.includes(method) || (o.methods.includes(method) && o.at < healedFrom)));
 }
 
 /** Asks for one user's payment options every `intervalMs` until stopped; records what came back. */
@@ -308,10 +320,10 @@ export function watchOptions(base: string, userId: string, intervalMs = 150) {
           headers: { authorization: `Bearer ${KEYS.checkout}` },
           signal: AbortSignal.timeout(5_000),
         });
-        const body = (await res.json().catch(() => ({}))) as { options?: { method: string }[] };
-        seen.push({ at, status: res.status, methods: (body.options ?? []).map((o) => o.method) });
+        const options = ((await res.json().catch(() => ({}))) as { options?: { method: string; state?: string }[] }).options ?? [];
+        seen.push({ at, status: res.status, methods: options.map((o) => o.method), available: options.filter((o) => o.state === 'available').map((o) => o.method) });
       } catch {
-        seen.push({ at, status: 0, methods: [] });
+        seen.push({ at, status: 0, methods: [], available: [] });
       }
       await sleep(intervalMs);
     }

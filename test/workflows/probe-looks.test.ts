@@ -185,7 +185,7 @@ test('during a hard outage, a lean on one success is looked at again once the fa
   expect(decisions[1]!.probePercent).toBeLessThan(50);
 });
 
-test('a recovery proven short of MIN_PROBE_SAMPLES shows the scope to every user until its samples are in; not in a freeze, nor in downtimes started before', async () => {
+test('a recovery proven short of MIN_PROBE_SAMPLES shows the scope to every user until its samples are in; not in a freeze, nor while kept disabled until a time, nor in downtimes started before', async () => {
   // A busy bank (20 attempts/s, 5% while failing): nine successes and a failure prove recovery
   // against the outage, one sample short of half the minimum.
   const evidence = { ...downtimeInput(config, { method: 'netbanking:any' }, 0).evidence!, attempts: 6_000, successes: 300 };
@@ -205,6 +205,8 @@ test('a recovery proven short of MIN_PROBE_SAMPLES shows the scope to every user
   expect(downtimePolicy(config).provenProbePercent).toBe(100);
   expect(await shares('proven', {}, false)).toBe(100);
   expect(await shares('provenfreeze', {}, true)).toBe(50);
+  // A planned downtime kept disabled until its end: no one beyond the maximum before it.
+  expect(await shares('provenplanned', { origin: 'manual', until: (await env.currentTimeMs()) + 5 * MIN }, false)).toBe(50);
   const { provenProbePercent: _absent, ...before } = downtimePolicy(config);
   expect(await shares('provenbefore', { policy: before }, false)).toBe(50);
 });

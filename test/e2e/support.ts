@@ -82,7 +82,7 @@ export interface DowntimeBody {
   probePercent: number;
   endReason?: string;
   resolvedAt?: string;
-  lastProbe?: { verdict: string; samples: number; successes: number; llr: number };
+  lastProbe?: { verdict: string; samples: number; successes: number; llr: number; upperBound: number; probePercent: number };
   live?: { status: string; phase: string; downtimeId: string } | null;
   timeline?: { kind: string; text: string }[];
 }

@@ -25,12 +25,12 @@ export function backoffMs(attempts: number): number {
 export const DELIVERY_CONCURRENCY = 8;
 
 /** Claims the oldest due delivery of a subscriber not in `busy`, with a lease. */
-async function claim(db: Database, at: Date, busy: Iterable<string>): Promise<DeliveryDoc | null> {
+async function claim(db: Database, at: Date, busy: string[]): Promise<DeliveryDoc | null> {
   return db.c.deliveries.findOneAndUpdate(
     {
       status: 'pending',
       nextAttemptAt: { $lte: at },
-      subscriptionId: { $nin: [...busy] },
+      subscriptionId: { $nin: busy },
       $or: [{ leaseUntil: { $exists: false } }, { leaseUntil: { $lte: at } }],
     },
     { $set: { leaseUntil: new Date(at.getTime() + LEASE_MS) }, $inc: { attempts: 1 } },
@@ -48,11 +48,14 @@ export async function deliverDue(db: Database, log: Logger, now: () => number = 
       await Promise.race(inFlight.values());
       continue;
     }
-    const claimed = await claim(db, new Date(now()), inFlight.keys());
+    const busy = [...inFlight.keys()];
+    const claimed = await claim(db, new Date(now()), busy);
     if (!claimed) {
-      // Nothing due for an idle subscriber: look again when one in flight ends (its next event
-      // may be due) or after `pollMs` (another subscriber's may have come), whichever is first.
-      if (inFlight.size === 0) break;
+      // Nothing due but for the subscribers busy when asked: done if there were none. Otherwise
+      // look again when one in flight ends (its next event may be due; it may have ended while
+      // this claim was on its way) or after `pollMs` (another's may have come), whichever is first.
+      if (busy.length === 0) break;
+      if (inFlight.size === 0) continue;
       const poll = new AbortController();
       await Promise.race([...inFlight.values(), delay(pollMs, undefined, { signal: poll.signal }).catch(() => undefined)]);
       poll.abort();

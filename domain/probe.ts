@@ -47,7 +47,8 @@ export interface ProbeSettings {
   maxPercent: number;
   /**
    * Probe share, in percent, once the test has proven recovery but lacks `minSamples` (never
-   * below `maxPercent`). Absent: `maxPercent` (downtimes started before it, and freeze windows).
+   * below `maxPercent`). Absent: `maxPercent` (downtimes started before it, freeze windows, a scope
+   * kept disabled until a time; see `withoutProvenShare`).
    */
   provenPercent?: number;
 }
@@ -296,16 +297,6 @@ export function probeShare(
 }
 
 /**
- * The share once the test has proven recovery (llr at A, the probe's rate back at the threshold)
- * and only the sample minimum is missing: `provenPercent`, never below the maximum. The test
- * has spoken at its error rates; the minimum guards a proof on a handful of outcomes, and every
- * user shown the scope meanwhile is one more outcome toward it, while each user still hidden is
- * a checkout that loses a healthy method. A proof that was wrong shows at the next look, which
- * comes as soon as the widened share should have brought the missing outcomes (`nextLookMs`).
- * On the flapping route this phase (some 12 outcomes at half of ICICI's traffic) hid about 11
- * healthy checkouts per flap.
- */
-/**
  * The settings without the proven share: the maximum holds until the sample minimum is in. For a
  * freeze window (`freezeAdjustedProbe`), and while an operator keeps the scope disabled until a
  * time (an extension, a planned downtime's end): showing it to every user then would undo that.
@@ -315,6 +306,16 @@ export function withoutProvenShare(s: ProbeSettings): ProbeSettings {
   return rest;
 }
 
+/**
+ * The share once the test has proven recovery (llr at A, the probe's rate back at the threshold)
+ * and only the sample minimum is missing: `provenPercent`, never below the maximum. The test
+ * has spoken at its error rates; the minimum guards a proof on a handful of outcomes, and every
+ * user shown the scope meanwhile is one more outcome toward it, while each user still hidden is
+ * a checkout that loses a healthy method. A proof that was wrong shows at the next look, which
+ * comes as soon as the widened share should have brought the missing outcomes (`nextLookMs`).
+ * On the flapping route this phase (some 12 outcomes at half of ICICI's traffic) hid about 11
+ * healthy checkouts per flap.
+ */
 export function provenShare(s: Pick<ProbeSettings, 'maxPercent' | 'provenPercent'>): number {
   const max = Math.max(0, Math.min(100, s.maxPercent));
   return Math.max(max, Math.min(100, s.provenPercent ?? max));

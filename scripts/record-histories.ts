@@ -64,11 +64,23 @@ async function main(): Promise<void> {
         world.probe = { successes: 45, failures: 1, inFreeze: false };
         await h.signal(probeSuccessSignal);
       },
+      // A partial degradation (detected at 70%): proven failing, proven again at a look half an
+      // interval later (the test restarts on doubt), a doubt, then a recovery against the raised bound.
+      'partial-degradation': async () => {
+        world.probe = { successes: 7, failures: 5, inFreeze: false };
+        await env.sleep(50_000);
+        world.probe = { successes: 3, failures: 1, inFreeze: false };
+        await env.sleep(15_000);
+        world.probe = { successes: 45, failures: 0, inFreeze: false };
+      },
     };
     const reopens: Record<string, string> = { 'flap-hold': 'dt_previous' };
     const start = async (name: string) => {
       const now = await env.currentTimeMs();
-      const input = downtimeInput(config, { method: 'netbanking:sbi', gateway: name.length % 2 ? 'payu' : 'razorpay' }, now, { reopensId: reopens[name] });
+      const scope = { method: 'netbanking:sbi', gateway: name.length % 2 ? 'payu' : 'razorpay' };
+      const detected = downtimeInput(config, scope, now).evidence!;
+      const evidence = name === 'partial-degradation' ? { evidence: { ...detected, successes: Math.round(0.7 * detected.attempts), rate: 0.7 } } : {};
+      const input = downtimeInput(config, scope, now, { reopensId: reopens[name], ...evidence });
       return env.client.workflow.start<typeof downtimeWorkflow>('downtimeWorkflow', {
         taskQueue: config.temporal.taskQueue,
         workflowId: `${downtimeWorkflowId(input.scopeKey)}:${name}`,

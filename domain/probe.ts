@@ -325,22 +325,6 @@ export function provenShare(s: Pick<ProbeSettings, 'maxPercent' | 'provenPercent
 export const SOONEST_LOOK_FRACTION = 0.25;
 
 /**
- * The longest wait between looks while the test restarts on doubt (`restartsOnDoubt`: a partial
- * degradation after a proof of "still failing"), as a fraction of PROBE_INTERVAL. The recovery
- * then starts as a run that leans toward it, and only a look sees that: at the floor share a look
- * per interval sees about two outcomes, so the recovery's first successes waited up to an interval
- * to be seen, and that wait was some 40% of the re-enable delay (2.1 of 5.2 s on average in a
- * Monte Carlo model of the probe loop over this module's decisions, PROBE_INTERVAL 2 s: 800
- * outages of a 70% degradation of a 96.6% route at 34.5 attempts/s, two seeds). Looking twice as
- * often: 1.3 of 4.2 s, re-enable over 3 × PROBE_INTERVAL in 15% of outages instead of 30%, false
- * recoveries as rare (1.5% against 1.6–1.8%). It costs reads and, during the outage, more short
- * leans at a widened share: 56 more probe payments failed per 233 s of outage (a 70% route at
- * 34.5 attempts/s fails some 2,400 times in that time). Where a success is strong evidence the
- * actor wakes on it instead.
- */
-export const DOUBT_LOOK_FRACTION = 0.5;
-
-/**
  * When to look at the probe again, in ms. After PROBE_INTERVAL as a rule. While the evidence leans
  * toward recovery (llr > 0) without proving it yet, the route is most likely healthy and still
  * hidden from bucket A, so look as soon as the widened share should have brought the outcomes the
@@ -358,9 +342,6 @@ export const DOUBT_LOOK_FRACTION = 0.5;
  * bank's full run), while two failures, at the widened share a fraction of a second away,
  * already undo it. Looking when either answer should be in costs nothing when the route has
  * healed: the proof's look still comes when its outcomes should have arrived, or sooner.
- *
- * While `doubting` (the test restarts on doubt) no look is more than `DOUBT_LOOK_FRACTION` of the
- * interval away.
  */
 export function nextLookMs(
   decision: ProbeDecision,
@@ -368,12 +349,10 @@ export function nextLookMs(
   attemptsPerSec: number | undefined,
   intervalMs: number,
   refute?: { baseline: number; threshold: number; outage?: number },
-  doubting = false,
 ): number {
   const soonest = intervalMs * SOONEST_LOOK_FRACTION;
-  const latest = doubting ? intervalMs * DOUBT_LOOK_FRACTION : intervalMs;
   const leaning = leansToRecovery(decision) && decision.samples > 0;
-  if (!leaning || attemptsPerSec === undefined || !(attemptsPerSec > 0) || !(decision.probePercent > 0)) return latest;
+  if (!leaning || attemptsPerSec === undefined || !(attemptsPerSec > 0) || !(decision.probePercent > 0)) return intervalMs;
   const probesPerSec = (attemptsPerSec * decision.probePercent) / 100;
   const toMinimum = Math.max(0, minSamples - decision.samples);
   const perSample = decision.llr / decision.samples;
@@ -388,7 +367,7 @@ export function nextLookMs(
       waitMs = Math.min(waitMs, (1000 * toUndo) / (probesPerSec * (1 - p0)));
     }
   }
-  return Math.max(soonest, Math.min(latest, waitMs));
+  return Math.max(soonest, Math.min(intervalMs, waitMs));
 }
 
 export interface ProbeCounts {

@@ -149,13 +149,6 @@ export const DOUBT_ONLY_WHEN_WEAK = 'doubt-only-when-weak';
  */
 export const LOOK_TO_REFUTE = 'look-to-refute';
 
-/**
- * Patch: while the test restarts on doubt (a partial degradation after a proof of "still failing"),
- * no look is more than half a PROBE_INTERVAL away (domain/probe.ts DOUBT_LOOK_FRACTION): the
- * recovery's first successes waited up to an interval at the floor share to be seen.
- */
-export const DOUBT_LOOKS = 'doubt-looks';
-
 /** Timeout and retry of every step, whether it runs as a task or inside the workflow task. */
 const STEP_OPTIONS: wf.ActivityOptions & wf.LocalActivityOptions = {
   startToCloseTimeout: '30s',
@@ -579,9 +572,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     }
     if (wf.patched(PROMPT_LOOKS)) {
       const refute = sharper && leansToRecovery(decision) && wf.patched(LOOK_TO_REFUTE) ? { baseline: input.baseline, threshold: input.threshold, outage } : undefined;
-      // Asked only while the test restarts on doubt, so other downtimes record no marker.
-      const doubting = doubts && wf.patched(DOUBT_LOOKS);
-      nextProbeAt = now + nextLookMs({ ...decision, probePercent }, settings.minSamples, evidenceRate, policy.probeIntervalMs, refute, doubting);
+      nextProbeAt = now + nextLookMs({ ...decision, probePercent }, settings.minSamples, evidenceRate, policy.probeIntervalMs, refute);
     }
     if (sharper && wf.patched(LOOK_ON_SUCCESS)) {
       wakeOnSuccess = wakesOnSuccess(decision, weight);

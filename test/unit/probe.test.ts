@@ -297,16 +297,6 @@ describe('when to look at the probe again', () => {
     expect(nextLookMs(decide(3, 0), settings.minSamples, 0, INTERVAL)).toBe(INTERVAL);
   });
 
-  test('while the test restarts on doubt, no look is more than half the interval away', () => {
-    // A partial degradation after a proof: no lean, a lean on a quiet scope, a lean whose samples take longer.
-    for (const [d, rate] of [[decide(0, 0), 72], [decide(1, 3), 72], [decide(1, 0), 0.5], [decide(3, 0), 5]] as const) {
-      expect(nextLookMs(d, settings.minSamples, rate, INTERVAL, undefined, true)).toBe(INTERVAL / 2);
-      expect(nextLookMs(d, settings.minSamples, rate, INTERVAL)).toBe(INTERVAL);
-    }
-    // A prompt look that comes sooner anyway is kept.
-    expect(nextLookMs(decide(3, 0), settings.minSamples, 72, INTERVAL, undefined, true)).toBe(INTERVAL / 4);
-  });
-
   test('a quiet scope waits no longer than the interval', () => {
     expect(nextLookMs(decide(1, 0), settings.minSamples, 0.5, INTERVAL)).toBe(INTERVAL);
   });

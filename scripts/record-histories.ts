@@ -64,8 +64,9 @@ async function main(): Promise<void> {
         world.probe = { successes: 45, failures: 1, inFreeze: false };
         await h.signal(probeSuccessSignal);
       },
-      // A partial degradation (detected at 70%): proven failing, proven again at a look half an
-      // interval later (the test restarts on doubt), a doubt, then a recovery against the raised bound.
+      // A partial degradation (detected at 70%, where a success is weak evidence): look 1 proves
+      // "still failing", look 2 leans toward failing (the test restarts on doubt), look 3 proves
+      // the recovery against the raised bound.
       'partial-degradation': async () => {
         world.probe = { successes: 7, failures: 5, inFreeze: false };
         await env.sleep(50_000);

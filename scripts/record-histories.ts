@@ -13,7 +13,7 @@ import { acknowledgeUpdate, downtimeWorkflowId, escalateUpdate, extendUpdate, pr
 import { downtimeSearchAttributes } from '../common/starter';
 import { workflowBundle } from '../worker/worker';
 import type { downtimeWorkflow } from '../workflows';
-import { downtimeInput } from '../test/support/downtime-input';
+import { detectionEvidence, downtimeInput } from '../test/support/downtime-input';
 import { fakeActivities, fakeWorld } from '../test/support/fake-activities';
 import { registerSearchAttributes, testConfig } from '../test/support/stack';
 import { ensureTools, ROOT } from './local-servers';
@@ -79,8 +79,7 @@ async function main(): Promise<void> {
     const start = async (name: string) => {
       const now = await env.currentTimeMs();
       const scope = { method: 'netbanking:sbi', gateway: name.length % 2 ? 'payu' : 'razorpay' };
-      const detected = downtimeInput(config, scope, now).evidence!;
-      const evidence = name === 'partial-degradation' ? { evidence: { ...detected, successes: Math.round(0.7 * detected.attempts), rate: 0.7 } } : {};
+      const evidence = name === 'partial-degradation' ? { evidence: detectionEvidence(now, { successes: 140, rate: 0.7 }) } : {};
       const input = downtimeInput(config, scope, now, { reopensId: reopens[name], ...evidence });
       return env.client.workflow.start<typeof downtimeWorkflow>('downtimeWorkflow', {
         taskQueue: config.temporal.taskQueue,

@@ -1,7 +1,12 @@
 import type { Config } from '../../common/config';
-import type { DowntimeInput } from '../../common/definitions';
+import type { DowntimeInput, Evidence } from '../../common/definitions';
 import { downtimePolicy, newDowntimeId } from '../../common/policy';
 import { normalizeScope, scopeKey, Scope } from '../../domain';
+
+/** Detection's evidence for a hard outage (10 of 200 attempts succeeded), with any field replaced. */
+export function detectionEvidence(at: number, over: Partial<Evidence> = {}): Evidence {
+  return { at, attempts: 200, successes: 10, rate: 0.05, baseline: 0.95, threshold: 0.8075, trafficShare: 0.01, ...over };
+}
 
 /** A detected downtime's input, as detection would start it. */
 export function downtimeInput(config: Config, scopeIn: Scope, openedAt: number, over: Partial<DowntimeInput> = {}): DowntimeInput {
@@ -14,7 +19,7 @@ export function downtimeInput(config: Config, scopeIn: Scope, openedAt: number, 
     reason: 'success rate 5% below 80%',
     openedBy: 'detection',
     openedAt,
-    evidence: { at: openedAt, attempts: 200, successes: 10, rate: 0.05, baseline: 0.95, threshold: 0.8075, trafficShare: 0.01 },
+    evidence: detectionEvidence(openedAt),
     baseline: 0.95,
     threshold: 0.8075,
     policy: downtimePolicy(config),

@@ -20,7 +20,7 @@ import type { ProbeDecision } from '../../domain';
 import { downtimeSearchAttributes } from '../../common/starter';
 import { workflowBundle } from '../../worker/worker';
 import type { downtimeWorkflow } from '../../workflows';
-import { downtimeInput } from '../support/downtime-input';
+import { detectionEvidence, downtimeInput } from '../support/downtime-input';
 import { FakeWorld, fakeActivities, fakeWorld } from '../support/fake-activities';
 import { testConfig, timeSkippingEnvironment } from '../support/stack';
 
@@ -152,7 +152,7 @@ test('while the probe leans toward recovery on a busy scope, it looks again afte
   // Three successes against an outage measured at 5%: leaning, not yet MIN_PROBE_SAMPLES.
   world.probe = { successes: 3, failures: 0, inFreeze: false };
   // 6,000 attempts in the 5-minute window: 20 attempts/s, so 17 samples at 50% take 1.7 s.
-  const evidence = { ...downtimeInput(config, { method: 'netbanking:any' }, 0).evidence!, attempts: 6_000, successes: 300 };
+  const evidence = detectionEvidence(0, { attempts: 6_000, successes: 300 });
   const { result } = await run(world, 'leaning', { evidence }, async () => {
     await env.sleep(MIN);
     world.probe = RECOVERED;
@@ -166,7 +166,7 @@ test('while the probe leans toward recovery on a busy scope, it looks again afte
 test('during a hard outage, a lean on one success is looked at again once the failures that would undo it should be in', async () => {
   const world = fakeWorld();
   // A quiet bank: 360 attempts in the 5-minute window (1.2 a second), 5% success while failing.
-  const evidence = { ...downtimeInput(config, { method: 'netbanking:any' }, 0).evidence!, attempts: 360, successes: 18 };
+  const evidence = detectionEvidence(0, { attempts: 360, successes: 18 });
   // The first look sees one success: the test leans and the share widens to its maximum. The
   // 19 samples the proof lacks would take 32 s at 50% of 1.2 a second (the interval, 30 s); the
   // two failures that undo the lean, if the outage goes on, 3.5 s (the soonest look, 7.5 s).
@@ -188,7 +188,7 @@ test('during a hard outage, a lean on one success is looked at again once the fa
 test('a recovery proven short of MIN_PROBE_SAMPLES shows the scope to every user until its samples are in; not in a freeze, nor while kept disabled until a time, nor in downtimes started before', async () => {
   // A busy bank (20 attempts/s, 5% while failing): nine successes and a failure prove recovery
   // against the outage, one sample short of half the minimum.
-  const evidence = { ...downtimeInput(config, { method: 'netbanking:any' }, 0).evidence!, attempts: 6_000, successes: 300 };
+  const evidence = detectionEvidence(0, { attempts: 6_000, successes: 300 });
   const proven = { successes: 9, failures: 1 };
   const shares = async (name: string, over: Partial<DowntimeInput>, inFreeze: boolean) => {
     const world = fakeWorld();
@@ -222,7 +222,7 @@ test('without the scope\'s traffic, or with no lean, it keeps the interval', asy
 
   const failing = fakeWorld();
   failing.probe = FAILING;
-  const evidence = { ...downtimeInput(config, { method: 'netbanking:any' }, 0).evidence!, attempts: 6_000, successes: 300 };
+  const evidence = detectionEvidence(0, { attempts: 6_000, successes: 300 });
   await run(failing, 'failing', { evidence }, async () => {
     await env.sleep(2 * MIN);
     failing.probe = RECOVERED;
@@ -292,7 +292,7 @@ test('during a partial degradation, once "still failing" is proven, a look that 
   const world = fakeWorld();
   world.read = bucketedRead(events);
   // Detected at 70%: successes weigh little, a failure much.
-  const partial = { ...downtimeInput(config, { method: 'netbanking:any' }, 0).evidence!, successes: 140, rate: 0.7 };
+  const partial = detectionEvidence(0, { successes: 140, rate: 0.7 });
   const { result, openedAt } = await run(world, 'doubt', { evidence: partial }, async () => {
     await env.sleep(100_000);
   });
@@ -318,7 +318,7 @@ test('while a success weighs little, runs ended on doubt count in the measured r
   ];
   const world = fakeWorld();
   world.read = bucketedRead(events);
-  const early = { ...downtimeInput(config, { method: 'netbanking:any' }, 0).evidence!, successes: 150, rate: 0.75 };
+  const early = detectionEvidence(0, { successes: 150, rate: 0.75 });
   const { result } = await run(world, 'doubtmeasures', { evidence: early }, async () => {
     await env.sleep(17 * 30_000 + 5_000);
     world.read = undefined;
@@ -378,7 +378,7 @@ describe('a probe success signal', () => {
   test('during a partial degradation a success weighs little: the record does not ask, and a signal changes nothing', async () => {
     const world = fakeWorld();
     let signalledAt = 0;
-    const partial = { ...downtimeInput(config, { method: 'netbanking:any' }, 0).evidence!, successes: 140, rate: 0.7 };
+    const partial = detectionEvidence(0, { successes: 140, rate: 0.7 });
     const { result } = await run(world, 'wakepartial', { evidence: partial }, async ({ handle, openedAt }) => {
       await env.sleep(40_000);
       world.probe = RECOVERED;
@@ -398,7 +398,7 @@ test('a hard outage detected early, on a window of mostly healthy traffic, is ju
   const world = fakeWorld();
   world.probe = { successes: 0, failures: 40, inFreeze: false };
   // 75% of the detection window succeeded: pooled with the probe's 0 of 40 the outage would look like 62%.
-  const early = { ...downtimeInput(config, { method: 'netbanking:any' }, 0).evidence!, successes: 150, rate: 0.75 };
+  const early = detectionEvidence(0, { successes: 150, rate: 0.75 });
   const { result } = await run(world, 'earlydetect', { evidence: early }, async () => {
     await env.sleep(70_000);
     world.probe = RECOVERED;

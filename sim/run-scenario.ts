@@ -3,7 +3,7 @@
  * windows, the closed loop, then the baseline on the same checkouts, the report and the plot.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadConfig } from '../common/config';
 import { downtimePolicy } from '../common/policy';
 import { runBaseline } from './baseline';
@@ -132,6 +132,11 @@ export async function runScenario(file: string, o: RunOptions): Promise<Scenario
     loop = await runClosedLoop({ world, api, keys: stack.keys, checkouts, durationSec: scenario.durationSec, t0, log: o.log });
   } finally {
     api.close();
+    if (process.env.SIM_HISTORIES) {
+      const dir = join(resolve(process.env.SIM_HISTORIES), scenario.name);
+      const n = await stack.saveHistories(dir).catch((err: Error) => (o.log(`histories not saved: ${err.message}`), 0));
+      o.log(`${n} workflow histories written to ${dir}`);
+    }
     await stack.stop();
   }
 

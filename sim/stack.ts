@@ -6,10 +6,11 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { DETECTION_SCHEDULE_ID } from '../common/definitions';
 import { ROOT, RunningServer, freePort, startLocalServers, stopProcess, waitForPort } from '../scripts/local-servers';
 
@@ -25,6 +26,8 @@ export interface Stack {
   keys: StackKeys;
   workDir: string;
   env: Record<string, string>;
+  /** Writes every workflow's history as JSON (`historyToJSON`) into `dir`; returns how many. */
+  saveHistories(dir: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -77,6 +80,22 @@ export async function startStack(name: string, profileEnv: Record<string, string
     keys,
     workDir,
     env: {},
+    async saveHistories(dir: string) {
+      const connection = await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS! });
+      try {
+        const client = new Client({ connection });
+        mkdirSync(dir, { recursive: true });
+        let n = 0;
+        for await (const w of client.workflow.list({ query: `WorkflowType = 'downtimeWorkflow'` })) {
+          const history = await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
+          writeFileSync(join(dir, `${w.workflowId.replace(/[^\w.@-]+/g, '_')}.${w.runId}.json`), JSON.stringify(temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.fromObject(history), { longs: Number, enums: String, bytes: String })));
+          n += 1;
+        }
+        return n;
+      } finally {
+        await connection.close();
+      }
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

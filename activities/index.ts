@@ -388,6 +388,7 @@ export function createActivities(deps: ActivityDeps) {
       acknowledgement?: Acknowledgement;
       lastProbe?: ProbeDecision;
       wakeOnProbeSuccess?: boolean;
+      wakeOnProbeOutcome?: boolean;
     }): Promise<void> {
       await c.downtimes.updateOne(
         { _id: p.downtimeId, status: 'open' },
@@ -400,6 +401,7 @@ export function createActivities(deps: ActivityDeps) {
             ...(p.acknowledgement ? { acknowledgement: p.acknowledgement } : {}),
             ...(p.lastProbe ? { lastProbe: p.lastProbe } : {}),
             ...(p.wakeOnProbeSuccess !== undefined ? { wakeOnProbeSuccess: p.wakeOnProbeSuccess } : {}),
+            ...(p.wakeOnProbeOutcome !== undefined ? { wakeOnProbeOutcome: p.wakeOnProbeOutcome } : {}),
             updatedAt: new Date(p.at),
           },
         },

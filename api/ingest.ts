@@ -242,15 +242,30 @@ export class Ingestor {
     return docs.length;
   }
 
-  /** Wakes the actors that asked for it whose scopes this batch brought a counted bucket-B success. */
+  /**
+   * Wakes the actors whose records asked for what this batch brought their scopes in bucket B: a
+   * counted success (`wakeOnProbeSuccess`), or any counted outcome the test judges, a success or a
+   * failure blamed on the route (`wakeOnProbeOutcome`).
+   */
   private wakeProbes(counted: readonly TransactionDoc[]): void {
     const waker = this.deps.probeWaker;
     if (!waker) return;
-    const ids = new Set<string>();
-    for (const d of counted) if (d.bucket === 'B' && d.outcome === 'success' && d.downtimeId !== undefined) ids.add(d.downtimeId);
-    if (ids.size === 0) return;
-    const scopes = this.deps.snapshot.current.downtimes.filter((d) => ids.has(d.id) && d.wakeOnProbeSuccess).map((d) => d.scopeKey);
-    if (scopes.length > 0) waker.wake(scopes);
+    const succeeded = new Set<string>();
+    const failed = new Set<string>();
+    for (const d of counted) {
+      if (d.bucket !== 'B' || d.downtimeId === undefined) continue;
+      if (d.outcome === 'success') succeeded.add(d.downtimeId);
+      else if (d.outcome === 'system_failure') failed.add(d.downtimeId);
+    }
+    if (succeeded.size === 0 && failed.size === 0) return;
+    const onSuccess: string[] = [];
+    const onOutcome: string[] = [];
+    for (const d of this.deps.snapshot.current.downtimes) {
+      if (d.wakeOnProbeOutcome && (succeeded.has(d.id) || failed.has(d.id))) onOutcome.push(d.scopeKey);
+      else if (d.wakeOnProbeSuccess && succeeded.has(d.id)) onSuccess.push(d.scopeKey);
+    }
+    if (onSuccess.length > 0) waker.wake(onSuccess, 'success');
+    if (onOutcome.length > 0) waker.wake(onOutcome, 'outcome');
   }
 
   private toDoc(tx: ValidTransaction, receivedAt: number, countToken: string): TransactionDoc {

@@ -12,7 +12,7 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly openDowntimes = new Gauge({ name: 'open_downtimes', help: 'Open downtimes by severity', labelNames: ['severity'] as const, registers: [this.registry] });
-  readonly probeWakes = new Counter({ name: 'probe_wake_signals_total', help: 'probeSuccess signals to downtime actors, by result', labelNames: ['result'] as const, registers: [this.registry] });
+  readonly probeWakes = new Counter({ name: 'probe_wake_signals_total', help: 'probeSuccess and probeOutcome signals to downtime actors, by result', labelNames: ['result'] as const, registers: [this.registry] });
   readonly webhookDeliveries = new Gauge({ name: 'webhook_deliveries', help: 'Webhook deliveries by status', labelNames: ['status'] as const, registers: [this.registry] });
 
   constructor() {

@@ -42,6 +42,8 @@ export interface OpenDowntime {
   lastProbeRate?: number;
   /** The actor asks for a probeSuccess signal on the next bucket-B success. */
   wakeOnProbeSuccess: boolean;
+  /** The actor asks for a probeOutcome signal on the next bucket-B outcome. */
+  wakeOnProbeOutcome: boolean;
 }
 
 export interface RouteRate {
@@ -135,6 +137,7 @@ function toOpenDowntime(d: DowntimeDoc): OpenDowntime {
     disabledAt: d.disabledAt?.getTime(),
     lastProbeRate: probeRateOf(d),
     wakeOnProbeSuccess: d.wakeOnProbeSuccess === true,
+    wakeOnProbeOutcome: d.wakeOnProbeOutcome === true,
   };
 }
 

@@ -114,6 +114,8 @@ export interface CarriedState {
   recoveredSince?: number;
   /** The record asks the API for a probeSuccess signal (LOOK_ON_SUCCESS). */
   wakeOnProbeSuccess?: boolean;
+  /** The record asks the API for a probeOutcome signal (LOOK_ON_OUTCOME). */
+  wakeOnProbeOutcome?: boolean;
   pages: number;
   lastPageAt?: number;
   trafficShare: number;
@@ -181,6 +183,11 @@ export const supersedeSignal = defineSignal<[SupersedeSignal]>('supersede');
  * `wakeOnProbeSuccess`): look at the probe now instead of at the next interval.
  */
 export const probeSuccessSignal = defineSignal('probeSuccess');
+/**
+ * The API saw a bucket-B outcome (a success or a failure the route is blamed for) on a downtime
+ * that asked to be woken by any (its record's `wakeOnProbeOutcome`): look at the probe now.
+ */
+export const probeOutcomeSignal = defineSignal('probeOutcome');
 export const stateQuery = defineQuery<DowntimeView>('state');
 export const acknowledgeUpdate = defineUpdate<DowntimeView, [AcknowledgeRequest]>('acknowledge');
 export const resolveUpdate = defineUpdate<DowntimeView, [ResolveRequest]>('resolve');

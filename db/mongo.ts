@@ -98,6 +98,8 @@ export interface DowntimeDoc {
   lastProbe?: ProbeDecision;
   /** The actor asks the API for a probeSuccess signal on the next bucket-B success (see domain/probe.ts wakesOnSuccess). */
   wakeOnProbeSuccess?: boolean;
+  /** The actor asks the API for a probeOutcome signal on the next bucket-B outcome (see domain/probe.ts wakesOnOutcome). */
+  wakeOnProbeOutcome?: boolean;
   reopensId?: string;
   supersededBy?: string;
   endReason?: EndReason;

@@ -153,11 +153,8 @@ export const leansToRecovery = (decision: Pick<ProbeDecision, 'verdict' | 'llr'>
 
 /** Is one success strong evidence of recovery: at least `WAKING_SUCCESS_FRACTION` of the one-shot test's A? */
 export function strongSuccess(weight: number, s: Pick<ProbeSettings, 'alpha' | 'beta'>): boolean {
-  return outweighsHalf(weight, Math.log((1 - errorRate(s.beta)) / errorRate(s.alpha)));
+  return weight >= WAKING_SUCCESS_FRACTION * Math.log((1 - errorRate(s.beta)) / errorRate(s.alpha));
 }
-
-/** One success carries at least `WAKING_SUCCESS_FRACTION` of the way to the one-shot bound. */
-const outweighsHalf = (weight: number, oneShotBound: number) => weight >= WAKING_SUCCESS_FRACTION * oneShotBound;
 
 /** H0, the success rate of a scope still failing: the outage's measured rate when known, never above the threshold. */
 function failingRate(threshold: number, outage: number | undefined): number {
@@ -177,19 +174,41 @@ export function successWeight(baseline: number, threshold: number, outage?: numb
 export const WAKING_SUCCESS_FRACTION = 0.5;
 
 /**
+ * With LOOK_ON_OUTCOME, the share of the way to proof (A) a success must carry to wake the actor:
+ * a quarter, so a success rare while failing (the outage's cautious rate at most about a third of
+ * the baseline) wakes it, and a partial degradation's ordinary successes (70% against 97%: 7% of
+ * the way each) still do not. Half of A asked for a hard outage measured on few outcomes: its
+ * rate's upper bound stays high (0/10 gives 21%), and on a quiet bank the success that
+ * began its recovery waited up to a PROBE_INTERVAL for the next look.
+ */
+export const WAKING_SUCCESS_FRACTION_LOOKS_ON_OUTCOME = 0.25;
+
+/**
  * Should the next probe success bring the next look forward? When one success is strong evidence
- * of recovery (it moves llr at least half of A, so a second one proves it but for
- * MIN_PROBE_SAMPLES) and the test does not lean toward recovery yet. A hard outage qualifies
+ * of recovery (it moves llr at least `fraction` of A; half by default, so a second one proves it
+ * but for MIN_PROBE_SAMPLES) and the test does not lean toward recovery yet. A hard outage qualifies
  * (3% against 97% success: a success is rare while failing and likely means the route is back);
  * a partial degradation does not (70% against 97%: successes are ordinary outage traffic, and
- * each would wake the actor for nothing). While the test leans, prompt looks (`nextLookMs`)
- * already come soon; once it is proven, the downtime ends.
+ * each would wake the actor for nothing). While the test leans, any outcome wakes it
+ * (`wakesOnOutcome`); once it is proven, the downtime ends.
  */
-export function wakesOnSuccess(decision: ProbeDecision, weight: number): boolean {
+export function wakesOnSuccess(decision: ProbeDecision, weight: number, fraction = WAKING_SUCCESS_FRACTION): boolean {
   const leaning = leansToRecovery(decision);
   // Against the one-shot test's A: whether one success is strong evidence is the outage's
   // property, not the restarts'.
-  return decision.verdict !== 'recovered' && !leaning && outweighsHalf(weight, decision.upperBound - (decision.raised ?? 0));
+  return decision.verdict !== 'recovered' && !leaning && weight >= fraction * (decision.upperBound - (decision.raised ?? 0));
+}
+
+/**
+ * Should any probe outcome bring the next look forward? While the test leans toward recovery on
+ * outcomes it has seen: the route is most likely healthy and still hidden from bucket A, and the
+ * next outcomes either prove the recovery or undo the lean (during an outage, each widened attempt
+ * is a failed payment). `nextLookMs` times the look for when they should have arrived, but a
+ * workflow timer under a second fires after about one (measured on the Temporal dev server: 0.43–0.52 s
+ * timers fired after 0.98–0.99 s), so the arrival itself wakes the actor.
+ */
+export function wakesOnOutcome(decision: ProbeDecision): boolean {
+  return leansToRecovery(decision) && decision.samples > 0;
 }
 
 /** Outcomes measured while a scope was failing: detection's evidence, probe runs that proved "still failing". */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { acknowledgeUpdate, downtimeWorkflowId, escalateUpdate, extendUpdate, probeSuccessSignal, resolveUpdate, setProbePercentUpdate, stateQuery } from '../common/definitions';
+import { acknowledgeUpdate, downtimeWorkflowId, escalateUpdate, extendUpdate, probeOutcomeSignal, probeSuccessSignal, resolveUpdate, setProbePercentUpdate, stateQuery } from '../common/definitions';
 import { downtimeSearchAttributes } from '../common/starter';
 import { workflowBundle } from '../worker/worker';
 import type { downtimeWorkflow } from '../workflows';
@@ -64,6 +64,14 @@ async function main(): Promise<void> {
         world.probe = { successes: 45, failures: 1, inFreeze: false };
         await h.signal(probeSuccessSignal);
       },
+      // A quiet bank's lean on one success: the record asks for any outcome, and a probeOutcome
+      // signal brings the proving look before the lean's timer.
+      'woken-by-outcome': async (h) => {
+        world.probe = { successes: 1, failures: 0, inFreeze: false };
+        await env.sleep(32_000);
+        world.probe = { successes: 45, failures: 1, inFreeze: false };
+        await h.signal(probeOutcomeSignal);
+      },
       // A partial degradation (detected at 70%, where a success is weak evidence): look 1 proves
       // "still failing", look 2 leans toward failing (the test restarts on doubt), look 3 proves
       // the recovery against the raised bound.
@@ -79,7 +87,12 @@ async function main(): Promise<void> {
     const start = async (name: string) => {
       const now = await env.currentTimeMs();
       const scope = { method: 'netbanking:sbi', gateway: name.length % 2 ? 'payu' : 'razorpay' };
-      const evidence = name === 'partial-degradation' ? { evidence: detectionEvidence(now, { successes: 140, rate: 0.7 }) } : {};
+      const evidenceOf: Record<string, Parameters<typeof detectionEvidence>[1]> = {
+        'partial-degradation': { successes: 140, rate: 0.7 },
+        // 1.2 attempts a second over the 5-minute window, 5% success.
+        'woken-by-outcome': { attempts: 360, successes: 18 },
+      };
+      const evidence = evidenceOf[name] ? { evidence: detectionEvidence(now, evidenceOf[name]) } : {};
       const input = downtimeInput(config, scope, now, { reopensId: reopens[name], ...evidence });
       return env.client.workflow.start<typeof downtimeWorkflow>('downtimeWorkflow', {
         taskQueue: config.temporal.taskQueue,

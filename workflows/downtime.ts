@@ -30,6 +30,8 @@ import {
   strongSuccess,
   successWeight,
   wakesOnSuccess,
+  wakesOnOutcome,
+  WAKING_SUCCESS_FRACTION_LOOKS_ON_OUTCOME,
   withoutProvenShare,
 } from '../domain';
 import {
@@ -47,6 +49,7 @@ import {
   evidenceSignal,
   extendUpdate,
   probeSuccessSignal,
+  probeOutcomeSignal,
   resolveUpdate,
   setProbePercentUpdate,
   stateQuery,
@@ -149,6 +152,15 @@ export const DOUBT_ONLY_WHEN_WEAK = 'doubt-only-when-weak';
  */
 export const LOOK_TO_REFUTE = 'look-to-refute';
 
+/**
+ * Patch: while the probe leans toward recovery, the record asks the API for a probeOutcome signal
+ * and the next bucket-B outcome brings the next look (domain/probe.ts wakesOnOutcome); outside a
+ * lean, a success wakes it when it carries a quarter of the way to proof instead of half
+ * (WAKING_SUCCESS_FRACTION_LOOKS_ON_OUTCOME). The prompt looks' sub-second timers fired after
+ * about a second, and on a quiet bank the first success after its outage waited for the next look.
+ */
+export const LOOK_ON_OUTCOME = 'look-on-outcome';
+
 /** Timeout and retry of every step, whether it runs as a task or inside the workflow task. */
 const STEP_OPTIONS: wf.ActivityOptions & wf.LocalActivityOptions = {
   startToCloseTimeout: '30s',
@@ -218,6 +230,10 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   let wakeOnSuccess = carried?.wakeOnProbeSuccess;
   /** A probeSuccess signal came since the last look. */
   let successSignalled = false;
+  /** The record asks the API for a probeOutcome signal (LOOK_ON_OUTCOME); undefined before the patch. */
+  let wakeOnOutcome = carried?.wakeOnProbeOutcome;
+  /** A probeOutcome signal came since the last look. */
+  let outcomeSignalled = false;
   /** The scope's attempts per second when detected, which sizes the probe's floor share and prompt looks. */
   const evidenceWindowMs = input.evidence?.windowMs ?? policy.evidenceWindowMs;
   const evidenceRate = input.evidence && evidenceWindowMs ? input.evidence.attempts / (evidenceWindowMs / 1000) : undefined;
@@ -283,6 +299,9 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   });
   wf.setHandler(probeSuccessSignal, () => {
     successSignalled = true;
+  });
+  wf.setHandler(probeOutcomeSignal, () => {
+    outcomeSignalled = true;
   });
   wf.setHandler(supersedeSignal, (s) => {
     if (!closeRequest && phase !== 'resolved') closeRequest = { reason: 'superseded', by: 'detection', supersededBy: s.byDowntimeId };
@@ -377,7 +396,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   /** The state last persisted, so a probe tick that changed nothing writes nothing. */
   let savedState: string | undefined;
   const save = async () => {
-    const state = { severity, probePercent, expiresAt, extendedUntil, acknowledgement, lastProbe, ...(wakeOnSuccess !== undefined ? { wakeOnProbeSuccess: wakeOnSuccess } : {}) };
+    const state = { severity, probePercent, expiresAt, extendedUntil, acknowledgement, lastProbe, ...(wakeOnSuccess !== undefined ? { wakeOnProbeSuccess: wakeOnSuccess } : {}), ...(wakeOnOutcome !== undefined ? { wakeOnProbeOutcome: wakeOnOutcome } : {}) };
     const key = wf.patched(SKIP_UNCHANGED_SAVES) ? JSON.stringify(state) : undefined;
     if (key !== undefined && key === savedState) return;
     await acts.saveDowntimeState({ downtimeId: input.downtimeId, at: Date.now(), ...state });
@@ -476,8 +495,8 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
 
   // 3-5. Probe, wait for sample size or expiry, escalate.
   let nextProbeAt = Date.now() + policy.probeIntervalMs;
-  /** A probe success the record asked for: look now. */
-  const woken = () => wakeOnSuccess === true && successSignalled;
+  /** A probe success or outcome the record asked for: look now. */
+  const woken = () => (wakeOnSuccess === true && successSignalled) || (wakeOnOutcome === true && outcomeSignalled);
   while (!closeRequest) {
     await wf.condition(() => closeRequest !== undefined || changed || woken(), Math.max(1, nextProbeAt - Date.now()));
     if (closeRequest) break;
@@ -491,6 +510,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     }
     nextProbeAt = now + policy.probeIntervalMs;
     successSignalled = false;
+    outcomeSignalled = false;
     const read = await acts.readProbe({ scope: input.scope, since: probeSince, now });
     const exact = wf.patched(EXACT_RESTARTS);
     // Less what the run that ended in probeSince's bucket already counted there.
@@ -575,7 +595,12 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
       nextProbeAt = now + nextLookMs({ ...decision, probePercent }, settings.minSamples, evidenceRate, policy.probeIntervalMs, refute);
     }
     if (sharper && wf.patched(LOOK_ON_SUCCESS)) {
-      wakeOnSuccess = wakesOnSuccess(decision, weight);
+      if (wf.patched(LOOK_ON_OUTCOME)) {
+        wakeOnSuccess = wakesOnSuccess(decision, weight, WAKING_SUCCESS_FRACTION_LOOKS_ON_OUTCOME);
+        wakeOnOutcome = wakesOnOutcome(decision);
+      } else {
+        wakeOnSuccess = wakesOnSuccess(decision, weight);
+      }
     }
     await escalateIfNeeded(now);
     changed = false;
@@ -588,7 +613,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
       if (closeRequest) break;
       const state: CarriedState = {
         severity, severityFloor, acknowledgement, extendedUntil, probePercent, manualProbePercent, expiresAt,
-        pages, lastPageAt, trafficShare, evidenceCount, lastProbe, probeSince, probeSeen, lastFailingAt, outageOutcomes, recoveredSince, wakeOnProbeSuccess: wakeOnSuccess, startedRecorded: true,
+        pages, lastPageAt, trafficShare, evidenceCount, lastProbe, probeSince, probeSeen, lastFailingAt, outageOutcomes, recoveredSince, wakeOnProbeSuccess: wakeOnSuccess, wakeOnProbeOutcome: wakeOnOutcome, startedRecorded: true,
       };
       await wf.continueAsNew<typeof downtimeWorkflow>({ ...input, carried: state });
     }

@@ -1,10 +1,13 @@
 /**
  * End to end, on the real Temporal dev server and the real database: during a hard outage the
  * downtime's record asks to be woken by a probe success, the checkout posts one bucket-B success
- * through the API, and the actor looks at the probe at once instead of at its next interval.
+ * through the API, and the actor looks at the probe at once instead of at its next interval. That
+ * look leans toward recovery: the record then asks for any outcome, and a failure posted next is
+ * looked at once too.
  */
 import { randomBytes } from 'node:crypto';
 import { startManualDowntime } from '../../common/starter';
+import { SOONEST_LOOK_FRACTION } from '../../domain';
 import { downtimeInput } from '../support/downtime-input';
 import { KEYS } from '../support/stack';
 import { DowntimeBody, E2eStack, eventually, startStack, userInBucket } from './support';
@@ -58,9 +61,24 @@ test('a bucket-B success posted during a hard outage brings the actor\'s next lo
     return d.lastProbe && d.lastProbe.successes >= 1 ? d : undefined;
   }, { timeoutMs: PROBE_INTERVAL_MS / 2, intervalMs: 100 });
   expect(woken.lastProbe).toMatchObject({ samples: 1, successes: 1, verdict: 'insufficient' });
-  // Now leaning toward recovery: prompt looks take over, and the record no longer asks.
+  const wokenSeenAt = Date.now();
+  // Now leaning toward recovery: the record asks for any outcome instead of a success.
   expect(woken.lastProbe!.llr).toBeGreaterThan(0);
-  expect((await db.c.downtimes.findOne({ _id: id }))?.wakeOnProbeSuccess).toBe(false);
-  // Ops see the signal on /metrics.
-  expect((await api.get<string>('/metrics')).body).toMatch(/^probe_wake_signals_total\{result="sent"\} 1$/m);
+  const leaning = await db.c.downtimes.findOne({ _id: id });
+  expect(leaning).toMatchObject({ wakeOnProbeSuccess: false, wakeOnProbeOutcome: true });
+  await eventually('the API\'s snapshot knows of the lean', async () => (app.deps.snapshot.current.downtimes.find((d) => d.id === id)?.wakeOnProbeOutcome ? true : undefined));
+
+  // The same shopper pays again and the bank fails: the actor looks at once, before the lean's
+  // own look by the clock (a quarter interval after the last one, at the soonest), and the lean is undone.
+  const soonestLookMs = PROBE_INTERVAL_MS * SOONEST_LOOK_FRACTION;
+  const failed = await api.post('/v1/transactions', KEYS.ingest, { transactions: [{ id: `wake-fail-${id}`, userId: userB, method: BANK, gateway: 'payu', status: 'failure', errorCode: 'BANK_UNAVAILABLE' }] });
+  expect(failed.status).toBe(202);
+  const refuted = await eventually('a look that saw the failure', async () => {
+    const d = await downtime(id);
+    return d.lastProbe && d.lastProbe.samples >= 2 ? d : undefined;
+  }, { timeoutMs: Math.max(500, wokenSeenAt + soonestLookMs - 1_000 - Date.now()), intervalMs: 100 });
+  expect(refuted.lastProbe).toMatchObject({ samples: 2, successes: 1 });
+  expect(refuted.lastProbe!.llr).toBeLessThan(woken.lastProbe!.llr);
+  // Ops see both signals on /metrics.
+  expect((await api.get<string>('/metrics')).body).toMatch(/^probe_wake_signals_total\{result="sent"\} 2$/m);
 });

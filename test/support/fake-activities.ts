@@ -10,7 +10,7 @@ export interface FakeWorld {
   calls: { name: string; args: unknown[] }[];
   notificationKeys: Set<string>;
   duplicateNotifications: number;
-  saved: { severity: Severity; probePercent: number; lastProbe?: ProbeDecision; wakeOnProbeSuccess?: boolean }[];
+  saved: { severity: Severity; probePercent: number; lastProbe?: ProbeDecision; wakeOnProbeSuccess?: boolean; wakeOnProbeOutcome?: boolean }[];
   /** When set, readProbe answers from it (counter buckets included) instead of `probe`. */
   read?: (p: { since: number; now: number }) => Awaited<ReturnType<Activities['readProbe']>>;
 }
@@ -69,7 +69,7 @@ export function fakeActivities(world: FakeWorld): Activities {
     },
     async saveDowntimeState(p) {
       record('saveDowntimeState', [p]);
-      world.saved.push({ severity: p.severity, probePercent: p.probePercent, lastProbe: p.lastProbe, wakeOnProbeSuccess: p.wakeOnProbeSuccess });
+      world.saved.push({ severity: p.severity, probePercent: p.probePercent, lastProbe: p.lastProbe, wakeOnProbeSuccess: p.wakeOnProbeSuccess, wakeOnProbeOutcome: p.wakeOnProbeOutcome });
     },
     async recordTimeline(...args) {
       record('recordTimeline', args);

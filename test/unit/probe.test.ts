@@ -1,4 +1,4 @@
-import { DOUBT_RESTART_RAISE, ProbeDecision, ProbeSettings, decideRecovery, lessCounted, nextLookMs, outageRate, probeFloor, provenOutcomes, restartsOnDoubt, seenAtRestart, strongSuccess, successWeight, wakesOnSuccess, windowedProbe } from '../../domain';
+import { DOUBT_RESTART_RAISE, ProbeDecision, ProbeSettings, decideRecovery, lessCounted, nextLookMs, outageRate, probeFloor, provenOutcomes, restartsOnDoubt, seenAtRestart, strongSuccess, successWeight, WAKING_SUCCESS_FRACTION_LOOKS_ON_OUTCOME, wakesOnOutcome, wakesOnSuccess, windowedProbe } from '../../domain';
 import { counter, seeded } from './helpers';
 
 const settings: ProbeSettings = { minSamples: 20, alpha: 0.01, beta: 0.05, basePercent: 10, maxPercent: 50 };
@@ -351,6 +351,32 @@ describe('a probe success that should bring the next look forward', () => {
     expect(wakesOnSuccess(decide(0, 0, hard), weight)).toBe(true);
     expect(wakesOnSuccess(decide(0, 3, hard), weight)).toBe(true);
     expect(decide(0, 3, hard).verdict).toBe('failing');
+  });
+
+  test('with looks on outcomes, a success a quarter of the way to proof wakes: a hard outage measured on few outcomes, never a partial degradation', () => {
+    // A quiet bank's outage measured on ten probe outcomes, all failures: its cautious rate (the
+    // Wilson bound) keeps a success between a quarter and half of the way to proof.
+    const fewFailures = outageRate([{ successes: 0, attempts: 10 }], THRESHOLD);
+    const weight = successWeight(BASELINE, THRESHOLD, fewFailures);
+    const d = decide(0, 0, fewFailures);
+    expect(weight / d.upperBound).toBeGreaterThan(0.25);
+    expect(weight / d.upperBound).toBeLessThan(0.5);
+    expect(wakesOnSuccess(d, weight)).toBe(false);
+    expect(wakesOnSuccess(d, weight, WAKING_SUCCESS_FRACTION_LOOKS_ON_OUTCOME)).toBe(true);
+    // A partial degradation's successes are ordinary outage traffic: still no wake.
+    expect(wakesOnSuccess(decide(0, 0, partial), successWeight(BASELINE, THRESHOLD, partial), WAKING_SUCCESS_FRACTION_LOOKS_ON_OUTCOME)).toBe(false);
+    // Nor while leaning.
+    expect(wakesOnSuccess(decide(1, 0, fewFailures), weight, WAKING_SUCCESS_FRACTION_LOOKS_ON_OUTCOME)).toBe(false);
+  });
+
+  test('any outcome wakes the actor exactly while the test leans toward recovery on outcomes it has seen', () => {
+    expect(wakesOnOutcome(decide(1, 0, hard))).toBe(true);
+    expect(wakesOnOutcome(decide(3, 1, partial))).toBe(decide(3, 1, partial).llr > 0);
+    // No samples, leaning toward failing, proven either way: the looks stay on the clock (or the success wake).
+    expect(wakesOnOutcome(decide(0, 0, hard))).toBe(false);
+    expect(wakesOnOutcome(decide(0, 1, hard))).toBe(false);
+    expect(wakesOnOutcome(decide(0, 3, hard))).toBe(false);
+    expect(wakesOnOutcome(decide(25, 0, hard))).toBe(false);
   });
 
   test('no wake while the test leans toward recovery (prompt looks come anyway), once it is proven, or when a success weighs little', () => {

@@ -14,7 +14,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Config } from '../../common/config';
 import type { WorkflowHandle } from '@temporalio/client';
-import { DowntimeInput, downtimeWorkflowId, probeSuccessSignal, stateQuery } from '../../common/definitions';
+import { DowntimeInput, downtimeWorkflowId, probeOutcomeSignal, probeSuccessSignal, stateQuery } from '../../common/definitions';
 import { downtimePolicy } from '../../common/policy';
 import type { ProbeDecision } from '../../domain';
 import { downtimeSearchAttributes } from '../../common/starter';
@@ -327,14 +327,16 @@ test('while a success weighs little, runs ended on doubt count in the measured r
   expect(result.endReason).toBe('recovered');
   const looks = world.saved.filter((x) => x.lastProbe !== undefined);
   expect(looks[0]!.lastProbe!.verdict).toBe('failing');
-  // A success weighed 1.6 nats after the proof: no wake. Over half of A after thirteen doubts
-  // (the optimistic bound of 0 in 25 is 9.8%); from then on a success is strong evidence, and
-  // the test no longer restarts on doubt.
+  // A success weighed 1.6 nats after the proof, over a quarter of A: the record asks to be woken
+  // by one from the first doubt on (LOOK_ON_OUTCOME; at half of A it took thirteen doubts).
   expect(looks[0]!.wakeOnProbeSuccess).toBe(false);
-  const woke = looks.findIndex((x) => x.wakeOnProbeSuccess === true);
-  expect(woke).toBeGreaterThan(10);
-  expect(woke).toBeLessThanOrEqual(16);
-  expect(looks.slice(1, woke + 1).map((x) => x.lastProbe!.verdict)).toEqual(Array(woke).fill('insufficient'));
+  expect(looks.slice(1).map((x) => x.wakeOnProbeSuccess)).toEqual(Array(looks.length - 1).fill(true));
+  // Over half of A after thirteen doubts (the optimistic bound of 0 in 25 is 9.8%): from then on a
+  // success is strong evidence, and the test no longer restarts on doubt (its bound is not raised).
+  const strong = looks.findIndex((x, i) => i > 0 && x.lastProbe!.raised === undefined);
+  expect(strong).toBeGreaterThan(10);
+  expect(strong).toBeLessThanOrEqual(16);
+  expect(looks.slice(1, strong + 1).map((x) => x.lastProbe!.verdict)).toEqual(Array(strong).fill('insufficient'));
 });
 
 test('during a hard outage, where one success is strong evidence, a look leaning toward failing does not restart the test', async () => {
@@ -373,6 +375,35 @@ describe('a probe success signal', () => {
     const last = readsAt(world).at(-1)!;
     expect(last - signalledAt).toBeLessThan(5_000);
     expect(result.resolvedAt - signalledAt).toBeLessThan(5_000);
+  });
+
+  test('while the probe leans toward recovery the record asks for any outcome, and a probeOutcome signal brings the next look at once', async () => {
+    const world = fakeWorld();
+    // A quiet bank: 360 attempts in the 5-minute window (1.2 a second), 5% success while failing.
+    // The lean's look by the clock would come at the soonest, a quarter interval (7.5 s) after it.
+    const evidence = detectionEvidence(0, { attempts: 360, successes: 18 });
+    world.probe = { successes: 1, failures: 0, inFreeze: false };
+    let signalledAt = 0;
+    const { openedAt } = await run(world, 'wakeoutcome', { evidence }, async ({ handle }) => {
+      // Before the first look nothing leans: the signal is not asked for and brings no look.
+      await env.sleep(10_000);
+      await handle.signal(probeOutcomeSignal);
+      await env.sleep(22_000);
+      world.probe = { successes: 1, failures: 2, inFreeze: false };
+      signalledAt = await env.currentTimeMs();
+      await handle.signal(probeOutcomeSignal);
+      await env.sleep(30_000);
+      world.probe = RECOVERED;
+    });
+    const reads = readsAt(world);
+    expect(timer(30_000)(reads[0]! - openedAt)).toBe(30_000);
+    // The first look leans on one success: the record asks for any outcome, not for a success.
+    expect(world.saved[0]).toMatchObject({ wakeOnProbeOutcome: true, wakeOnProbeSuccess: false });
+    // The next look came on the signal, before the lean's timer, and undid the lean.
+    expect(reads[1]! - signalledAt).toBeLessThan(1_000);
+    expect(reads[1]! - reads[0]!).toBeLessThan(7_500);
+    expect(world.saved[1]!.lastProbe!.llr).toBeLessThan(0);
+    expect(world.saved[1]!.wakeOnProbeOutcome).toBe(false);
   });
 
   test('during a partial degradation a success weighs little: the record does not ask, and a signal changes nothing', async () => {

@@ -157,7 +157,8 @@ export const LOOK_TO_REFUTE = 'look-to-refute';
  * and the next bucket-B outcome brings the next look (domain/probe.ts wakesOnOutcome); outside a
  * lean, a success wakes it when it carries a quarter of the way to proof instead of half
  * (WAKING_SUCCESS_FRACTION_LOOKS_ON_OUTCOME). The prompt looks' sub-second timers fired after
- * about a second, and on a quiet bank the first success after its outage waited for the next look.
+ * about a second, and on the flapping route a success after an outage weighed a third of the way
+ * to proof and woke nothing.
  */
 export const LOOK_ON_OUTCOME = 'look-on-outcome';
 

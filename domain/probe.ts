@@ -178,8 +178,8 @@ export const WAKING_SUCCESS_FRACTION = 0.5;
  * a quarter, so a success rare while failing (the outage's cautious rate at most about a third of
  * the baseline) wakes it, and a partial degradation's ordinary successes (70% against 97%: 7% of
  * the way each) still do not. Half of A asked for a hard outage measured on few outcomes: its
- * rate's upper bound stays high (0/10 gives 21%), and on a quiet bank the success that
- * began its recovery waited up to a PROBE_INTERVAL for the next look.
+ * rate's upper bound stays high (0/10 gives 21%), and on the flapping route the success that
+ * began a recovery waited up to a PROBE_INTERVAL for the next look.
  */
 export const WAKING_SUCCESS_FRACTION_LOOKS_ON_OUTCOME = 0.25;
 
@@ -204,8 +204,8 @@ export function wakesOnSuccess(decision: ProbeDecision, weight: number, fraction
  * outcomes it has seen: the route is most likely healthy and still hidden from bucket A, and the
  * next outcomes either prove the recovery or undo the lean (during an outage, each widened attempt
  * is a failed payment). `nextLookMs` times the look for when they should have arrived, but a
- * workflow timer under a second fires after about one (measured on the Temporal dev server: 0.43–0.52 s
- * timers fired after 0.98–0.99 s), so the arrival itself wakes the actor.
+ * workflow timer under a second fires after about one (measured on the Temporal dev server:
+ * 0.43–0.52 s timers fired after 0.98–0.99 s), so the arrival itself wakes the actor.
  */
 export function wakesOnOutcome(decision: ProbeDecision): boolean {
   return leansToRecovery(decision) && decision.samples > 0;

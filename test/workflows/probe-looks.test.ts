@@ -4,11 +4,12 @@
  * re-enabled shortly before re-enables only once its recovery has held that long; a relapse during
  * the hold starts it over; a first downtime is not held, nor a reopened one without FLAP_HOLD.
  * Prompt looks: while the probe leans toward recovery, the next look comes as soon as the scope's
- * traffic should bring the missing outcomes. Looks on a success: during a hard outage a
- * probeSuccess signal brings the next look forward, and a lean on one success is looked at again
- * once the failures that would undo it should have come. The floor share falls as an outage ages, a
- * restart keeps a bucket of successes during a hard outage, and after a proof of "still failing"
- * a look that leans toward failing restarts the test.
+ * traffic should bring the missing outcomes. Looks on a success or an outcome: during a hard
+ * outage a probeSuccess signal brings the next look forward, during a lean a probeOutcome signal
+ * does, and a lean on one success is looked at again once the failures that would undo it
+ * should have come. The floor share falls as an outage ages, a restart keeps a bucket of
+ * successes during a hard outage, and after a proof of "still failing" a look that leans toward
+ * failing restarts the test.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -355,7 +356,7 @@ test('during a hard outage, where one success is strong evidence, a look leaning
   expect(world.saved[1]!.lastProbe!.upperBound).toBeCloseTo(Math.log(0.95 / 0.01), 9);
 });
 
-describe('a probe success signal', () => {
+describe('probe success and outcome signals', () => {
   const readsAt = (world: FakeWorld) => world.calls.filter((c) => c.name === 'readProbe').map((c) => (c.args[0] as { now: number }).now);
 
   test('during a hard outage the record asks for it, and it brings the next look forward', async () => {

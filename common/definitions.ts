@@ -5,7 +5,23 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { EndReason, OutageOutcomes, ProbeCounts, ProbeDecision, Scope, Severity } from '../domain';
+import type {
+  AcknowledgeRequest,
+  Acknowledgement,
+  ActorState,
+  DowntimePolicy,
+  EndReason,
+  EscalateRequest,
+  Evidence,
+  ExtendRequest,
+  ProbeDecision,
+  ProbePercentRequest,
+  ResolveRequest,
+  Scope,
+  Severity,
+} from '../domain';
+
+export type { AcknowledgeRequest, Acknowledgement, Actor, DowntimePolicy, EscalateRequest, Evidence, ExtendRequest, ProbePercentRequest, ResolveRequest } from '../domain';
 
 export const DEFAULT_TASK_QUEUE = 'downtime-orchestrator';
 export const DETECTION_SCHEDULE_ID = 'detection-schedule';
@@ -29,46 +45,6 @@ export const SEARCH_ATTRIBUTE_REGISTRATIONS = Object.values(SA).map((key) => `${
 export type Origin = 'detected' | 'manual' | 'planned';
 export type DowntimeStatus = 'open' | 'resolved';
 
-/** What detection saw when it judged the scope failing. */
-export interface Evidence {
-  at: number;
-  /** System-relevant attempts (successes and system failures) over `windowMs`. */
-  attempts: number;
-  /** The window `attempts` were counted over; absent in evidence from before it was recorded. */
-  windowMs?: number;
-  successes: number;
-  rate: number;
-  baseline: number;
-  threshold: number;
-  trafficShare: number;
-  /**
-   * Failing on the short window only: the scope's counts over the whole detection window, which
-   * the recovery test's H0 uses instead (the short window's are selected on a dip).
-   */
-  detectionWindow?: { attempts: number; successes: number };
-}
-
-/** Timing and policy the workflow needs, resolved from config at start so history is self-contained. */
-export interface DowntimePolicy {
-  probeIntervalMs: number;
-  expiryMs: number;
-  minProbeSamples: number;
-  probePercent: number;
-  maxProbePercent: number;
-  /** Share once recovery is proven short of the sample minimum (PROVEN_PROBE_PERCENT; absent: the maximum). */
-  provenProbePercent?: number;
-  alpha: number;
-  beta: number;
-  unackedAfterMs: number;
-  longAfterMs: number;
-  veryLongAfterMs: number;
-  repageIntervalMs: number;
-  /** Flap guard: how long a reopened downtime's recovery must hold (FLAP_HOLD; 0 or absent: not held). */
-  flapHoldMs?: number;
-  /** The window detection evidence is counted over when it does not say (DETECTION_WINDOW). */
-  evidenceWindowMs?: number;
-}
-
 export interface DowntimeInput {
   downtimeId: string;
   scope: Scope;
@@ -85,43 +61,8 @@ export interface DowntimeInput {
   baseline: number;
   threshold: number;
   policy: DowntimePolicy;
-  /** Present when continuing as new. */
-  carried?: CarriedState;
-}
-
-export interface Acknowledgement {
-  by: string;
-  at: number;
-  note?: string;
-}
-
-/** The state a long downtime carries across continue-as-new. */
-export interface CarriedState {
-  severity: Severity;
-  severityFloor?: Severity;
-  acknowledgement?: Acknowledgement;
-  extendedUntil?: number;
-  probePercent: number;
-  manualProbePercent?: number;
-  expiresAt: number;
-  probeSince: number;
-  /** Outcomes of probeSince's counter bucket the run that ended there already counted (EXACT_RESTARTS). */
-  probeSeen?: ProbeCounts;
-  lastFailingAt?: number;
-  /** Outcomes measured while failing (the recovery test's H0). */
-  outageOutcomes?: OutageOutcomes;
-  /** Flap guard: the first 'recovered' verdict since the last 'failing' one. */
-  recoveredSince?: number;
-  /** The record asks the API for a probeSuccess signal (LOOK_ON_SUCCESS). */
-  wakeOnProbeSuccess?: boolean;
-  /** The record asks the API for a probeOutcome signal (LOOK_ON_OUTCOME). */
-  wakeOnProbeOutcome?: boolean;
-  pages: number;
-  lastPageAt?: number;
-  trafficShare: number;
-  evidenceCount: number;
-  lastProbe?: ProbeDecision;
-  startedRecorded: boolean;
+  /** The actor's state, when continuing as new. */
+  carried?: ActorState;
 }
 
 export interface DowntimeView {
@@ -151,26 +92,6 @@ export interface DowntimeResult {
   severity: Severity;
 }
 
-export interface Actor {
-  by: string;
-  reason?: string;
-}
-
-export interface AcknowledgeRequest extends Actor {
-  note?: string;
-}
-export type ResolveRequest = Actor;
-export interface ExtendRequest extends Actor {
-  /** Epoch ms: keep disabled at least until then. */
-  until: number;
-}
-export interface EscalateRequest extends Actor {
-  /** Raise to at least this severity; one step up when absent. */
-  severity?: Severity;
-}
-export interface ProbePercentRequest extends Actor {
-  percent: number;
-}
 export interface SupersedeSignal {
   byDowntimeId: string;
   byScopeKey: string;

@@ -73,10 +73,6 @@ export function unpackRoutes(packed: unknown, bucketStart: number): RouteCounter
   return out;
 }
 
-/** The route counters a stored counter document holds (packed, or one route's fields). */
-function countersOf(c: CounterDoc): RouteCounter[] {
-  return 'packed' in c ? unpackRoutes(c.packed, c.bucketStart) : [c];
-}
 
 /** Merges counters of the same route and bucket into one. */
 function mergeInto(merged: Map<string, RouteCounter>, c: RouteCounter): void {
@@ -181,7 +177,7 @@ export function mergeCounters(counters: readonly CounterDoc[], deltas: readonly 
   const merged = new Map<string, RouteCounter>();
   for (const c of counters) {
     if (c.run !== undefined && runs.folding.has(c.run)) continue;
-    for (const r of countersOf(c)) mergeInto(merged, r);
+    for (const r of unpackRoutes(c.packed, c.bucketStart)) mergeInto(merged, r);
   }
   for (const d of deltas) {
     if (runs.folded.has(d._id)) continue;

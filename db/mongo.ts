@@ -3,7 +3,7 @@
  * which has no TTL indexes (a retention purge replaces them there).
  */
 import { Collection, Db, MongoClient, MongoServerError } from 'mongodb';
-import type { Scope, Severity, ProbeDecision, RouteCounter, EndReason, Outcome } from '../domain';
+import type { Scope, Severity, ProbeDecision, EndReason, Outcome } from '../domain';
 import type { Origin, DowntimeStatus, Evidence, Acknowledgement } from '../common/definitions';
 
 export interface TransactionDoc {
@@ -29,22 +29,14 @@ export interface TransactionDoc {
  * counts packed into one string (`packRoutes`). Older data and tests may hold one document per
  * route and bucket instead, with the counts as fields; readers take both.
  */
-export type CounterDoc = PackedCounterDoc | RouteCounterDoc;
-
-export interface PackedCounterDoc {
+/** One time bucket's folded counts, packed per route (compaction writes them). */
+export interface CounterDoc {
   /** `<run>|<bucketStart>`. */
   _id: string;
   /** The compaction run that wrote it. */
   run: string;
   bucketStart: number;
   packed: string;
-}
-
-export interface RouteCounterDoc extends RouteCounter {
-  _id: string;
-  run?: string;
-  /** Older data only: tokens of the batches added in by the update-based counting. */
-  applied?: string[];
 }
 
 /** One ingest batch's counts in one time bucket, packed per route; folded by compaction. */

@@ -11,3 +11,4 @@ export * from './flap';
 export * from './problem';
 export * from './lifecycle';
 export * from './status';
+export * from './actor';

@@ -47,8 +47,8 @@ export interface ProbeSettings {
   maxPercent: number;
   /**
    * Probe share, in percent, once the test has proven recovery but lacks `minSamples` (never
-   * below `maxPercent`). Absent: `maxPercent` (downtimes started before it, freeze windows, a scope
-   * kept disabled until a time; see `withoutProvenShare`).
+   * below `maxPercent`). Absent: `maxPercent` (freeze windows, a scope kept disabled until a time;
+   * see `withoutProvenShare`).
    */
   provenPercent?: number;
 }
@@ -60,7 +60,7 @@ export type ProbeDecision = {
   llr: number;
   /** A: llr at or above it proves recovery. */
   upperBound: number;
-  /** What A holds of `DOUBT_RESTART_RAISE`: 0 or absent for a one-shot test (and in decisions made before it). */
+  /** What A holds of `DOUBT_RESTART_RAISE`: absent for a one-shot test. */
   raised?: number;
   /** B: llr at or below it proves the scope is still failing. */
   lowerBound: number;
@@ -151,9 +151,9 @@ export function restartsOnDoubt(decision: ProbeDecision, provenFailing: boolean)
 /** Does the test lean toward recovery without proving it yet (llr above zero, short of A)? */
 export const leansToRecovery = (decision: Pick<ProbeDecision, 'verdict' | 'llr'>): boolean => decision.verdict === 'insufficient' && decision.llr > 0;
 
-/** Is one success strong evidence of recovery: at least `WAKING_SUCCESS_FRACTION` of the one-shot test's A? */
+/** Is one success strong evidence of recovery: at least `STRONG_SUCCESS_FRACTION` of the one-shot test's A? */
 export function strongSuccess(weight: number, s: Pick<ProbeSettings, 'alpha' | 'beta'>): boolean {
-  return weight >= WAKING_SUCCESS_FRACTION * Math.log((1 - errorRate(s.beta)) / errorRate(s.alpha));
+  return weight >= STRONG_SUCCESS_FRACTION * Math.log((1 - errorRate(s.beta)) / errorRate(s.alpha));
 }
 
 /** H0, the success rate of a scope still failing: the outage's measured rate when known, never above the threshold. */
@@ -170,26 +170,31 @@ export function successWeight(baseline: number, threshold: number, outage?: numb
   return separable(baseline, p0) ? binomialLogLikelihoodRatio(1, 0, baseline, p0) : 0;
 }
 
-/** A success wakes the actor for a look when it carries at least this share of the way to proof (A). */
-export const WAKING_SUCCESS_FRACTION = 0.5;
-
 /**
- * With LOOK_ON_OUTCOME, the share of the way to proof (A) a success must carry to wake the actor:
- * a quarter, so a success rare while failing (the outage's cautious rate at most about a third of
- * the baseline) wakes it, and a partial degradation's ordinary successes (70% against 97%: 7% of
- * the way each) still do not. Half of A asked for a hard outage measured on few outcomes: its
- * rate's upper bound stays high (0/10 gives 21%), and on the flapping route the success that
- * began a recovery waited up to a PROBE_INTERVAL for the next look.
+ * One success is strong evidence of recovery when it carries at least this share of the way to
+ * proof (A): a second one proves it but for MIN_PROBE_SAMPLES. A hard outage qualifies (3% against
+ * 97% success: a success is rare while failing); a partial degradation does not (70% against
+ * 97%). Where it is strong, the test does not restart on doubt, and a run restarted by "still
+ * failing" keeps the successes of its bucket (`seenAtRestart`).
  */
-export const WAKING_SUCCESS_FRACTION_LOOKS_ON_OUTCOME = 0.25;
+export const STRONG_SUCCESS_FRACTION = 0.5;
 
 /**
- * Should the next probe success bring the next look forward? When one success is strong evidence
- * of recovery (it moves llr at least `fraction` of A; half by default, so a second one proves it
- * but for MIN_PROBE_SAMPLES) and the test does not lean toward recovery yet. A hard outage qualifies
- * (3% against 97% success: a success is rare while failing and likely means the route is back);
- * a partial degradation does not (70% against 97%: successes are ordinary outage traffic, and
- * each would wake the actor for nothing). While the test leans, any outcome wakes it
+ * The share of the way to proof (A) a success must carry to wake the actor: a quarter, so a
+ * success rare while failing (the outage's cautious rate at most about a third of the baseline)
+ * wakes it, and a partial degradation's ordinary successes (70% against 97%: 7% of the way each)
+ * do not. At half of A, a hard outage measured on few outcomes (whose rate's upper bound stays
+ * high: 0/10 gives 21%) did not wake on the success that began its recovery, and it waited up to
+ * a PROBE_INTERVAL for the next look (seen on the flapping route).
+ */
+export const WAKING_SUCCESS_FRACTION = 0.25;
+
+/**
+ * Should the next probe success bring the next look forward? When one success moves llr at least
+ * `fraction` of A (`WAKING_SUCCESS_FRACTION`) and the test does not lean toward recovery yet. A
+ * hard outage qualifies (a success is rare while failing and likely means the route is back); a
+ * partial degradation does not (successes are ordinary outage traffic, and each would wake the
+ * actor for nothing). While the test leans, any outcome wakes it
  * (`wakesOnOutcome`); once it is proven, the downtime ends.
  */
 export function wakesOnSuccess(decision: ProbeDecision, weight: number, fraction = WAKING_SUCCESS_FRACTION): boolean {

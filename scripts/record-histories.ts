@@ -1,8 +1,13 @@
 /**
- * Records workflow histories for the replay test (test/workflows/replay.test.ts). Run it after a
- * deliberate, patched() change to the workflows: `npx tsx scripts/record-histories.ts`.
- * The committed histories are what production has seen; replaying them against the current
- * code makes a non-deterministic change fail CI instead of production.
+ * Records the downtime workflow's histories for the replay test (test/workflows/replay.test.ts):
+ * `npx tsx scripts/record-histories.ts`. They are recorded here, on the time-skipping test
+ * server with in-memory activities, one per shape of run (recovery, expiry, an incident
+ * manager's updates, continue-as-new, the flap hold, probe signals, a partial degradation), and
+ * replayed against the current code so that a change that is not deterministic fails CI.
+ *
+ * Nothing is deployed yet: change the workflow, then run this and commit the new set in place of
+ * the old. From the first production release on, a change to a released workflow goes behind
+ * `patched()` instead, and the histories of every released version are kept (docs/design/workflows.md).
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';

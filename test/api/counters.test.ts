@@ -4,6 +4,7 @@
  * and after a compaction run, including one that died half-way.
  */
 import { batchCounts, deltaDocs, writeCounts } from '../../api/counter-writer';
+import { counterDoc } from '../support/counters';
 import { CountersBusyError, MAX_DELTAS_PER_RUN, compactCounters, countedAttempts, packRoutes, readCounters, unpackRoutes } from '../../db/counters';
 import type { Database, TransactionDoc } from '../../db/mongo';
 import { testConfig, testDatabase } from '../support/stack';
@@ -104,7 +105,7 @@ test('the deltas of a committed run whose deletion failed are not counted twice,
   const done = '0000000000-done';
   const ids = (await db.c.counterDeltas.find({}).toArray()).map((d) => d._id);
   await db.c.counterCompactions.insertOne({ _id: done, state: 'committed', ids, startedAt: new Date(T0) });
-  await db.c.counters.insertOne({ _id: `${done}|upi:gpay@payu@${T0}`, run: done, method: 'upi:gpay', gateway: 'payu', bucketStart: T0, success: 5, systemFailure: 0, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0 });
+  await db.c.counters.insertOne(counterDoc(T0, [{ method: 'upi:gpay', gateway: 'payu', success: 5 }], done));
   expect(await totals()).toEqual({ success: 5, systemFailure: 0, userFailure: 0 });
   expect(await compactCounters(db, T0 + 2 * BUCKET_MS, T0 + BUCKET_MS)).toEqual({ deltas: 1, counters: 0 });
   expect(await totals()).toEqual({ success: 5, systemFailure: 0, userFailure: 0 });
@@ -180,7 +181,7 @@ test('a read that overlaps a whole compaction run reads again instead of countin
             const ids = (await db.c.counterDeltas.find({}).toArray()).map((d) => d._id);
             await db.c.counterCompactions.insertOne({ _id: 'run-x', state: 'committed', ids, startedAt: new Date(T0) });
             await db.c.counterCompactions.updateOne({ _id: 'latest' }, { $set: { run: 'run-x:committed' } }, { upsert: true });
-            await target.insertOne({ _id: `run-x|upi:gpay@payu@${T0}`, run: 'run-x', method: 'upi:gpay', gateway: 'payu', bucketStart: T0, success: 7, systemFailure: 0, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0 });
+            await target.insertOne(counterDoc(T0, [{ method: 'upi:gpay', gateway: 'payu', success: 7 }], 'run-x'));
             return cursor.toArray();
           };
           return { toArray };

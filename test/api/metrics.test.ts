@@ -1,5 +1,6 @@
 /** What /metrics tells a Prometheus scraper about downtimes, webhooks and retention. */
 import { purgeExpired } from '../../db/mongo';
+import { counterDoc } from '../support/counters';
 import { Harness, insertDowntime, reset, startApi } from './harness';
 
 let h: Harness;
@@ -30,7 +31,7 @@ test('the retention purge deletes transactions and counters older than the reten
   const now = Date.now();
   const doc = (id: string, ageMs: number) => ({ _id: id, userId: 'u', method: 'upi:gpay', mode: 'upi', gateway: 'payu', status: 'success' as const, outcome: 'success' as const, at: new Date(now - ageMs), receivedAt: new Date(now) });
   await h.db.c.transactions.insertMany([doc('old', 8 * 86_400_000), doc('edge', 7 * 86_400_000 - 60_000), doc('new', 1_000)]);
-  const counter = (id: string, ageMs: number) => ({ _id: id, method: 'upi:gpay', gateway: 'payu', bucketStart: now - ageMs, success: 1, systemFailure: 0, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0 });
+  const counter = (id: string, ageMs: number) => counterDoc(now - ageMs, [{ method: 'upi:gpay', gateway: 'payu', success: 1 }], 'fixture', id);
   await h.db.c.counters.insertMany([counter('c-old', 8 * 86_400_000), counter('c-new', 60_000)]);
   // FerretDB has no TTL index, so the purge deletes the transactions there; MongoDB's TTL index does it on its own.
   expect(await purgeExpired(h.db, now, 7 * 86_400_000)).toEqual({ transactions: h.db.supportsTtl ? 0 : 1, counters: 1 });

@@ -1,5 +1,6 @@
 /** GET /v1/payment-options: gateway failover, bucket A hidden / bucket B probe, dynamic order, all from the snapshot. */
 import { FAILOVER_PROBE_FRACTION } from '../../api/snapshot';
+import { counterDoc } from '../support/counters';
 import { bucketOf } from '../../domain';
 import type { Scope } from '../../domain';
 import { mulberry32 } from '../../sim/random';
@@ -20,18 +21,7 @@ const options = (userId: string, key = KEYS.checkout) =>
 async function recentRate(method: string, gateway: string, successes: number, attempts: number) {
   const bucketMs = h.config.detection.counterBucketMs;
   const bucketStart = Math.floor((Date.now() - 5_000) / bucketMs) * bucketMs;
-  await h.db.c.counters.insertOne({
-    _id: `${method}@${gateway}@${bucketStart}`,
-    method,
-    gateway,
-    bucketStart,
-    success: successes,
-    systemFailure: attempts - successes,
-    userFailure: 0,
-    probeSuccess: 0,
-    probeFailure: 0,
-    covered: 0,
-  });
+  await h.db.c.counters.insertOne(counterDoc(bucketStart, [{ method, gateway, success: successes, systemFailure: attempts - successes }], 'fixture', `${method}@${gateway}@${bucketStart}`));
 }
 
 test('refuses without a key (401), with an ingest key (403), and without a valid userId (400 naming userId)', async () => {

@@ -5,6 +5,7 @@
  * rates stay as the last whole refresh read them and unchanged downtimes keep the snapshot.
  */
 import { bucketOf, normalizeScope, scopeKey } from '../../domain';
+import { counterDoc } from '../support/counters';
 import type { DowntimeDoc } from '../../db/mongo';
 import { Harness, KEYS, bearer, putCatalog, startApi, usersByBucket } from './harness';
 
@@ -92,18 +93,7 @@ test('re-reading unchanged downtimes keeps the snapshot, and the success rates w
 
   const bucketMs = h.config.detection.counterBucketMs;
   const bucketStart = Math.floor(Date.now() / bucketMs) * bucketMs;
-  await h.db.c.counters.insertOne({
-    _id: `netbanking:sbi@payu@${bucketStart}`,
-    method: 'netbanking:sbi',
-    gateway: 'payu',
-    bucketStart,
-    success: 1,
-    systemFailure: 99,
-    userFailure: 0,
-    probeSuccess: 0,
-    probeFailure: 0,
-    covered: 0,
-  });
+  await h.db.c.counters.insertOne(counterDoc(bucketStart, [{ method: 'netbanking:sbi', gateway: 'payu', success: 1, systemFailure: 99 }]));
   await h.db.c.downtimes.insertOne(downtime('dt_refresh_rates'));
   await eventually(async () => h.app.deps.snapshot.current.downtimes.length === 1, 'the new downtime');
   expect(h.app.deps.snapshot.current.rates.get('netbanking:sbi@payu')).toEqual(before.rates.get('netbanking:sbi@payu'));

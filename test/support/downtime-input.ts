@@ -3,9 +3,9 @@ import type { DowntimeInput, Evidence } from '../../common/definitions';
 import { downtimePolicy, newDowntimeId } from '../../common/policy';
 import { normalizeScope, scopeKey, Scope } from '../../domain';
 
-/** Detection's evidence for a hard outage (10 of 200 attempts succeeded), with any field replaced. */
+/** Detection's evidence for a hard outage (10 of 200 attempts succeeded over 5 minutes), with any field replaced. */
 export function detectionEvidence(at: number, over: Partial<Evidence> = {}): Evidence {
-  return { at, attempts: 200, successes: 10, rate: 0.05, baseline: 0.95, threshold: 0.8075, trafficShare: 0.01, ...over };
+  return { at, attempts: 200, windowMs: 300_000, successes: 10, rate: 0.05, baseline: 0.95, threshold: 0.8075, trafficShare: 0.01, ...over };
 }
 
 /** A detected downtime's input, as detection would start it. */
@@ -19,7 +19,7 @@ export function downtimeInput(config: Config, scopeIn: Scope, openedAt: number, 
     reason: 'success rate 5% below 80%',
     openedBy: 'detection',
     openedAt,
-    evidence: detectionEvidence(openedAt),
+    evidence: detectionEvidence(openedAt, { windowMs: config.detection.windowMs }),
     baseline: 0.95,
     threshold: 0.8075,
     policy: downtimePolicy(config),

@@ -3,7 +3,7 @@
  * replay). They keep what they were asked to do so tests can assert on it.
  */
 import type { Activities } from '../../activities';
-import type { ProbeDecision, Severity } from '../../domain';
+import type { ProbeDecision, ProbeRead, Severity } from '../../domain';
 
 export interface FakeWorld {
   probe: { successes: number; failures: number; inFreeze: boolean };
@@ -12,7 +12,7 @@ export interface FakeWorld {
   duplicateNotifications: number;
   saved: { severity: Severity; probePercent: number; lastProbe?: ProbeDecision; wakeOnProbeSuccess?: boolean; wakeOnProbeOutcome?: boolean }[];
   /** When set, readProbe answers from it (counter buckets included) instead of `probe`. */
-  read?: (p: { since: number; now: number }) => Awaited<ReturnType<Activities['readProbe']>>;
+  read?: (p: { since: number; now: number }) => ProbeRead;
 }
 
 export function fakeWorld(): FakeWorld {
@@ -38,9 +38,6 @@ export function fakeActivities(world: FakeWorld): Activities {
       record('openOrFeedDowntime', args);
       return { action: 'signalled', downtimeId: 'none', superseded: [] };
     },
-    async recordDowntime(...args) {
-      record('recordDowntime', args);
-    },
     async openDowntime(...args) {
       record('openDowntime', args);
       const { notify, partner, page } = args[4];
@@ -48,16 +45,9 @@ export function fakeActivities(world: FakeWorld): Activities {
       once(`${partner.downtimeId}:partner`);
       if (page) once(`${page.downtimeId}:page:${page.n}`);
     },
-    async disableScope(...args) {
-      record('disableScope', args);
-    },
     async notify(p) {
       record('notify', [p]);
       return once(p.key);
-    },
-    async alertPartner(p) {
-      record('alertPartner', [p]);
-      return once(`${p.downtimeId}:partner`);
     },
     async page(p) {
       record('page', [p]);
@@ -65,7 +55,8 @@ export function fakeActivities(world: FakeWorld): Activities {
     },
     async readProbe(...args) {
       record('readProbe', args);
-      return world.read ? world.read(args[0]) : { ...world.probe };
+      // The constant world counts nothing in the bucket of the look: a restart there starts from zero.
+      return world.read ? world.read(args[0]) : { ...world.probe, bucketStart: args[0].now, inBucket: { successes: 0, failures: 0 } };
     },
     async saveDowntimeState(p) {
       record('saveDowntimeState', [p]);

@@ -1,4 +1,4 @@
-import { DOUBT_RESTART_RAISE, ProbeDecision, ProbeSettings, decideRecovery, lessCounted, nextLookMs, outageRate, probeFloor, provenOutcomes, restartsOnDoubt, seenAtRestart, strongSuccess, successWeight, WAKING_SUCCESS_FRACTION_LOOKS_ON_OUTCOME, wakesOnOutcome, wakesOnSuccess, windowedProbe } from '../../domain';
+import { DOUBT_RESTART_RAISE, ProbeDecision, ProbeSettings, decideRecovery, lessCounted, nextLookMs, outageRate, probeFloor, provenOutcomes, restartsOnDoubt, seenAtRestart, strongSuccess, successWeight, WAKING_SUCCESS_FRACTION, STRONG_SUCCESS_FRACTION, wakesOnOutcome, wakesOnSuccess, windowedProbe } from '../../domain';
 import { counter, seeded } from './helpers';
 
 const settings: ProbeSettings = { minSamples: 20, alpha: 0.01, beta: 0.05, basePercent: 10, maxPercent: 50 };
@@ -353,7 +353,7 @@ describe('a probe success that should bring the next look forward', () => {
     expect(decide(0, 3, hard).verdict).toBe('failing');
   });
 
-  test('with looks on outcomes, a success a quarter of the way to proof wakes: a hard outage measured on few outcomes, never a partial degradation', () => {
+  test('a success a quarter of the way to proof wakes: a hard outage measured on few outcomes, never a partial degradation', () => {
     // A quiet bank's outage measured on ten probe outcomes, all failures: its cautious rate (the
     // Wilson bound) keeps a success between a quarter and half of the way to proof.
     const fewFailures = outageRate([{ successes: 0, attempts: 10 }], THRESHOLD);
@@ -361,12 +361,13 @@ describe('a probe success that should bring the next look forward', () => {
     const d = decide(0, 0, fewFailures);
     expect(weight / d.upperBound).toBeGreaterThan(0.25);
     expect(weight / d.upperBound).toBeLessThan(0.5);
-    expect(wakesOnSuccess(d, weight)).toBe(false);
-    expect(wakesOnSuccess(d, weight, WAKING_SUCCESS_FRACTION_LOOKS_ON_OUTCOME)).toBe(true);
+    expect(WAKING_SUCCESS_FRACTION).toBe(0.25);
+    expect(wakesOnSuccess(d, weight, STRONG_SUCCESS_FRACTION)).toBe(false);
+    expect(wakesOnSuccess(d, weight)).toBe(true);
     // A partial degradation's successes are ordinary outage traffic: still no wake.
-    expect(wakesOnSuccess(decide(0, 0, partial), successWeight(BASELINE, THRESHOLD, partial), WAKING_SUCCESS_FRACTION_LOOKS_ON_OUTCOME)).toBe(false);
+    expect(wakesOnSuccess(decide(0, 0, partial), successWeight(BASELINE, THRESHOLD, partial), WAKING_SUCCESS_FRACTION)).toBe(false);
     // Nor while leaning.
-    expect(wakesOnSuccess(decide(1, 0, fewFailures), weight, WAKING_SUCCESS_FRACTION_LOOKS_ON_OUTCOME)).toBe(false);
+    expect(wakesOnSuccess(decide(1, 0, fewFailures), weight, WAKING_SUCCESS_FRACTION)).toBe(false);
   });
 
   test('any outcome wakes the actor exactly while the test leans toward recovery on outcomes it has seen', () => {
@@ -433,12 +434,12 @@ describe('restarting on doubt once "still failing" is proven', () => {
   });
 
   test('whether a success wakes the actor is judged against the one-shot bound', () => {
-    // A success worth 2.6 nats: over half of A (2.28), under half of the raised bound (2.97).
-    const outage = BASELINE / Math.exp(2.6);
+    // A success worth 1.3 nats: over a quarter of A (1.14), under a quarter of the raised bound (1.49).
+    const outage = BASELINE / Math.exp(1.3);
     const weight = successWeight(BASELINE, THRESHOLD, outage);
-    expect(weight).toBeCloseTo(2.6, 9);
+    expect(weight).toBeCloseTo(1.3, 9);
     const d = decideRecovery(0, 0, BASELINE, THRESHOLD, settings, { outage, provenFailing: true, restartsOnDoubt: true });
-    expect(d.upperBound / 2).toBeGreaterThan(weight);
+    expect(d.upperBound * WAKING_SUCCESS_FRACTION).toBeGreaterThan(weight);
     expect(wakesOnSuccess(d, weight)).toBe(true);
   });
 });

@@ -1,8 +1,8 @@
 /**
- * The probe's read of bucket-B outcomes (activity readProbe) against the real database: a test
- * restarted in the bucket of the look that ended the last run, less what that run counted there
- * (`bucketStart`, `inBucket`, the workflow's EXACT_RESTARTS), sees every later outcome once and
- * loses none; one restarted at `nextSince` (runs from before) sees none twice.
+ * The probe's read of bucket-B outcomes (activity readProbe) against the real database: counted
+ * from the counter bucket holding `since`; a test restarted in the bucket of the look that ended
+ * the last run, less what that run counted there (`bucketStart`, `inBucket`), sees every later
+ * outcome once and loses none.
  */
 import type { Config } from '../../common/config';
 import type { Database } from '../../db/mongo';
@@ -24,7 +24,7 @@ afterAll(async () => {
   await db.close();
 });
 
-test('a probe run restarted at nextSince counts each outcome once, from the next counter bucket on', async () => {
+test('a probe read counts the scope\'s outcomes from the counter bucket holding its start to now, and no other scope\'s', async () => {
   const bucketMs = config.detection.counterBucketMs;
   const t0 = Math.floor(Date.now() / bucketMs) * bucketMs - 20 * bucketMs;
   const route = (probeSuccess: number, probeFailure: number) => ({ method: 'netbanking:sbi', gateway: 'payu', ...zeroCounts(), probeSuccess, probeFailure });
@@ -36,11 +36,11 @@ test('a probe run restarted at nextSince counts each outcome once, from the next
 
   // The first run starts mid-bucket 0 (the scope was disabled then) and looks mid-bucket 1.
   const first = await acts.readProbe({ scope, since: t0 + bucketMs / 2, now: t0 + bucketMs + bucketMs / 2 });
-  expect(first).toMatchObject({ successes: 0, failures: 5, nextSince: t0 + 2 * bucketMs });
+  expect(first).toMatchObject({ successes: 0, failures: 5, bucketStart: t0 + bucketMs, inBucket: { successes: 0, failures: 2 } });
 
-  // Restarted there, the next run sees buckets 2 and 3 only: bucket 1's failures are not counted again.
-  const second = await acts.readProbe({ scope, since: first.nextSince!, now: t0 + 3 * bucketMs + bucketMs / 2 });
-  expect(second).toMatchObject({ successes: 5, failures: 1, nextSince: t0 + 4 * bucketMs });
+  // A run from the start of bucket 2 sees buckets 2 and 3 only.
+  const second = await acts.readProbe({ scope, since: t0 + 2 * bucketMs, now: t0 + 3 * bucketMs + bucketMs / 2 });
+  expect(second).toMatchObject({ successes: 5, failures: 1, bucketStart: t0 + 3 * bucketMs });
 
   // Other scopes see nothing of it.
   expect(await acts.readProbe({ scope: { method: 'netbanking:hdfc' }, since: t0, now: t0 + 4 * bucketMs })).toMatchObject({ successes: 0, failures: 0 });
@@ -61,9 +61,7 @@ test('a probe run restarted in the bucket of its last look, less what it counted
 
   // The route recovers later in bucket 1 (3 successes), and bucket 2 brings 4 more.
   await db.c.counterDeltas.insertMany([delta('c', 1, route(3, 0)), delta('d', 2, route(4, 0))]);
-  const second = await acts.readProbe({ scope, since: first.bucketStart!, now: t0 + 2 * bucketMs + bucketMs / 2 });
-  // Bucket 1's late successes count (restarted at nextSince they were lost); its 2 failures do not count again.
+  const second = await acts.readProbe({ scope, since: first.bucketStart, now: t0 + 2 * bucketMs + bucketMs / 2 });
+  // Bucket 1's late successes count (restarted at the next bucket they would be lost); its 2 failures do not count again.
   expect(lessCounted(second, first.inBucket)).toMatchObject({ successes: 7, failures: 0 });
-  const atNextSince = await acts.readProbe({ scope, since: first.nextSince!, now: t0 + 2 * bucketMs + bucketMs / 2 });
-  expect(atNextSince).toMatchObject({ successes: 4, failures: 0 });
 });

@@ -1,10 +1,8 @@
 /**
- * The start of a downtime against the real database. openDowntime (the START_IN_ONE_STEP path of
- * the downtime workflow) writes the record already disabled for bucket A, the incident, the
- * timeline, the ops notification with its webhook event, the partner alert and the page;
- * recordDowntime given `disabledAt` (the START_STEPS_LOCAL path, kept for histories from before)
- * writes the record, the incident and both timeline entries. Each happens once however often a
- * step is retried or wherever a try stopped.
+ * The start of a downtime against the real database. openDowntime writes the record already
+ * disabled for bucket A, the incident, the timeline, the ops notification with its webhook event,
+ * the partner alert and the page. Each happens once however often the step is retried or wherever
+ * a try stopped.
  */
 import { createActivities } from '../../activities';
 import type { Config } from '../../common/config';
@@ -70,53 +68,17 @@ test('openDowntime completes a try that stopped after some of its writes, and pa
   const openedAt = Date.now() - 5_000;
   const disabledAt = openedAt + 500;
   const input = downtimeInput(config, { method: 'netbanking:kotak' }, openedAt);
-  // A first try that got the record (disabled), the incident, the timeline and the partner alert in, then died.
-  await activities.recordDowntime(input, 'SEV3', openedAt + input.policy.expiryMs, disabledAt);
-  await activities.alertPartner(announcement(input, disabledAt, false).partner);
+  await activities.openDowntime(input, 'SEV3', openedAt + input.policy.expiryMs, disabledAt, announcement(input, disabledAt, false));
+  // As if the first try had got the record, the timeline and the partner alert in, then died.
+  await db.c.incidents.deleteOne({ _id: input.downtimeId });
+  await db.c.notifications.deleteOne({ _id: `${input.downtimeId}:started:ops` });
 
   await activities.openDowntime(input, 'SEV3', openedAt + input.policy.expiryMs, disabledAt, announcement(input, disabledAt, false));
   expect(await db.c.downtimes.countDocuments({ _id: input.downtimeId, disabledAt: new Date(disabledAt) })).toBe(1);
+  expect(await db.c.incidents.countDocuments({ _id: input.downtimeId, status: 'open' })).toBe(1);
   expect(await timelineOf(input.downtimeId)).toEqual(['disabled', 'downtime.started', 'opened']);
   expect(await notificationsOf(input.downtimeId)).toEqual(['ops:downtime.started', 'partner:partner.alert']);
-});
-
-test('records the downtime already disabled, its incident and both timeline entries, once under retries', async () => {
-  const openedAt = Date.now() - 5_000;
-  const disabledAt = openedAt + 1_000;
-  const input = downtimeInput(config, { method: 'upi:phonepe', gateway: 'payu' }, openedAt);
-  for (let i = 0; i < 3; i++) await activities.recordDowntime(input, 'SEV3', openedAt + input.policy.expiryMs, disabledAt);
-
-  const records = await db.c.downtimes.find({ _id: input.downtimeId }).toArray();
-  expect(records).toHaveLength(1);
-  expect(records[0]).toMatchObject({ status: 'open', phase: 'probing', disabledAt: new Date(disabledAt), updatedAt: new Date(disabledAt), openedAt: new Date(openedAt) });
-  expect(await db.c.incidents.countDocuments({ _id: input.downtimeId, status: 'open' })).toBe(1);
-  expect(await timelineOf(input.downtimeId)).toEqual(['disabled', 'opened']);
   // What the checkout snapshot reads: the open downtime, with the time it was disabled.
   const open = (await openDowntimes(db)).find((d) => d._id === input.downtimeId);
   expect(open?.disabledAt?.getTime()).toBe(disabledAt);
-});
-
-test('a retry completes a try that stopped between its writes', async () => {
-  const openedAt = Date.now() - 5_000;
-  const input = downtimeInput(config, { method: 'upi:bhim' }, openedAt);
-  // A first try that got the record in (not yet disabled) and one timeline entry, then died.
-  await activities.recordDowntime(input, 'SEV3', openedAt + input.policy.expiryMs);
-  expect(await timelineOf(input.downtimeId)).toEqual(['opened']);
-
-  await activities.recordDowntime(input, 'SEV3', openedAt + input.policy.expiryMs, openedAt + 2_000);
-  expect(await db.c.downtimes.findOne({ _id: input.downtimeId })).toMatchObject({ phase: 'probing', disabledAt: new Date(openedAt + 2_000) });
-  expect(await timelineOf(input.downtimeId)).toEqual(['disabled', 'opened']);
-  expect(await db.c.incidents.countDocuments({ _id: input.downtimeId })).toBe(1);
-});
-
-test('without disabledAt it records the downtime as before, still to be disabled', async () => {
-  const openedAt = Date.now() - 5_000;
-  const input = downtimeInput(config, { method: 'card:visa', gateway: 'razorpay' }, openedAt);
-  await activities.recordDowntime(input, 'SEV3', openedAt + input.policy.expiryMs);
-  const record = await db.c.downtimes.findOne({ _id: input.downtimeId });
-  expect(record).toMatchObject({ status: 'open', phase: 'disabling' });
-  expect(record).not.toHaveProperty('disabledAt');
-  await activities.disableScope(input.downtimeId, openedAt + 1_000);
-  expect(await db.c.downtimes.findOne({ _id: input.downtimeId })).toMatchObject({ phase: 'probing', disabledAt: new Date(openedAt + 1_000) });
-  expect(await timelineOf(input.downtimeId)).toEqual(['disabled', 'opened']);
 });

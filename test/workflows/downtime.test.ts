@@ -18,6 +18,7 @@ import { downtimePolicy } from '../../common/policy';
 import { downtimeSearchAttributes } from '../../common/starter';
 import { normalizeScope, scopeKey, Scope, ScopeHealth } from '../../domain';
 import type { Database } from '../../db/mongo';
+import { packRoutes, zeroCounts } from '../../db/counters';
 import { workflowBundle } from '../../worker/worker';
 import type { downtimeWorkflow } from '../../workflows';
 import { testConfig, testDatabase, timeSkippingEnvironment } from '../support/stack';
@@ -90,11 +91,8 @@ async function notificationsOf(downtimeId: string) {
 /** Bucket-B outcomes recorded at ingest, placed right after the scope was disabled. */
 async function probeOutcomes(method: string, gateway: string, at: number, ok: number, failed: number) {
   const bucketStart = Math.floor(at / config.detection.counterBucketMs) * config.detection.counterBucketMs;
-  await db.c.counters.updateOne(
-    { _id: `${method}@${gateway}@${bucketStart}` },
-    { $inc: { success: ok, systemFailure: failed, userFailure: 0, probeSuccess: ok, probeFailure: failed, covered: ok + failed }, $setOnInsert: { method, gateway, bucketStart } },
-    { upsert: true },
-  );
+  // As ingest writes them: one delta document per batch and bucket.
+  await db.c.counterDeltas.insertOne({ _id: `probe-${method}-${gateway}-${at}-${ok}-${failed}`, bucketStart, packed: packRoutes([{ ...zeroCounts(), method, gateway, success: ok, systemFailure: failed, probeSuccess: ok, probeFailure: failed, covered: ok + failed }]) });
 }
 
 test('re-enables through the probe when bucket B proves recovery', async () => {
@@ -120,7 +118,7 @@ test('re-enables through the probe when bucket B proves recovery', async () => {
   const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
   // The start is one local activity in the first workflow task (a marker, no scheduled task):
   // the record written already disabled, with the notification and the partner alert.
-  expect(scheduled.filter((name) => ['openDowntime', 'recordDowntime', 'disableScope', 'alertPartner'].includes(name ?? ''))).toEqual([]);
+  expect(scheduled.filter((name) => name === 'openDowntime')).toEqual([]);
   const firstTask = events.slice(0, events.findIndex((e) => e.timerStartedEventAttributes));
   expect(firstTask.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(1);
   const kinds = (await db.c.timeline.find({ incidentId: input.downtimeId }).sort({ at: 1 }).toArray()).map((t) => t.kind);
@@ -190,7 +188,7 @@ test('extend keeps the scope disabled past expiry until resolved', async () => {
 test('escalates to SEV1 by duration while unacknowledged, and pages', async () => {
   const input = inputFor(
     { method: 'upi:phonepe', gateway: 'payu' },
-    { evidence: { at: clock, attempts: 500, successes: 20, rate: 0.04, baseline: 0.95, threshold: 0.8, trafficShare: 0.25 }, policy: { ...downtimePolicy(config), expiryMs: 3 * 60 * MIN } },
+    { evidence: { at: clock, attempts: 500, windowMs: config.detection.windowMs, successes: 20, rate: 0.04, baseline: 0.95, threshold: 0.8, trafficShare: 0.25 }, policy: { ...downtimePolicy(config), expiryMs: 3 * 60 * MIN } },
   );
   const handle = await start(input);
   await untilProbing(handle);
@@ -288,10 +286,11 @@ test('a gateway-wide downtime supersedes the narrower downtimes it covers', asyn
 test('retried activities record the downtime and send each notification once', async () => {
   const input = inputFor({ method: 'upi:paytm', gateway: 'razorpay' });
   for (let i = 0; i < 3; i++) {
-    await activities.recordDowntime(input, 'SEV3', input.openedAt + input.policy.expiryMs);
-    await activities.notify({ key: `${input.downtimeId}:started`, downtimeId: input.downtimeId, type: 'downtime.started', text: 'down', at: input.openedAt, data: {} });
-    await activities.alertPartner({ downtimeId: input.downtimeId, scope: input.scope, at: input.openedAt });
-    await activities.page({ downtimeId: input.downtimeId, severity: 'SEV2', n: 1, at: input.openedAt, text: 'x' });
+    const notify = { key: `${input.downtimeId}:started`, downtimeId: input.downtimeId, type: 'downtime.started' as const, text: 'down', at: input.openedAt, data: {} };
+    const page = { downtimeId: input.downtimeId, severity: 'SEV2' as const, n: 1, at: input.openedAt, text: 'x' };
+    await activities.openDowntime(input, 'SEV3', input.openedAt + input.policy.expiryMs, input.openedAt, { notify, partner: { downtimeId: input.downtimeId, scope: input.scope, at: input.openedAt }, page });
+    await activities.notify(notify);
+    await activities.page(page);
     await activities.closeDowntime({ downtimeId: input.downtimeId, endReason: 'manual', at: input.openedAt + 1000, by: 'ops', severity: 'SEV3' });
   }
   expect(await db.c.downtimes.countDocuments({ _id: input.downtimeId })).toBe(1);

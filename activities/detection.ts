@@ -1,0 +1,86 @@
+/** Detection's steps: judge every scope from the counters, then start or feed each failing scope's downtime. */
+import { ScopeHealth, countedWindow, evaluateScopes, reopenPlan, scopeCovers, withoutOverruledEvidence } from '../domain';
+import type { DowntimeInput, Evidence } from '../common/definitions';
+import { evidenceSignal, supersedeSignal } from '../common/definitions';
+import { detectionSettings, downtimePolicy, newDowntimeId } from '../common/policy';
+import { startOrFeedDowntime } from '../common/starter';
+import { openDowntimes, readCounters } from '../db/queries';
+import type { ActivityDeps } from './deps';
+
+export function detectionActivities(deps: ActivityDeps) {
+  const { db, config } = deps;
+  const c = db.c;
+  return {
+    /** Reads the per-route counters of the window and judges every scope (roll-up included). */
+    async detectFailingScopes(now: number): Promise<{ failing: ScopeHealth[]; evaluated: number }> {
+      const settings = detectionSettings(config);
+      const [counters, recovered] = await Promise.all([
+        readCounters(db, now - settings.windowMs - settings.baselineWindowMs, now),
+        c.downtimes
+          .find({ status: 'resolved', endReason: { $in: ['recovered', 'manual'] }, resolvedAt: { $gte: new Date(now - settings.windowMs) } }, { projection: { scope: 1, resolvedAt: 1 } })
+          .toArray(),
+      ]);
+      const recoveries = recovered.map((d) => ({ scope: d.scope, at: d.resolvedAt!.getTime() }));
+      const verdict = evaluateScopes(withoutOverruledEvidence(counters, recoveries, now, settings.windowMs), now, settings);
+      const failing = verdict.failing.map((h) => countedWindow(h, recoveries, now, config.detection.counterBucketMs));
+      return { failing, evaluated: verdict.failing.length + verdict.healthy.length };
+    },
+
+    /**
+     * Starts the downtime of a failing scope, or feeds the open downtime that already covers it.
+     * Narrower open downtimes inside a newly started scope are superseded.
+     */
+    async openOrFeedDowntime(health: ScopeHealth, now: number): Promise<{ action: 'started' | 'signalled'; downtimeId: string; superseded: string[] }> {
+      const evidence: Evidence = {
+        at: now,
+        attempts: health.attempts,
+        windowMs: health.windowMs ?? config.detection.windowMs,
+        successes: health.successes,
+        rate: health.rate,
+        baseline: health.baseline,
+        threshold: health.threshold,
+        trafficShare: health.trafficShare,
+        ...(health.detectionWindow ? { detectionWindow: health.detectionWindow } : {}),
+      };
+      const open = await openDowntimes(db);
+      const covering = open.find((d) => d.scopeKey !== health.key && scopeCovers(d.scope, health.scope));
+      if (covering) {
+        const handle = deps.temporal.client.workflow.getHandle(covering.workflowId);
+        await handle.signal(evidenceSignal, evidence);
+        return { action: 'signalled', downtimeId: covering._id, superseded: [] };
+      }
+      const previous = await c.downtimes.find({ scopeKey: health.key, status: 'resolved' }).sort({ resolvedAt: -1 }).limit(1).next();
+      const plan = reopenPlan(
+        previous?.resolvedAt ? { id: previous._id, resolvedAt: previous.resolvedAt.getTime(), expiryMs: previous.expiresAt.getTime() - previous.openedAt.getTime() } : undefined,
+        now,
+        config.downtime.expiryMs,
+        { windowMs: config.downtime.flapWindowMs, multiplier: config.downtime.flapMultiplier, maxExpiryMs: config.downtime.maxExpiryMs },
+      );
+      const input: DowntimeInput = {
+        downtimeId: newDowntimeId(),
+        scope: health.scope,
+        scopeKey: health.key,
+        origin: 'detected',
+        reason: `success rate ${(health.rate * 100).toFixed(1)}% over ${health.attempts} attempts, below ${(health.threshold * 100).toFixed(1)}% (baseline ${(health.baseline * 100).toFixed(1)}%)`,
+        openedBy: 'detection',
+        openedAt: now,
+        reopensId: plan.reopensId,
+        evidence,
+        baseline: health.baseline,
+        threshold: health.threshold,
+        policy: downtimePolicy(config, plan.expiryMs),
+      };
+      const res = await startOrFeedDowntime(deps.temporal.client, deps.temporal.taskQueue, input, evidence);
+      const superseded: string[] = [];
+      if (res.started) {
+        for (const narrower of open.filter((d) => d.scopeKey !== health.key && scopeCovers(health.scope, d.scope))) {
+          await deps.temporal.client.workflow
+            .getHandle(narrower.workflowId)
+            .signal(supersedeSignal, { byDowntimeId: res.downtimeId, byScopeKey: health.key });
+          superseded.push(narrower._id);
+        }
+      }
+      return { action: res.started ? 'started' : 'signalled', downtimeId: res.downtimeId, superseded };
+    },
+  };
+}

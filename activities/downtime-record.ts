@@ -1,0 +1,147 @@
+/**
+ * The downtime's record and its incident: opened already disabled for bucket A, kept current with
+ * the actor's live state, closed when it re-enables. The checkout snapshot and the API read them.
+ */
+import type { ActorState, EndReason, Page, ProbeDecision, Severity } from '../domain';
+import { scopeLabel } from '../domain';
+import type { DowntimeInput } from '../common/definitions';
+import { DowntimeDoc, IncidentDoc, TimelineDoc, isDuplicateKey } from '../db/mongo';
+import type { ActivityDeps } from './deps';
+import { NotifyParams, Outbox, PartnerAlertParams, combined, notice, pageNotice, partnerAlert, timelineEntry } from './outbox';
+
+const DISABLED_TEXT = 'Hidden at checkout for bucket A; bucket B keeps it as a probe';
+
+/** A new downtime's record, disabled from `disabledAt`, its incident, and its first timeline entries. */
+function openingRecord(input: DowntimeInput, severity: Severity, expiresAt: number, disabledAt: number): { downtime: DowntimeDoc; incident: IncidentDoc; timeline: TimelineDoc[] } {
+  const at = new Date(input.openedAt);
+  const disabled = new Date(disabledAt);
+  const downtime: DowntimeDoc = {
+    _id: input.downtimeId,
+    scope: input.scope,
+    scopeKey: input.scopeKey,
+    origin: input.origin,
+    reason: input.reason,
+    openedBy: input.openedBy,
+    status: 'open',
+    phase: 'probing',
+    disabledAt: disabled,
+    openedAt: at,
+    expiresAt: new Date(expiresAt),
+    until: input.until !== undefined ? new Date(input.until) : undefined,
+    probePercent: input.policy.probePercent,
+    severity,
+    evidence: input.evidence,
+    baseline: input.baseline,
+    threshold: input.threshold,
+    reopensId: input.reopensId,
+    workflowId: `downtime:${input.scopeKey}`,
+    updatedAt: disabled,
+  };
+  const incident: IncidentDoc = {
+    _id: input.downtimeId,
+    downtimeId: input.downtimeId,
+    scopeKey: input.scopeKey,
+    title: `${scopeLabel(input.scope)} unavailable`,
+    severity,
+    status: 'open',
+    openedAt: at,
+    escalations: [],
+  };
+  const reopened = input.reopensId ? ` (reopens ${input.reopensId}: failing again soon after re-enable)` : '';
+  const timeline: TimelineDoc[] = [
+    { _id: `${input.downtimeId}:opened`, incidentId: input.downtimeId, kind: 'opened', text: `Downtime opened by ${input.openedBy}: ${input.reason}${reopened}`, at, by: input.openedBy },
+    { _id: `${input.downtimeId}:disabled`, incidentId: input.downtimeId, kind: 'disabled', text: DISABLED_TEXT, at: disabled },
+  ];
+  return { downtime, incident, timeline };
+}
+
+export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db'>, outbox: Outbox) {
+  const c = deps.db.c;
+
+  async function insertOnce<T>(insert: () => Promise<T>): Promise<void> {
+    try {
+      await insert();
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+  }
+
+  return {
+    /**
+     * A new downtime's whole start in one step: the record, already disabled for bucket A (the
+     * first write, so nothing waits on the rest), then side by side the incident, the timeline,
+     * the ops notification and webhook event, the partner alert and the page when there is one.
+     * Every write is keyed, so a retry redoes only what is missing.
+     */
+    async openDowntime(
+      input: DowntimeInput,
+      severity: Severity,
+      expiresAt: number,
+      disabledAt: number,
+      announce: { notify: NotifyParams; partner: PartnerAlertParams; page?: Page },
+    ): Promise<void> {
+      const opening = openingRecord(input, severity, expiresAt, disabledAt);
+      await insertOnce(() => c.downtimes.insertOne(opening.downtime));
+      const outgoing = combined(
+        { notifications: [], timeline: opening.timeline, webhooks: [] },
+        notice(announce.notify),
+        partnerAlert(announce.partner),
+        announce.page && pageNotice(announce.page),
+      );
+      await Promise.all([insertOnce(() => c.incidents.insertOne(opening.incident)), outbox.send(outgoing)]);
+    },
+
+    /** Persists the live state the API and the snapshot read. */
+    async saveDowntimeState(p: { downtimeId: string; at: number } & Pick<ActorState, 'severity' | 'probePercent' | 'expiresAt' | 'extendedUntil' | 'acknowledgement' | 'lastProbe' | 'wakeOnProbeSuccess' | 'wakeOnProbeOutcome'>): Promise<void> {
+      await c.downtimes.updateOne(
+        { _id: p.downtimeId, status: 'open' },
+        {
+          $set: {
+            severity: p.severity,
+            probePercent: p.probePercent,
+            expiresAt: new Date(p.expiresAt),
+            ...(p.extendedUntil !== undefined ? { extendedUntil: new Date(p.extendedUntil) } : {}),
+            ...(p.acknowledgement ? { acknowledgement: p.acknowledgement } : {}),
+            ...(p.lastProbe ? { lastProbe: p.lastProbe } : {}),
+            wakeOnProbeSuccess: p.wakeOnProbeSuccess,
+            wakeOnProbeOutcome: p.wakeOnProbeOutcome,
+            updatedAt: new Date(p.at),
+          },
+        },
+      );
+      await c.incidents.updateOne(
+        { _id: p.downtimeId, status: 'open' },
+        {
+          $set: {
+            severity: p.severity,
+            ...(p.acknowledgement ? { acknowledgedAt: new Date(p.acknowledgement.at), acknowledgedBy: p.acknowledgement.by } : {}),
+          },
+        },
+      );
+    },
+
+    /** Re-enables the scope and closes the record and the incident. */
+    async closeDowntime(p: { downtimeId: string; endReason: EndReason; at: number; by: string; supersededBy?: string; severity: Severity; lastProbe?: ProbeDecision }): Promise<void> {
+      const at = new Date(p.at);
+      await c.downtimes.updateOne(
+        { _id: p.downtimeId, status: 'open' },
+        {
+          $set: {
+            status: 'resolved',
+            phase: 'resolved',
+            endReason: p.endReason,
+            resolvedAt: at,
+            resolvedBy: p.by,
+            severity: p.severity,
+            updatedAt: at,
+            ...(p.supersededBy ? { supersededBy: p.supersededBy } : {}),
+            ...(p.lastProbe ? { lastProbe: p.lastProbe } : {}),
+          },
+        },
+      );
+      await c.incidents.updateOne({ _id: p.downtimeId, status: 'open' }, { $set: { status: 'resolved', resolvedAt: at, endReason: p.endReason, severity: p.severity } });
+      const how = { recovered: 'probe proved recovery', expired: 'expiry reached without enough probe evidence', manual: 'resolved by the incident manager', superseded: `superseded by ${p.supersededBy}` }[p.endReason];
+      await outbox.send(timelineEntry({ downtimeId: p.downtimeId, key: 'closed', kind: 'resolved', text: `Re-enabled: ${how}`, at: p.at, by: p.by }));
+    },
+  };
+}

@@ -71,7 +71,7 @@ export interface DowntimeView {
   scopeKey: string;
   origin: Origin;
   status: DowntimeStatus;
-  phase: 'disabling' | 'probing' | 'resolved';
+  phase: 'probing' | 'resolved';
   severity: Severity;
   acknowledgement?: Acknowledgement;
   openedAt: number;

@@ -88,10 +88,14 @@ export async function portInUse(port: number, host = '127.0.0.1'): Promise<boole
   }
 }
 
-function spawnLogged(name: string, bin: string, args: string[], logFile: string): ChildProcess {
+/**
+ * Starts a server with its output in `logFile`. With `ownGroup` it runs in a process group of its
+ * own, so a terminal's Ctrl-C reaches only the caller, which stops its processes in order.
+ */
+function spawnLogged(name: string, bin: string, args: string[], logFile: string, ownGroup = false): ChildProcess {
   mkdirSync(resolve(logFile, '..'), { recursive: true });
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   child.on('error', (err) => log.write(`[${name}] ${err.message}\n`));
@@ -120,6 +124,8 @@ export interface TemporalOptions {
   dbFile?: string;
   logFile: string;
   namespace?: string;
+  /** Out of the terminal's process group: `npm start` stops it after the worker and the API. */
+  ownGroup?: boolean;
 }
 
 export async function startTemporalDevServer(o: TemporalOptions): Promise<RunningServer> {
@@ -133,7 +139,7 @@ export async function startTemporalDevServer(o: TemporalOptions): Promise<Runnin
     args.push('--db-filename', o.dbFile);
   }
   for (const sa of SEARCH_ATTRIBUTE_REGISTRATIONS) args.push('--search-attribute', sa);
-  const child = spawnLogged('temporal', temporal, args, o.logFile);
+  const child = spawnLogged('temporal', temporal, args, o.logFile, o.ownGroup);
   await waitForPort('127.0.0.1', o.port, 60_000, child);
   if (o.uiPort) await waitForPort('127.0.0.1', o.uiPort, 30_000, child);
   return { name: 'temporal', address: `127.0.0.1:${o.port}`, process: child, stop: stopper(child) };
@@ -143,6 +149,8 @@ export interface MongoOptions {
   port: number;
   dataDir: string;
   logFile: string;
+  /** Out of the terminal's process group: `npm start` stops it after the worker and the API. */
+  ownGroup?: boolean;
 }
 
 /** A real `mongod` when one is on PATH, otherwise FerretDB with its SQLite backend. */
@@ -153,11 +161,11 @@ export async function startMongoWireServer(o: MongoOptions): Promise<RunningServ
   let name: string;
   if (mongod) {
     name = 'mongod';
-    child = spawnLogged(name, mongod, ['--bind_ip', '127.0.0.1', '--port', String(o.port), '--dbpath', o.dataDir], o.logFile);
+    child = spawnLogged(name, mongod, ['--bind_ip', '127.0.0.1', '--port', String(o.port), '--dbpath', o.dataDir], o.logFile, o.ownGroup);
   } else {
     name = 'ferretdb';
     const { ferretdb } = ensureTools();
-    child = spawnLogged(name, ferretdb, ['--listen-addr', `127.0.0.1:${o.port}`, '--sqlite-url', `file:${resolve(o.dataDir)}/`], o.logFile);
+    child = spawnLogged(name, ferretdb, ['--listen-addr', `127.0.0.1:${o.port}`, '--sqlite-url', `file:${resolve(o.dataDir)}/`], o.logFile, o.ownGroup);
   }
   await waitForPort('127.0.0.1', o.port, 30_000, child);
   return { name, address: `mongodb://127.0.0.1:${o.port}/`, process: child, stop: stopper(child) };

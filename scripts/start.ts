@@ -2,7 +2,7 @@
  * `npm start`: the whole stack on embedded defaults. Starts the Temporal dev server (Web UI on
  * 8233, state in DATA_DIR/temporal.db) and a MongoDB-wire server (data in DATA_DIR/mongo) unless
  * TEMPORAL_ADDRESS / MONGODB_URI point at existing ones, then the worker and the API as child
- * processes. Ctrl-C stops everything it started.
+ * processes. Ctrl-C stops everything it started: the worker and the API, then the servers.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
         (async () => {
           const port = 7233;
           if (await portInUse(port)) throw new Error(`port ${port} is taken: stop what runs there or set TEMPORAL_ADDRESS`);
-          const s = await startTemporalDevServer({ port, uiPort: config.temporal.uiPort, dbFile: join(dataDir, 'temporal.db'), logFile: join(dataDir, 'logs/temporal.log') });
+          const s = await startTemporalDevServer({ port, uiPort: config.temporal.uiPort, dbFile: join(dataDir, 'temporal.db'), logFile: join(dataDir, 'logs/temporal.log'), ownGroup: true });
           servers.push(s);
           return s.address;
         })(),
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
         (async () => {
           const port = config.mongo.embeddedPort;
           if (await portInUse(port)) throw new Error(`port ${port} is taken: stop what runs there, set EMBEDDED_MONGO_PORT, or set MONGODB_URI`);
-          const s = await startMongoWireServer({ port, dataDir: join(dataDir, 'mongo'), logFile: join(dataDir, 'logs/mongo.log') });
+          const s = await startMongoWireServer({ port, dataDir: join(dataDir, 'mongo'), logFile: join(dataDir, 'logs/mongo.log'), ownGroup: true });
           servers.push(s);
           return s.address;
         })(),
@@ -53,8 +53,10 @@ async function main(): Promise<void> {
     env.MONGODB_URI = mongoUri;
 
     // `node --import tsx` rather than the tsx command, which runs the program in a second process
-    // and would leave it running when the SIGKILL fallback of stopProcess hits the first.
-    const run = (entry: string) => spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry)], { cwd: ROOT, env, stdio: 'inherit' });
+    // and would leave it running when the SIGKILL fallback of stopProcess hits the first. Each in a
+    // process group of its own: a terminal's Ctrl-C reaches only this process, which stops the
+    // worker and the API first and Temporal and the database after them.
+    const run = (entry: string) => spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry)], { cwd: ROOT, env, stdio: 'inherit', detached: true });
     const worker = run('worker/main.ts');
     children.push(worker);
     const api = run('api/main.ts');

@@ -2,17 +2,17 @@
  * The public status page in a real browser: the API on a real socket over the real database,
  * an open downtime with its incident, and Chromium reading /status as a merchant would.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Browser, Locator, Page, chromium } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import type { DowntimeDoc } from '../../db/mongo';
 import { scopeLabel } from '../../domain';
 import { Harness, putCatalog, startApi } from '../api/harness';
 import { eventually, httpClient, listen } from './support';
+import { launchChromium } from '../support/browser';
 
 jest.setTimeout(120_000);
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = join(__dirname, '..', '..', 'test-results', 'status-page.png');
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -104,11 +104,7 @@ beforeAll(async () => {
     return res.body.incidents.some((i) => i.id === 'dt_e2e_sbi') ? res : undefined;
   });
 
-  await eventually('Chromium is installed', async () => (existsSync(CHROMIUM) ? true : undefined), { timeoutMs: 60_000, intervalMs: 1_000 });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
 });
 

@@ -7,6 +7,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSyn
 import { cpus, release, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, freePort, stopProcess, waitForPort } from '../scripts/local-servers';
+import { JsonReply, jsonRequest } from '../client/json-http';
 
 export { freePort };
 
@@ -116,19 +117,8 @@ export async function startApiProcess(ctx: BenchContext, dbName: string, logFile
   return { url: `http://127.0.0.1:${port}`, process: child, stop: () => stopProcess(child, 10_000) };
 }
 
-export async function http<T = unknown>(base: string, method: string, path: string, key: string, payload?: unknown): Promise<{ status: number; body: T; text: string }> {
-  const headers: Record<string, string> = { authorization: `Bearer ${key}` };
-  if (payload !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${base}${path}`, { method, headers, body: payload === undefined ? undefined : JSON.stringify(payload) });
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // not JSON
-  }
-  return { status: res.status, body: body as T, text };
-}
+/** One authorized JSON call to the API. */
+export const http = <T = unknown>(base: string, method: string, path: string, key: string, payload?: unknown): Promise<JsonReply<T>> => jsonRequest<T>(base, method, path, key, payload);
 
 /** The middle value (the mean of the two middle ones for an even count; NaN for none). */
 export function median(values: readonly number[]): number {

@@ -13,7 +13,8 @@ import { bucketOf } from '../../domain';
 import type { detectionWorkflow } from '../../workflows/detection';
 import { ensureDetectionSchedule } from '../../worker/schedule';
 import { KEYS } from '../support/stack';
-import { DowntimeBody, E2eStack, PaymentOptionsBody, Transaction, attempts, eventually, startStack, userInBucket } from './support';
+import type { TransactionRecord } from '../../common/transaction';
+import { DowntimeBody, E2eStack, PaymentOptionsBody, attempts, eventually, startStack, userInBucket } from './support';
 
 jest.setTimeout(120_000);
 
@@ -42,7 +43,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function postTransactions(txs: Transaction[]): Promise<void> {
+async function postTransactions(txs: TransactionRecord[]): Promise<void> {
   for (let i = 0; i < txs.length; i += 1000) {
     const batch = txs.slice(i, i + 1000);
     const res = await api.post<{ accepted: number; duplicates: number; rejected: unknown[] }>('/v1/transactions', KEYS.ingest, { transactions: batch });
@@ -221,7 +222,7 @@ test('posted transactions for a failing route lead, through detection and the wo
       round += 1;
       const shoppers = [userB, ...Array.from({ length: 60 }, (_, i) => `returning_${round}_${i}`)];
       const seen = await Promise.all(shoppers.map(async (userId) => ({ userId, o: await optionsFor(userId) })));
-      const txs: Transaction[] = seen.map(({ userId, o }, i) => {
+      const txs: TransactionRecord[] = seen.map(({ userId, o }, i) => {
         const pick = shown(o, 'netbanking:sbi') ?? o.options[0]!;
         if (pick.method === 'netbanking:sbi') probePayments += 1;
         return { id: `recovery-${round}-${i}`, userId, method: pick.method, gateway: pick.gateway, status: 'success' };

@@ -2,6 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { TransactionRecord } from '../../common/transaction';
+import { JsonReply, jsonClient } from '../../client/json-http';
 import { bucketOf } from '../../domain';
 import { ApiStack, startApiStack } from '../support/api-stack';
 
@@ -12,33 +13,10 @@ export async function listen(app: FastifyInstance): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-export interface Reply<T = unknown> {
-  status: number;
-  body: T;
-}
+export type Reply<T = unknown> = JsonReply<T>;
 
 /** A tiny JSON client over the real socket, as the checkout and the operators use the API. */
-export function httpClient(base: string) {
-  const call = async <T = unknown>(method: string, path: string, key?: string, payload?: unknown): Promise<Reply<T>> => {
-    const headers: Record<string, string> = {};
-    if (key) headers.authorization = `Bearer ${key}`;
-    if (payload !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${base}${path}`, { method, headers, body: payload === undefined ? undefined : JSON.stringify(payload) });
-    const text = await res.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // not JSON: keep the text
-    }
-    return { status: res.status, body: body as T };
-  };
-  return {
-    get: <T = unknown>(path: string, key?: string) => call<T>('GET', path, key),
-    post: <T = unknown>(path: string, key: string, payload: unknown) => call<T>('POST', path, key, payload),
-    put: <T = unknown>(path: string, key: string, payload: unknown) => call<T>('PUT', path, key, payload),
-  };
-}
+export const httpClient = jsonClient;
 
 /**
  * Calls `probe` until it returns a value other than undefined, waiting `intervalMs` between
@@ -87,7 +65,6 @@ export interface DowntimeBody {
   timeline?: { kind: string; text: string }[];
 }
 
-export type Transaction = TransactionRecord;
 
 /**
  * `count` attempts on one route with `at` spread evenly over [fromMs, toMs]; `outcome(i)` says
@@ -100,12 +77,12 @@ export function attempts(
   fromMs: number,
   toMs: number,
   outcome: (i: number) => string | null | undefined = () => undefined,
-): Transaction[] {
-  const out: Transaction[] = [];
+): TransactionRecord[] {
+  const out: TransactionRecord[] = [];
   for (let i = 0; i < count; i += 1) {
     const at = count === 1 ? fromMs : fromMs + ((toMs - fromMs) * i) / (count - 1);
     const code = outcome(i);
-    const tx: Transaction = {
+    const tx: TransactionRecord = {
       id: `${tag}-${route.method.replace(':', '_')}-${route.gateway}-${i}`,
       userId: `shopper_${tag}_${i % 97}`,
       method: route.method,

@@ -23,7 +23,8 @@ import { connectDatabase, Database } from '../../db/mongo';
 import { countedAttempts } from '../../db/counters';
 import { ROOT, RunningServer, freePort, startMongoWireServer, startTemporalDevServer, waitForPort } from '../../scripts/local-servers';
 import { KEYS } from '../support/stack';
-import { Transaction, eventually, httpClient } from '../e2e/support';
+import type { TransactionRecord } from '../../common/transaction';
+import { eventually, httpClient } from '../e2e/support';
 
 export { KEYS, freePort };
 
@@ -271,7 +272,7 @@ export async function historySummary(t: Temporal, workflowId: string, runId?: st
 }
 
 /** Attempts `count` payment attempts on one route by the given users, `at` now, ids unique under `tag`. */
-export function liveAttempts(tag: string, users: string[], route: { method: string; gateway: string }, count: number, errorCode?: string): Transaction[] {
+export function liveAttempts(tag: string, users: string[], route: { method: string; gateway: string }, count: number, errorCode?: string): TransactionRecord[] {
   return Array.from({ length: count }, (_, i) => ({
     id: `${tag}-${i}`,
     userId: users[i % users.length]!,
@@ -463,7 +464,7 @@ export class IngestClient {
     return [...this.open].map((o) => now - o.startedAt);
   }
 
-  async attempt(transactions: Transaction[]): Promise<IngestAttempt> {
+  async attempt(transactions: TransactionRecord[]): Promise<IngestAttempt> {
     const started = Date.now();
     const entry = { startedAt: started };
     this.open.add(entry);
@@ -485,7 +486,7 @@ export class IngestClient {
   }
 
   /** Posts until 202; any other final status (400, 401...) fails the test's premise and throws. */
-  async postUntilAccepted(transactions: Transaction[], stopAfterMs = 180_000): Promise<BatchOutcome> {
+  async postUntilAccepted(transactions: TransactionRecord[], stopAfterMs = 180_000): Promise<BatchOutcome> {
     const attempts: IngestAttempt[] = [];
     const deadline = Date.now() + stopAfterMs;
     for (;;) {
@@ -537,7 +538,7 @@ export async function storedAndCounted(db: Database): Promise<{ stored: Set<stri
 const OUTCOMES: (string | undefined)[] = [undefined, undefined, undefined, undefined, 'GATEWAY_TIMEOUT', undefined, 'USER_CANCELLED', undefined, 'BANK_UNAVAILABLE', 'INVALID_OTP'];
 
 /** `count` unique attempts over a few healthy routes, a mix of successes, system and user failures. */
-export function mixedTraffic(tag: string, count: number): Transaction[] {
+export function mixedTraffic(tag: string, count: number): TransactionRecord[] {
   const routes = [
     { method: 'card:visa_debit', gateway: 'razorpay' },
     { method: 'upi:gpay', gateway: 'payu' },

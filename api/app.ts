@@ -12,6 +12,7 @@ import type { Config } from '../common/config';
 import { REDACT_PATHS } from '../common/logger';
 import type { Database } from '../db/mongo';
 import { KeyRing } from './auth';
+import { ApiError, ERROR_SCHEMA } from './errors';
 import { isDatabaseUnavailable, sendDatabaseUnavailable } from './ingest';
 import { Metrics } from './metrics';
 import { downtimeRoutes } from './routes/downtimes';
@@ -188,6 +189,8 @@ export async function buildApp(deps: AppDeps, options: { logStream?: { write(lin
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Every refusal's body: the OpenAPI document's Error component.
+  app.addSchema(ERROR_SCHEMA);
 
   // A JSON body is parsed here rather than by Fastify's default parser so a refusal names the
   // offending key ("transactions.0.__proto__") instead of calling the body invalid JSON. Routes
@@ -225,7 +228,12 @@ export async function buildApp(deps: AppDeps, options: { logStream?: { write(lin
     void reply.code(400).send({ error: 'bad_request', field: repeated, message: `${repeated}: sent more than once` });
   });
 
-  app.setErrorHandler((err: FastifyError, req, reply) => {
+  app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
+    // What routes and services throw: the one mapping from the API's errors to answers.
+    if (err instanceof ApiError) {
+      if (err.status >= 500) req.log.warn({ err: err.message }, 'dependency unavailable');
+      return reply.code(err.status).headers(err.headers).send(err.body);
+    }
     if (err.validation) {
       const first = err.validation[0];
       const field = validationField(err);

@@ -116,9 +116,11 @@ export const extendUpdate = defineUpdate<DowntimeView, [ExtendRequest]>('extend'
 export const escalateUpdate = defineUpdate<DowntimeView, [EscalateRequest]>('escalate');
 export const setProbePercentUpdate = defineUpdate<DowntimeView, [ProbePercentRequest]>('setProbePercent');
 
-/** The error type an update validator throws; the API maps it to 409/400. */
-export const DOWNTIME_CLOSED = 'DowntimeClosed';
-export const INVALID_REQUEST = 'InvalidRequest';
+/**
+ * The error type an update validator throws when it refuses a request; its first detail is the
+ * domain's `Refusal` ({kind, field?, message}), which the API maps to 409 or 400.
+ */
+export const REQUEST_REFUSED = 'RequestRefused';
 
 export interface DetectionResult {
   evaluatedScopes: number;

@@ -1,8 +1,8 @@
 /** Policy values derived from config, shared by activities and the API (one source of truth). */
 import { randomUUID } from 'node:crypto';
-import type { DetectionSettings } from '../domain';
+import type { DetectionSettings, Scope } from '../domain';
 import type { Config } from './config';
-import type { DowntimePolicy } from './definitions';
+import type { DowntimeInput, DowntimePolicy } from './definitions';
 
 export function detectionSettings(config: Config): DetectionSettings {
   return {
@@ -33,6 +33,32 @@ export function downtimePolicy(config: Config, expiryMs = config.downtime.expiry
     repageIntervalMs: config.downtime.repageIntervalMs,
     flapHoldMs: config.downtime.flapHoldMs,
     evidenceWindowMs: config.detection.windowMs,
+  };
+}
+
+/**
+ * A manual or planned downtime's input. With no detection evidence, its recovery is judged
+ * against detection's default baseline and the threshold DEGRADATION below it; kept disabled at
+ * least until `until`, its expiry is never shorter than that.
+ */
+export function manualDowntimeInput(
+  config: Config,
+  p: { scope: Scope; scopeKey: string; reason: string; by: string; planned: boolean; at: number; until?: number },
+): DowntimeInput {
+  const baseline = detectionSettings(config).defaultBaseline;
+  const expiryMs = p.until !== undefined ? Math.max(config.downtime.expiryMs, p.until - p.at) : config.downtime.expiryMs;
+  return {
+    downtimeId: newDowntimeId(),
+    scope: p.scope,
+    scopeKey: p.scopeKey,
+    origin: p.planned ? 'planned' : 'manual',
+    reason: p.reason,
+    openedBy: p.by,
+    openedAt: p.at,
+    until: p.until,
+    baseline,
+    threshold: baseline * (1 - config.detection.degradation),
+    policy: downtimePolicy(config, expiryMs),
   };
 }
 

@@ -396,11 +396,11 @@ export interface ProbePercentRequest extends Actor {
   percent: number;
 }
 
-/** Why a request is refused: the downtime is closed (409), or the request is invalid (400). */
-export interface Refusal {
-  kind: 'closed' | 'invalid';
-  message: string;
-}
+/**
+ * Why a request is refused: the downtime is closed, or its state refuses this request (both 409
+ * at the API), or a field of the request is invalid (400, naming `field`).
+ */
+export type Refusal = { kind: 'closed' | 'conflict'; message: string } | { kind: 'invalid'; field: string; message: string };
 
 /** One request: when it is refused (the update's validator), and what it does. */
 export interface RequestRule<R> {
@@ -408,11 +408,11 @@ export interface RequestRule<R> {
   apply(s: ActorState, req: R, now: number, f: Pick<ActorFacts, 'downtimeId'>): ActorDecision;
 }
 
-const invalid = (message: string): Refusal => ({ kind: 'invalid', message });
+const invalid = (field: string, detail: string): Refusal => ({ kind: 'invalid', field, message: `${field}: ${detail}` });
 
 /** Refusals every request shares: who is acting, and a downtime still open. */
 function refuseAny(s: ActorState, req: Actor | undefined, f: Pick<ActorFacts, 'downtimeId'>): Refusal | undefined {
-  if (!req || typeof req.by !== 'string' || req.by.trim() === '') return invalid('by: who is acting is required');
+  if (!req || typeof req.by !== 'string' || req.by.trim() === '') return invalid('by', 'who is acting is required');
   if (s.phase === 'resolved' || s.closing) return { kind: 'closed', message: `downtime ${f.downtimeId} is already ${s.phase === 'resolved' ? 'resolved' : 'closing'}` };
   return undefined;
 }
@@ -431,7 +431,7 @@ export const downtimeRequests: {
   setProbePercent: RequestRule<ProbePercentRequest>;
 } = {
   acknowledge: {
-    refuse: (s, req, _now, f) => refuseAny(s, req, f) ?? (s.acknowledgement ? invalid(`already acknowledged by ${s.acknowledgement.by}`) : undefined),
+    refuse: (s, req, _now, f) => refuseAny(s, req, f) ?? (s.acknowledgement ? { kind: 'conflict', message: `already acknowledged by ${s.acknowledgement.by}` } : undefined),
     apply: (s, req, now, f) => ({
       state: { ...s, acknowledgement: { by: req.by, at: now, note: req.note } },
       actions: [entry(f, `ack:${now}`, 'acknowledged', `Acknowledged by ${req.by}${because(req.note)}`, now, req.by)],
@@ -445,8 +445,8 @@ export const downtimeRequests: {
     refuse: (s, req, now, f) => {
       const any = refuseAny(s, req, f);
       if (any) return any;
-      if (typeof req.until !== 'number' || !Number.isFinite(req.until)) return invalid('until: a time is required');
-      return req.until <= now ? invalid('until: must be in the future') : undefined;
+      if (typeof req.until !== 'number' || !Number.isFinite(req.until)) return invalid('until', 'a time is required');
+      return req.until <= now ? invalid('until', 'must be in the future') : undefined;
     },
     apply: (s, req, now, f) => ({
       state: { ...s, extendedUntil: req.until },
@@ -457,9 +457,9 @@ export const downtimeRequests: {
     refuse: (s, req, _now, f) => {
       const any = refuseAny(s, req, f);
       if (any) return any;
-      if (req.severity !== undefined && !SEVERITIES.includes(req.severity)) return invalid('severity: expected SEV1, SEV2, SEV3 or SEV4');
-      if (req.severity !== undefined && severityRank(req.severity) >= severityRank(s.severity)) return invalid(`severity: already ${s.severity}; escalation must raise it`);
-      return req.severity === undefined && s.severity === 'SEV1' ? invalid('severity: already SEV1') : undefined;
+      if (req.severity !== undefined && !SEVERITIES.includes(req.severity)) return invalid('severity', 'expected SEV1, SEV2, SEV3 or SEV4');
+      if (req.severity !== undefined && severityRank(req.severity) >= severityRank(s.severity)) return invalid('severity', `already ${s.severity}; escalation must raise it`);
+      return req.severity === undefined && s.severity === 'SEV1' ? invalid('severity', 'already SEV1') : undefined;
     },
     apply: (s, req, now, f) => {
       const target = req.severity ?? raiseSeverity(s.severity, 1);
@@ -471,7 +471,7 @@ export const downtimeRequests: {
   },
   setProbePercent: {
     refuse: (s, req, _now, f) =>
-      refuseAny(s, req, f) ?? (typeof req.percent !== 'number' || !(req.percent > 0 && req.percent < 100) ? invalid('percent: expected a number above 0 and below 100') : undefined),
+      refuseAny(s, req, f) ?? (typeof req.percent !== 'number' || !(req.percent > 0 && req.percent < 100) ? invalid('percent', 'expected a number above 0 and below 100') : undefined),
     apply: (s, req, now, f) => ({
       state: { ...s, manualProbePercent: req.percent, probePercent: req.percent },
       actions: [entry(f, `probe:${now}`, 'probe-share', `Probe share set to ${req.percent}% by ${req.by}`, now, req.by)],

@@ -27,11 +27,10 @@ import {
   wokenBy,
 } from '../domain';
 import {
-  DOWNTIME_CLOSED,
   DowntimeInput,
   DowntimeResult,
   DowntimeView,
-  INVALID_REQUEST,
+  REQUEST_REFUSED,
   SA,
   acknowledgeUpdate,
   escalateUpdate,
@@ -145,7 +144,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
       {
         validator: (req) => {
           const refusal = rule.refuse(s, req, Date.now(), facts);
-          if (refusal) throw wf.ApplicationFailure.create({ type: refusal.kind === 'closed' ? DOWNTIME_CLOSED : INVALID_REQUEST, message: refusal.message, nonRetryable: true });
+          if (refusal) throw wf.ApplicationFailure.create({ type: REQUEST_REFUSED, message: refusal.message, details: [refusal], nonRetryable: true });
         },
       },
     );

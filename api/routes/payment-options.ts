@@ -19,7 +19,9 @@ const optionSchema = {
 export async function paymentOptionRoutes(app: FastifyInstance): Promise<void> {
   const { keys, metrics, snapshot } = app.deps;
 
-  app.get('/v1/payment-options', {
+  // Typed by route generics rather than the schema type provider: the answer is the snapshot's
+  // serialized JSON (a string), which the provider would check against the response schema's object.
+  app.get<{ Querystring: { userId: string } }>('/v1/payment-options', {
     onRequest: requireRole(keys, 'checkout'),
     schema: {
       tags: ['checkout'],
@@ -42,7 +44,7 @@ export async function paymentOptionRoutes(app: FastifyInstance): Promise<void> {
     },
   }, async (req, reply) => {
     const started = performance.now();
-    const { userId } = req.query as { userId: string };
+    const { userId } = req.query;
     // The snapshot's serialized answer, sent as is: the response schema above documents it, but
     // serializing it again per request was most of this route's cost.
     const body = snapshot.optionsJson(userId);

@@ -1,13 +1,15 @@
 /** `POST /v1/transactions`: the checkout posts every payment attempt, in batches of up to 1000. */
 import type { FastifyInstance } from 'fastify';
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import { requireRole } from '../auth';
 import { SOONEST_LOOK_FRACTION } from '../../domain';
-import { DatabaseUnavailableError, Ingestor, MAX_BATCH, sendDatabaseUnavailable } from '../ingest';
+import { Ingestor, MAX_BATCH } from '../ingest';
 import { temporalProbeWaker } from '../probe-waker';
 
 const RECOVERY_INTERVAL_MS = 5_000;
 
-export async function transactionRoutes(app: FastifyInstance): Promise<void> {
+export async function transactionRoutes(base: FastifyInstance): Promise<void> {
+  const app = base.withTypeProvider<JsonSchemaToTsProvider>();
   const { db, config, keys, metrics, now, snapshot, temporal } = app.deps;
   // An actor looks no sooner than a quarter interval after its last look when leaning, so neither need its wake-ups come closer.
   const probeWaker = temporalProbeWaker(temporal, {
@@ -43,26 +45,22 @@ export async function transactionRoutes(app: FastifyInstance): Promise<void> {
         type: 'object',
         required: ['transactions'],
         properties: { transactions: { type: 'array', maxItems: MAX_BATCH, items: {} } },
-      },
+      } as const,
       response: {
         202: {
           type: 'object',
+          additionalProperties: false,
+          required: ['accepted', 'duplicates', 'rejected'],
           properties: {
             accepted: { type: 'integer' },
             duplicates: { type: 'integer' },
-            rejected: { type: 'array', items: { type: 'object', properties: { index: { type: 'integer' }, error: { type: 'string' } } } },
+            rejected: {
+              type: 'array',
+              items: { type: 'object', additionalProperties: false, required: ['index', 'error'], properties: { index: { type: 'integer' }, error: { type: 'string' } } },
+            },
           },
         },
-      },
+      } as const,
     },
-  }, async (req, reply) => {
-    const { transactions } = req.body as { transactions: unknown[] };
-    try {
-      const result = await ingestor.ingest(transactions);
-      return reply.code(202).send(result);
-    } catch (err) {
-      if (err instanceof DatabaseUnavailableError) return sendDatabaseUnavailable(reply, err);
-      throw err;
-    }
-  });
+  }, async (req, reply) => reply.code(202).send(await ingestor.ingest(req.body.transactions)));
 }

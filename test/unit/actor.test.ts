@@ -348,7 +348,7 @@ describe("incident managers' requests", () => {
     ['acknowledge without who', 'acknowledge', open, { by: ' ' }, 'invalid: by: who is acting is required'],
     ['acknowledge a resolved downtime', 'acknowledge', closed, { by: 'ops' }, 'closed: downtime dt_actor is already resolved'],
     ['acknowledge a closing downtime', 'acknowledge', closing, { by: 'ops' }, 'closed: downtime dt_actor is already closing'],
-    ['acknowledge twice', 'acknowledge', { ...open, acknowledgement: { by: 'amy', at: T0 } }, { by: 'ops' }, 'invalid: already acknowledged by amy'],
+    ['acknowledge twice', 'acknowledge', { ...open, acknowledgement: { by: 'amy', at: T0 } }, { by: 'ops' }, 'conflict: already acknowledged by amy'],
     ['acknowledge', 'acknowledge', open, { by: 'ops' }, undefined],
     ['resolve a resolved downtime', 'resolve', closed, { by: 'ops' }, 'closed: downtime dt_actor is already resolved'],
     ['resolve', 'resolve', open, { by: 'ops' }, undefined],

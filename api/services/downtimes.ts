@@ -1,0 +1,173 @@
+/**
+ * Downtimes for the API: records read from the database, the live state and incident managers'
+ * requests through Temporal. Throws the API's errors (api/errors.ts); routes only translate HTTP.
+ */
+import type { Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  WorkflowUpdateStage,
+  isGrpcServiceError,
+} from '@temporalio/client';
+import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
+import type { Config } from '../../common/config';
+import { DowntimeInput, DowntimeView, REQUEST_REFUSED, stateQuery } from '../../common/definitions';
+import { manualDowntimeInput } from '../../common/policy';
+import { startManualDowntime } from '../../common/starter';
+import { Refusal, Scope, ScopeError, normalizeScope, scopeKey } from '../../domain';
+import type { Database, DowntimeDoc } from '../../db/mongo';
+import { ApiError, badRequest, conflict, notFound, temporalUnavailable } from '../errors';
+
+/**
+ * How long an operator call waits on Temporal before answering 503. Without a deadline the client
+ * retries an unreachable server for about 20 s, and a query to a workflow whose worker is down
+ * waits about as long.
+ */
+export const TEMPORAL_DEADLINES_MS = { query: 5_000, start: 5_000, accept: 5_000, complete: 20_000 };
+
+/** Temporal unreachable or too slow: UNAVAILABLE or DEADLINE_EXCEEDED anywhere in the cause chain (the client wraps gRPC errors). */
+export function isUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth += 1) {
+    if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+    if (isGrpcServiceError(e) && [4, 14].includes(e.code)) return true;
+    if (/\b(UNAVAILABLE|DEADLINE_EXCEEDED)\b|ECONNREFUSED/.test(e.message)) return true;
+  }
+  return false;
+}
+
+/** A downtime as the API shows it. */
+export function presentDowntime(d: DowntimeDoc) {
+  return {
+    id: d._id,
+    scope: d.scope,
+    scopeKey: d.scopeKey,
+    origin: d.origin,
+    reason: d.reason,
+    status: d.status,
+    phase: d.phase,
+    severity: d.severity,
+    openedAt: d.openedAt.toISOString(),
+    disabledAt: d.disabledAt?.toISOString(),
+    expiresAt: d.expiresAt.toISOString(),
+    extendedUntil: d.extendedUntil?.toISOString(),
+    probePercent: d.probePercent,
+    acknowledgement: d.acknowledgement,
+    lastProbe: d.lastProbe,
+    evidence: d.evidence,
+    reopensId: d.reopensId,
+    supersededBy: d.supersededBy,
+    endReason: d.endReason,
+    resolvedAt: d.resolvedAt?.toISOString(),
+    resolvedBy: d.resolvedBy,
+  };
+}
+
+/** An ISO-8601 time as epoch ms, or a 400 naming the field (the schema's date-time admits forms Date.parse does not read). */
+export function parseTime(field: string, value: string): number {
+  const at = Date.parse(value);
+  if (!Number.isFinite(at)) throw badRequest(field, 'expected an ISO-8601 date-time such as 2024-11-11T10:00:00Z');
+  return at;
+}
+
+/** A refused request as the API answers it: a field that is wrong is 400, a downtime whose state refuses it 409. */
+export function refusalError(r: Refusal): ApiError {
+  return r.kind === 'invalid' ? new ApiError(400, 'bad_request', r.message, { field: r.field }) : conflict(r.message);
+}
+
+export interface ManualDowntimeRequest {
+  scope: Record<string, string>;
+  reason: string;
+  until?: string;
+  by?: string;
+  planned?: boolean;
+}
+
+export class DowntimeService {
+  constructor(private readonly deps: { db: Database; temporal: Client; config: Config; now: () => number }) {}
+
+  async list(q: { status?: 'open' | 'resolved'; limit: number }) {
+    const docs = await this.deps.db.c.downtimes.find(q.status ? { status: q.status } : {}).sort({ openedAt: -1 }).limit(q.limit).toArray();
+    return docs.map(presentDowntime);
+  }
+
+  /** The record, the workflow's live state while open (or why it could not be read), and the incident's timeline. */
+  async get(id: string) {
+    const { db, temporal } = this.deps;
+    const doc = await this.record(id);
+    let live: DowntimeView | null = null;
+    let liveError: string | undefined;
+    if (doc.status === 'open') {
+      try {
+        live = await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINES_MS.query, () => temporal.workflow.getHandle(doc.workflowId).query(stateQuery));
+      } catch (err) {
+        liveError = isUnavailable(err) ? 'workflow service unavailable' : err instanceof Error ? err.message : String(err);
+      }
+    }
+    const timeline = await db.c.timeline.find({ incidentId: id }).sort({ at: 1 }).toArray();
+    return { ...presentDowntime(doc), live, liveError, timeline: timeline.map((t) => ({ at: t.at.toISOString(), kind: t.kind, text: t.text, by: t.by })) };
+  }
+
+  /** Opens a manual (or planned) downtime of a scope: its actor starts and disables it at once. */
+  async open(req: ManualDowntimeRequest): Promise<{ id: string; scopeKey: string; status: 'open' }> {
+    const { db, temporal, config, now } = this.deps;
+    let scope: Scope;
+    try {
+      scope = normalizeScope(req.scope);
+    } catch (err) {
+      if (err instanceof ScopeError) throw badRequest(err.field === 'scope' ? 'scope' : `scope.${err.field}`, err.message);
+      throw err;
+    }
+    const at = now();
+    const until = req.until !== undefined ? parseTime('until', req.until) : undefined;
+    if (until !== undefined && until <= at) throw badRequest('until', 'must be in the future');
+    const input: DowntimeInput = manualDowntimeInput(config, { scope, scopeKey: scopeKey(scope), reason: req.reason, by: req.by ?? 'operator', planned: req.planned === true, at, until });
+    try {
+      await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINES_MS.start, () => startManualDowntime(temporal, config.temporal.taskQueue, input));
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        const open = await db.c.downtimes.findOne({ scopeKey: input.scopeKey, status: 'open' });
+        throw conflict(`scope ${input.scopeKey} already has an open downtime`, open ? { downtimeId: open._id } : {});
+      }
+      if (isUnavailable(err)) throw temporalUnavailable();
+      throw err;
+    }
+    return { id: input.downtimeId, scopeKey: input.scopeKey, status: 'open' };
+  }
+
+  /**
+   * An incident manager's request to the open downtime's actor, as a Temporal update: refused by
+   * its validator (409 or 400, see `refusalError`), or applied, answering the actor's state.
+   */
+  async request<R>(id: string, action: string, update: UpdateDefinition<DowntimeView, [R]>, arg: R): Promise<{ id: string; state: DowntimeView }> {
+    const { temporal } = this.deps;
+    const doc = await this.record(id);
+    if (doc.status !== 'open') throw conflict(`downtime ${id} is already resolved (${doc.endReason})`);
+    try {
+      const handle = temporal.workflow.getHandle(doc.workflowId);
+      const started = await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINES_MS.accept, () => handle.startUpdate(update, { args: [arg], waitForStage: WorkflowUpdateStage.ACCEPTED }));
+      // Accepted: the workflow will apply it. A 503 from here on must not invite a blind retry.
+      try {
+        return { id, state: await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINES_MS.complete, () => started.result()) };
+      } catch (err) {
+        if (!isUnavailable(err)) throw err;
+        throw temporalUnavailable(`the ${action} was accepted but the workflow service did not confirm it in time; read the downtime before retrying`);
+      }
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === REQUEST_REFUSED) {
+        throw refusalError(err.cause.details?.[0] as Refusal);
+      }
+      if (err instanceof WorkflowNotFoundError) throw conflict(`downtime ${id} is no longer running`);
+      if (isUnavailable(err)) throw temporalUnavailable();
+      throw err;
+    }
+  }
+
+  private async record(id: string): Promise<DowntimeDoc> {
+    const doc = await this.deps.db.c.downtimes.findOne({ _id: id });
+    if (!doc) throw notFound('downtime', id);
+    return doc;
+  }
+}

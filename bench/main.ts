@@ -7,7 +7,7 @@
  *   npm run bench -- --full            the full sizes of the targets
  *   npm run bench -- --only ingest     one benchmark (payment-options, ingest, detection, actors)
  *
- * Each prints one line; results land in bench/results/<name>.json and bench/results/summary.md.
+ * Each prints one line; results land in bench/results/<name>.json and docs/results/benchmarks.md.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
       }
     }
     if (!stopping) {
-      console.log(`\nbench/results/summary.md:\n${writeSummary()}`);
+      console.log(`\ndocs/results/benchmarks.md:\n${writeSummary()}`);
       console.log(`total wall time ${((Date.now() - started) / 1000).toFixed(0)} s (${args.full ? 'full' : 'short'})`);
     }
   } catch (err) {

@@ -167,7 +167,7 @@ export function writeResult(outcome: BenchOutcome, machine: Record<string, unkno
 
 const ORDER = ['payment-options', 'ingest', 'detection', 'actors'];
 
-/** bench/results/summary.md from every result file present (so `--only` keeps the others' rows). */
+/** docs/results/benchmarks.md from every result file present (so `--only` keeps the others' rows). */
 export function writeSummary(): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const docs = readdirSync(RESULTS_DIR)
@@ -188,6 +188,7 @@ export function writeSummary(): string {
     ? `Machine: ${String(first.cpuModel)}, ${String(first.cores)} cores, ${String(first.memoryGiB)} GiB, Node ${String(first.node)}, ${String(first.os)}.`
     : '';
   const text = `${lines.join('\n')}\n\n${machineLine}\nDetails per benchmark in bench/results/<name>.json; regenerate with \`npm run bench\` (short) or \`npm run bench -- --full\`.\n`;
-  writeFileSync(join(RESULTS_DIR, 'summary.md'), text);
+  mkdirSync(join(ROOT, 'docs/results'), { recursive: true });
+  writeFileSync(join(ROOT, 'docs/results/benchmarks.md'), `# Benchmarks\n\nWritten by \`npm run bench\`; do not edit. What the figures say: [notes](notes.md#benchmarks).\n\n${text}`);
   return text;
 }

@@ -92,6 +92,7 @@ const schema = z.object({
   TEMPORAL_ADDRESS: optionalString,
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_UI_PORT: integer(8233, 1, 65535),
+  TEMPORAL_UI_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), 'expected an http or https URL such as https://temporal.example.com'),
   TEMPORAL_TASK_QUEUE: z.string().default('downtime-orchestrator'),
 
   MONGODB_URI: optionalString,
@@ -147,6 +148,8 @@ function toConfig(env: z.infer<typeof schema>, apiKeys: Map<string, Set<Role>> |
       address: env.TEMPORAL_ADDRESS,
       namespace: env.TEMPORAL_NAMESPACE,
       uiPort: env.TEMPORAL_UI_PORT,
+      /** The Web UI that links point at: TEMPORAL_UI_URL, or the embedded dev server's. */
+      uiUrl: (env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${env.TEMPORAL_UI_PORT}`).replace(/\/+$/, ''),
       taskQueue: env.TEMPORAL_TASK_QUEUE,
     },
     mongo: { uri: env.MONGODB_URI, db: env.MONGODB_DB, embeddedPort: env.EMBEDDED_MONGO_PORT },

@@ -8,6 +8,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { loadConfigOrExit } from '../common/config';
 import { devKeys } from '../api/dev-keys';
+import { downtimesInUi } from '../common/temporal-ui';
 import { ROOT, RunningServer, portInUse, stopProcess, startMongoWireServer, startTemporalDevServer, waitForPort } from './local-servers';
 
 async function main(): Promise<void> {
@@ -69,7 +70,8 @@ async function main(): Promise<void> {
       '',
       'Payment downtime orchestrator is running',
       `  API            http://${config.host}:${config.port}   (OpenAPI: /docs, status page: /status, health: /healthz)`,
-      config.temporal.address ? `  Temporal       ${temporalAddress}` : `  Temporal UI    http://127.0.0.1:${config.temporal.uiPort}   (server ${temporalAddress})`,
+      config.temporal.address ? `  Temporal       ${temporalAddress}` : `  Temporal UI    ${config.temporal.uiUrl}   (server ${temporalAddress})`,
+      `  Downtimes      ${downtimesInUi(config)}`,
       `  MongoDB        ${config.mongo.uri ? '(MONGODB_URI)' : mongoUri}`,
       keys ? `  Dev API keys   (stored in ${join(dataDir, 'dev-api-keys.json')})` : '  API keys       from API_KEYS',
       ...(keys ? Object.entries(keys).map(([role, key]) => `    ${role.padEnd(9)} ${key}`) : []),

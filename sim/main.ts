@@ -1,15 +1,16 @@
 /**
- * `npm run simulate [-- --scenario scenarios/x.json ...] [--full] [--parallel N] [--out dir]`
+ * `npm run simulate [-- --scenario scenarios/x.json ...] [--full] [--parallel N] [--out dir] [--summary]`
  *
  * Runs each scenario as a closed loop against its own real stack (Temporal dev server,
  * MongoDB-wire server, worker, API) with the short profile, the baseline policy on the same
  * traffic, and writes sim/results/<scenario>.json and .svg (under full/ for --full runs). With no
  * --scenario it runs every scenarios/*.json. The default run is the compressed version of each
  * scenario; --full runs the scenario's own timeline. Prints a summary table at the end and
- * rewrites sim/results/summary.md from every report there.
+ * rewrites the summary from every report in the results folder: docs/results/simulation.md for
+ * the default folder, <out>/summary.md otherwise. --summary only rewrites it, running nothing.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ROOT } from '../scripts/local-servers';
 import { BASELINE_POLICY, KNOBS, PROFILE_ENV } from './profile';
 import { ScenarioReport, SummaryRow, missedLines, summaryMarkdown, summaryRow, summaryTable } from './report';
@@ -21,10 +22,13 @@ interface Args {
   full: boolean;
   parallel: number;
   out: string;
+  summaryOnly: boolean;
 }
 
+const DEFAULT_OUT = join(ROOT, 'sim/results');
+
 function parseArgs(argv: string[]): Args {
-  const args: Args = { scenarios: [], full: false, parallel: 2, out: join(ROOT, 'sim/results') };
+  const args: Args = { scenarios: [], full: false, parallel: 2, out: DEFAULT_OUT, summaryOnly: false };
   for (let i = 0; i < argv.length; i += 1) {
     const a = argv[i]!;
     const value = () => {
@@ -38,8 +42,9 @@ function parseArgs(argv: string[]): Args {
       args.parallel = Number(value());
       if (!Number.isInteger(args.parallel) || args.parallel < 1) throw new Error('--parallel: expected a whole number ≥ 1');
     } else if (a === '--out') args.out = resolve(value());
+    else if (a === '--summary') args.summaryOnly = true;
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run simulate -- [--scenario scenarios/x.json]... [--full] [--parallel N] [--out dir]');
+      console.log('usage: npm run simulate -- [--scenario scenarios/x.json]... [--full] [--parallel N] [--out dir] [--summary]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -60,8 +65,37 @@ function reportsIn(dir: string): ScenarioReport[] {
     .filter((r) => typeof r.scenario === 'string' && Array.isArray(r.judgements));
 }
 
+/** The summary of every report in `out` (both modes), as markdown: docs/results/simulation.md for the default folder. */
+function writeSummary(out: string): void {
+  const section = (title: string, reports: ScenarioReport[], m: 'short' | 'full') =>
+    reports.length
+      ? [
+          `## ${title}`,
+          '',
+          summaryMarkdown(reports.map(summaryRow), m),
+          ...reports.flatMap((r) => [...missedLines(r), ...r.notes.map((n) => `${r.scenario}: note: ${n}`)].map((l) => `- ${l}`)),
+          '',
+        ]
+      : [];
+  const markdown = [
+    '# Simulation results',
+    '',
+    'Written by `npm run simulate` (default runs) and `npm run simulate -- --full`; do not edit. What they show: [notes](notes.md#simulation).',
+    '',
+    `Profile: ${Object.entries(PROFILE_ENV).map(([k, v]) => `\`${k}=${v}\``).join(' ')}; baseline policy: ${BASELINE_POLICY.threshold * 100}% over ${BASELINE_POLICY.windowSec} s (every failure counted, at least ${BASELINE_POLICY.minAttempts} attempts), disable the route for everyone, re-enable after ${BASELINE_POLICY.expirySec} s.`,
+    '',
+    ...section('Default (compressed) runs', reportsIn(out), 'short'),
+    ...section('Full runs', reportsIn(join(out, 'full')), 'full'),
+  ].join('\n');
+  const file = out === DEFAULT_OUT ? join(ROOT, 'docs/results/simulation.md') : join(out, 'summary.md');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, markdown);
+  console.log(`\nreports in ${out}, summary in ${file}`);
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.summaryOnly) return writeSummary(args.out);
   const mode = args.full ? 'full' : 'short';
   let interrupted = false;
   const interrupt = () => {
@@ -112,27 +146,7 @@ async function main(): Promise<void> {
   if (failed.length) console.log(`\nfailed to run: ${failed.join(', ')}`);
   if (interrupted) return;
 
-  const section = (title: string, reports: ScenarioReport[], m: 'short' | 'full') =>
-    reports.length
-      ? [
-          `## ${title}`,
-          '',
-          summaryMarkdown(reports.map(summaryRow), m),
-          ...reports.flatMap((r) => [...missedLines(r), ...r.notes.map((n) => `${r.scenario}: note: ${n}`)].map((l) => `- ${l}`)),
-          '',
-        ]
-      : [];
-  const markdown = [
-    '# Simulation summary',
-    '',
-    `Profile: ${Object.entries(PROFILE_ENV).map(([k, v]) => `\`${k}=${v}\``).join(' ')}; baseline policy: ${BASELINE_POLICY.threshold * 100}% over ${BASELINE_POLICY.windowSec} s (every failure counted, at least ${BASELINE_POLICY.minAttempts} attempts), disable the route for everyone, re-enable after ${BASELINE_POLICY.expirySec} s.`,
-    '',
-    ...section('Default (compressed) runs', reportsIn(args.out), 'short'),
-    ...section('Full runs', reportsIn(join(args.out, 'full')), 'full'),
-  ].join('\n');
-  mkdirSync(args.out, { recursive: true });
-  writeFileSync(join(args.out, 'summary.md'), markdown);
-  console.log(`\nreports in ${args.out}, summary in ${join(args.out, 'summary.md')}`);
+  writeSummary(args.out);
   process.exit(failed.length || interrupted ? 1 : 0);
 }
 

@@ -16,6 +16,7 @@ import type { Config } from '../../common/config';
 import { DowntimeInput, DowntimeView, REQUEST_REFUSED, stateQuery } from '../../common/definitions';
 import { manualDowntimeInput } from '../../common/policy';
 import { startManualDowntime } from '../../common/starter';
+import { workflowInUi } from '../../common/temporal-ui';
 import { Refusal, Scope, ScopeError, normalizeScope, scopeKey } from '../../domain';
 import type { Database, DowntimeDoc } from '../../db/mongo';
 import { ApiError, badRequest, conflict, notFound, temporalUnavailable } from '../errors';
@@ -37,8 +38,8 @@ export function isUnavailable(err: unknown): boolean {
   return false;
 }
 
-/** A downtime as the API shows it. */
-export function presentDowntime(d: DowntimeDoc) {
+/** A downtime as the API shows it, with the link to its actor's page in the Temporal Web UI. */
+export function presentDowntime(d: DowntimeDoc, config: Config) {
   return {
     id: d._id,
     scope: d.scope,
@@ -61,6 +62,7 @@ export function presentDowntime(d: DowntimeDoc) {
     endReason: d.endReason,
     resolvedAt: d.resolvedAt?.toISOString(),
     resolvedBy: d.resolvedBy,
+    links: { temporalUi: workflowInUi(config, d.workflowId) },
   };
 }
 
@@ -89,7 +91,7 @@ export class DowntimeService {
 
   async list(q: { status?: 'open' | 'resolved'; limit: number }) {
     const docs = await this.deps.db.c.downtimes.find(q.status ? { status: q.status } : {}).sort({ openedAt: -1 }).limit(q.limit).toArray();
-    return docs.map(presentDowntime);
+    return docs.map((d) => presentDowntime(d, this.deps.config));
   }
 
   /** The record, the workflow's live state while open (or why it could not be read), and the incident's timeline. */
@@ -106,7 +108,7 @@ export class DowntimeService {
       }
     }
     const timeline = await db.c.timeline.find({ incidentId: id }).sort({ at: 1 }).toArray();
-    return { ...presentDowntime(doc), live, liveError, timeline: timeline.map((t) => ({ at: t.at.toISOString(), kind: t.kind, text: t.text, by: t.by })) };
+    return { ...presentDowntime(doc, this.deps.config), live, liveError, timeline: timeline.map((t) => ({ at: t.at.toISOString(), kind: t.kind, text: t.text, by: t.by })) };
   }
 
   /** Opens a manual (or planned) downtime of a scope: its actor starts and disables it at once. */

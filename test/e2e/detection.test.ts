@@ -183,6 +183,8 @@ test('posted transactions for a failing route lead, through detection and the wo
     return d.disabledAt && d.live?.phase === 'probing' ? d : undefined;
   });
   expect(probing.live).toMatchObject({ downtimeId: id, status: 'open' });
+  // Ops go from the answer to the actor's page in the Temporal Web UI.
+  expect(probing.links.temporalUi).toBe(`${config.temporal.uiUrl}/namespaces/default/workflows/${encodeURIComponent(`downtime:${SCOPE_KEY}`)}`);
   const basePercent = probing.probePercent;
   expect(basePercent).toBe(config.probe.percent);
   // A stays in A even if the probe widens to its maximum; B is in B at the base share, hence at any wider one.

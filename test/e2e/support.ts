@@ -63,6 +63,7 @@ export interface DowntimeBody {
   lastProbe?: { verdict: string; samples: number; successes: number; llr: number; upperBound: number; probePercent: number };
   live?: { status: string; phase: string; downtimeId: string } | null;
   timeline?: { kind: string; text: string }[];
+  links: { temporalUi: string };
 }
 
 

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parseDuration } from '../../common/config';
+import { downtimesInUi, workflowInUi } from '../../common/temporal-ui';
 
 describe('configuration', () => {
   test('runs on embedded defaults with nothing configured', () => {
@@ -10,6 +11,14 @@ describe('configuration', () => {
     expect(c.downtime.expiryMs).toBe(30 * 60_000);
     expect(c.downtime.flapHoldMs).toBe(0);
     expect(c.probe).toMatchObject({ percent: 10, maxPercent: 50, provenPercent: 100 });
+  });
+
+  test('links into the Temporal Web UI: the downtime actors\' list and one actor\'s page, on the embedded UI or TEMPORAL_UI_URL', () => {
+    const embedded = loadConfig({});
+    expect(downtimesInUi(embedded)).toBe('http://127.0.0.1:8233/namespaces/default/workflows?query=WorkflowType%3D%22downtimeWorkflow%22');
+    expect(workflowInUi(embedded, 'downtime:netbanking:sbi@*')).toBe('http://127.0.0.1:8233/namespaces/default/workflows/downtime%3Anetbanking%3Asbi%40*');
+    const hosted = loadConfig({ TEMPORAL_UI_URL: 'https://temporal.example.com/', TEMPORAL_NAMESPACE: 'payments' });
+    expect(downtimesInUi(hosted, 'open')).toBe(`https://temporal.example.com/namespaces/payments/workflows?query=${encodeURIComponent('WorkflowType="downtimeWorkflow" AND ExecutionStatus="Running"')}`);
   });
 
   test('FLAP_HOLD takes a duration or 0 (no hold); other durations refuse 0', () => {
@@ -52,6 +61,7 @@ describe('configuration', () => {
     [{ API_KEYS: 'short=admin' }, 'API_KEYS', /at least 16/],
     [{ API_KEYS: 'a-long-enough-key-123=root' }, 'API_KEYS', /unknown role "root"/],
     [{ DETECTION_WINDOW: '1s', COUNTER_BUCKET: '10s' }, 'DETECTION_WINDOW', /at least COUNTER_BUCKET/],
+    [{ TEMPORAL_UI_URL: 'temporal.example.com' }, 'TEMPORAL_UI_URL', /http or https URL/],
   ])('refuses %p naming the variable', (env, variable, message) => {
     let error: unknown;
     try {

@@ -256,8 +256,8 @@ export function outageRate(observed: readonly OutageOutcomes[], threshold: numbe
 
 /**
  * What the probe's runs that proved "still failing" measured: everything measured while failing
- * less detection's evidence (the workflow keeps the two together, as they were carried before
- * they were told apart). Never below zero.
+ * less detection's evidence (the actor's `outageOutcomes` starts from that evidence and adds each
+ * run). Never below zero.
  */
 export function provenOutcomes(measured: OutageOutcomes, evidence: OutageOutcomes | undefined): OutageOutcomes {
   if (!evidence) return measured;

@@ -58,7 +58,7 @@ const local = wf.proxyLocalActivities<Activities>(STEP_OPTIONS);
 /** A run continues as new well before its history gets heavy (a 24-hour downtime stays small). */
 const MAX_EVENTS_PER_RUN = 1_000;
 
-export const actorFacts = (input: DowntimeInput): ActorFacts => ({
+const actorFacts = (input: DowntimeInput): ActorFacts => ({
   downtimeId: input.downtimeId,
   scope: input.scope,
   openedAt: input.openedAt,

@@ -309,7 +309,7 @@ test('while a success weighs little, runs ended on doubt count in the measured r
   const looks = world.saved.filter((x) => x.lastProbe !== undefined);
   expect(looks[0]!.lastProbe!.verdict).toBe('failing');
   // A success weighed 1.6 nats after the proof, over a quarter of A: the record asks to be woken
-  // by one from the first doubt on (LOOK_ON_OUTCOME; at half of A it took thirteen doubts).
+  // by one from the first doubt on (WAKING_SUCCESS_FRACTION; at half of A it took thirteen doubts).
   expect(looks[0]!.wakeOnProbeSuccess).toBe(false);
   expect(looks.slice(1).map((x) => x.wakeOnProbeSuccess)).toEqual(Array(looks.length - 1).fill(true));
   // Over half of A after thirteen doubts (the optimistic bound of 0 in 25 is 9.8%): from then on a

@@ -38,6 +38,8 @@ export interface ScenarioReport {
   description?: string;
   mode: 'short' | 'full';
   generatedAt: string;
+  /** The commit the run's code was at (absent in reports from before it was recorded). */
+  commit?: string;
   wallClockSec: number;
   world: {
     durationSec: number;
@@ -253,6 +255,8 @@ export interface SummaryRow {
   falseDowntimes: [number, number];
   met: number;
   judged: number;
+  /** When the run was made, and at which commit when recorded. */
+  run: string;
 }
 
 function worst(values: (number | null)[]): number | null {
@@ -282,6 +286,7 @@ export function summaryRow(r: ScenarioReport): SummaryRow {
     falseDowntimes: [r.falseDowntimes.product, r.falseDowntimes.baseline],
     met: r.met,
     judged: r.met + r.missed,
+    run: [r.generatedAt?.slice(0, 16), r.commit].filter(Boolean).join(', '),
   };
 }
 
@@ -320,9 +325,9 @@ export function summaryMarkdown(rows: SummaryRow[], mode: 'short' | 'full'): str
   const lines = [
     `Product (P) against the baseline policy (B) on the same traffic, ${mode} runs. Figures over the outages longer than three detection windows (all outages where none is); delays are the worst outage's; "–" is never (not detected, or not re-enabled before the run ended or the route failed again).`,
     '',
-    `| ${HEADERS.join(' | ')} |`,
-    `|${HEADERS.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${cells(r).join(' | ')} |`),
+    `| ${[...HEADERS, 'run (date, commit)'].join(' | ')} |`,
+    `|${[...HEADERS, ''].map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${[...cells(r), r.run].join(' | ')} |`),
     '',
   ];
   return lines.join('\n');

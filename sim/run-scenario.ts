@@ -2,6 +2,8 @@
  * One scenario end to end: its own stack, the catalog through the API, healthy history, freeze
  * windows, the closed loop, then the baseline on the same checkouts, the report and the plot.
  */
+import { spawnSync } from 'node:child_process';
+import { ROOT } from '../scripts/local-servers';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../common/config';
@@ -186,6 +188,7 @@ export async function runScenario(file: string, o: RunOptions): Promise<Scenario
     probeTrace: loop.probes,
     notes,
   });
+  report.commit = codeVersion();
   const dir = o.mode === 'full' ? join(o.resultsDir, 'full') : o.resultsDir;
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${scenario.name}.json`), `${JSON.stringify(report, null, 2)}\n`);
@@ -194,4 +197,11 @@ export async function runScenario(file: string, o: RunOptions): Promise<Scenario
     timelineSvg({ title: `${scenario.name} (${o.mode} run): ${scenario.description ?? ''}`, world, checkouts, product: loop.run, baseline, durationSec: scenario.durationSec }),
   );
   return report;
+}
+
+/** The commit the run's code is at (short, "+dirty" with uncommitted changes), so a results table says what it measured. */
+function codeVersion(): string {
+  const git = (args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const commit = git(['rev-parse', '--short', 'HEAD']);
+  return commit ? `${commit}${git(['status', '--porcelain', '--untracked-files=no']) ? '+dirty' : ''}` : 'unknown';
 }

@@ -120,9 +120,8 @@ export function decideRecovery(
 /**
  * Restarting the test on doubt makes it a CUSUM rather than one sequential test: every restart is
  * another chance for an outage's ordinary successes to line up into a false proof. So its proof
- * bound is raised by ln 4 (a quarter of the false-enable rate per run). In a Monte Carlo model of
- * the probe loop (a 70% degradation of a 96.6% route, 600 outages of 240 s) this held false
- * recoveries at what the one-shot test had (3%); with no raise they doubled.
+ * bound is raised by ln 4 (a quarter of the false-enable rate per run), which keeps its false
+ * recoveries near the one-shot test's (docs/design/recovery.md has the model that showed it).
  */
 export const DOUBT_RESTART_RAISE = Math.log(4);
 
@@ -133,7 +132,7 @@ export const DOUBT_RESTART_RAISE = Math.log(4);
  * and outcomes that leaned toward failing are the outage's, not the recovery's: kept in the run
  * they hold its llr below zero after the recovery begins, and a partial degradation (70% against
  * 97%, where a failure outweighs seven successes) waited for the next proof and the restart after
- * it, 2 to 28 s over seven simulator runs. Restarted, the run starts again from nothing at each
+ * it. Restarted, the run starts again from nothing at each
  * doubt, as a CUSUM does, and a recovery is proven on its own outcomes. The caller still counts
  * the discarded outcomes in the outage's measured rate (`provenOutcomes`), as it counted every run
  * before: a run that ended on doubt measured the outage as much as one that ended on a proof.
@@ -141,8 +140,7 @@ export const DOUBT_RESTART_RAISE = Math.log(4);
  * Only where one success is weak evidence (not `strongSuccess`: a partial degradation). During a
  * hard outage one failure is nearly a proof already, so no hole builds up, while a run restarted
  * at zero leans hard toward recovery on each of the outage's rare successes and widens the share
- * to its maximum for a look (one full simulator run of the single bank: failures avoided 94.5%,
- * against 95.6–96.0% without restarts on doubt).
+ * to its maximum for a look, each widened attempt a failed payment.
  */
 export function restartsOnDoubt(decision: ProbeDecision, provenFailing: boolean): boolean {
   return provenFailing && decision.verdict === 'insufficient' && decision.llr < 0;
@@ -209,8 +207,8 @@ export function wakesOnSuccess(decision: ProbeDecision, weight: number, fraction
  * outcomes it has seen: the route is most likely healthy and still hidden from bucket A, and the
  * next outcomes either prove the recovery or undo the lean (during an outage, each widened attempt
  * is a failed payment). `nextLookMs` times the look for when they should have arrived, but a
- * workflow timer under a second fires after about one (measured on the Temporal dev server:
- * 0.43–0.52 s timers fired after 0.98–0.99 s), so the arrival itself wakes the actor.
+ * workflow timer under a second fires after about one on the Temporal dev server
+ * (docs/design/recovery.md), so the arrival itself wakes the actor.
  */
 export function wakesOnOutcome(decision: ProbeDecision): boolean {
   return leansToRecovery(decision) && decision.samples > 0;
@@ -229,9 +227,9 @@ export interface OutageOutcomes {
  * below another's they did not measure the same thing, and the lowest upper bound counts:
  * detection's evidence comes from a window that may hold mostly healthy traffic from before the
  * outage began (a fast detection is a few seconds into a 20-second window), while the probe runs
- * that proved "still failing" saw only the outage. Pooled, such evidence held a 3% outage's rate
- * near 60% for its whole length, and each probe success weighed 0.46 toward recovery instead of
- * 2.9. Always taking the lowest bound would pick whichever measurement came out low by chance,
+ * that proved "still failing" saw only the outage. Pooled, such evidence held a hard outage's
+ * rate near the healthy traffic's for its whole length, and each probe success weighed a small
+ * fraction of what it should toward recovery. Always taking the lowest bound would pick whichever measurement came out low by chance,
  * and a partial degradation's H0 would drift below its real rate (more false recoveries).
  * Undefined with nothing measured (H0 is then the threshold).
  */
@@ -337,8 +335,6 @@ export function withoutProvenShare(s: ProbeSettings): ProbeSettings {
  * user shown the scope meanwhile is one more outcome toward it, while each user still hidden is
  * a checkout that loses a healthy method. A proof that was wrong shows at the next look, which
  * comes as soon as the widened share should have brought the missing outcomes (`nextLookMs`).
- * On the flapping route this phase (some 12 outcomes at half of ICICI's traffic) hid about 11
- * healthy checkouts per flap.
  */
 export function provenShare(s: Pick<ProbeSettings, 'maxPercent' | 'provenPercent'>): number {
   const max = Math.max(0, Math.min(100, s.maxPercent));
@@ -362,8 +358,7 @@ export const SOONEST_LOOK_FRACTION = 0.25;
  * (bring llr to zero or below) should have arrived if the scope is still failing. A lean is most
  * often one success, and during a hard outage one success widens the share to its maximum:
  * waiting for the proof's outcomes kept it there for a whole interval, each widened attempt a
- * failed payment when the success was the outage's own (about 14 per such success on the single
- * bank's full run), while two failures, at the widened share a fraction of a second away,
+ * failed payment when the success was the outage's own, while two failures, at the widened share a fraction of a second away,
  * already undo it. Looking when either answer should be in costs nothing when the route has
  * healed: the proof's look still comes when its outcomes should have arrived, or sooner.
  */

@@ -23,9 +23,9 @@ const quietBundlerLogger = {
 };
 
 /**
- * Tuned for a burst of new downtimes (bench/actors.ts: 1,000 at once, all disabled within 30 s).
- * On the shared 2-core machine the same run took 36 to 226 s with the SDK defaults (5 runs) and
- * 24 to 57 s with these (9 runs): the defaults collapse once probe ticks start at 30 s.
+ * Tuned for a burst of new downtimes (bench/actors.ts: 1,000 at once, all disabled within 30 s):
+ * with the SDK defaults, first tasks queue behind probe ticks once those start, and the burst
+ * takes several times as long (docs/results/notes.md).
  * - A downtime is disabled in its workflow's first task, which runs the start as local activities
  *   and holds its slot meanwhile: 100 slots (default 40), polled by 20 (about half, as the SDK
  *   docs advise).

@@ -12,7 +12,6 @@ import { probeActivities } from './probe';
 import { problemActivities } from './problems';
 
 export type { ActivityDeps } from './deps';
-export type { NotifyParams, PartnerAlertParams } from './outbox';
 
 export type Activities = ReturnType<typeof createActivities>;
 

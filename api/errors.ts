@@ -40,6 +40,13 @@ export const notFound = (what: string, id: string) => new ApiError(404, 'not_fou
 /** The request is sound but the resource's state refuses it: 409. */
 export const conflict = (message: string, extra: { downtimeId?: string } = {}) => new ApiError(409, 'conflict', message, extra);
 
+/** An ISO-8601 time as epoch ms, or a 400 naming the field (a schema's date-time admits forms Date.parse does not read). */
+export function parseTime(field: string, value: string): number {
+  const at = Date.parse(value);
+  if (!Number.isFinite(at)) throw badRequest(field, 'expected an ISO-8601 date-time such as 2024-11-11T10:00:00Z');
+  return at;
+}
+
 const TEMPORAL_UNAVAILABLE = 'the workflow service (Temporal) is unavailable; retry shortly';
 /** Temporal did not answer in time: 503, retry after a few seconds (or read first, when `message` says so). */
 export const temporalUnavailable = (message = TEMPORAL_UNAVAILABLE) => new ApiError(503, 'temporal_unavailable', message, {}, { 'retry-after': '5' });

@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import { acknowledgeUpdate, escalateUpdate, extendUpdate, resolveUpdate, setProbePercentUpdate } from '../../common/definitions';
 import { requireRole } from '../auth';
-import { DowntimeService, parseTime } from '../services/downtimes';
+import { parseTime } from '../errors';
+import { DowntimeService } from '../services/downtimes';
 
 const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } } } as const;
 const by = { type: 'string', minLength: 1, maxLength: 200 } as const;

@@ -19,7 +19,7 @@ import { startManualDowntime } from '../../common/starter';
 import { workflowInUi } from '../../common/temporal-ui';
 import { Refusal, Scope, ScopeError, normalizeScope, scopeKey } from '../../domain';
 import type { Database, DowntimeDoc } from '../../db/mongo';
-import { ApiError, badRequest, conflict, notFound, temporalUnavailable } from '../errors';
+import { ApiError, badRequest, conflict, notFound, parseTime, temporalUnavailable } from '../errors';
 
 /**
  * How long an operator call waits on Temporal before answering 503. Without a deadline the client
@@ -64,13 +64,6 @@ export function presentDowntime(d: DowntimeDoc, config: Config) {
     resolvedBy: d.resolvedBy,
     links: { temporalUi: workflowInUi(config, d.workflowId) },
   };
-}
-
-/** An ISO-8601 time as epoch ms, or a 400 naming the field (the schema's date-time admits forms Date.parse does not read). */
-export function parseTime(field: string, value: string): number {
-  const at = Date.parse(value);
-  if (!Number.isFinite(at)) throw badRequest(field, 'expected an ISO-8601 date-time such as 2024-11-11T10:00:00Z');
-  return at;
 }
 
 /** A refused request as the API answers it: a field that is wrong is 400, a downtime whose state refuses it 409. */

@@ -1,7 +1,7 @@
 /** Freeze windows: peak periods (a promotion, month end) in which downtimes get extra caution. */
 import { randomBytes } from 'node:crypto';
 import type { Database, FreezeWindowDoc } from '../../db/mongo';
-import { badRequest, notFound } from '../errors';
+import { badRequest, notFound, parseTime } from '../errors';
 
 function present(w: FreezeWindowDoc, now: number) {
   return {
@@ -15,13 +15,6 @@ function present(w: FreezeWindowDoc, now: number) {
   };
 }
 
-/** An ISO-8601 time as a Date, or a 400 naming the field. */
-function time(field: string, value: string): number {
-  const at = Date.parse(value);
-  if (!Number.isFinite(at)) throw badRequest(field, 'expected an ISO-8601 date-time');
-  return at;
-}
-
 export class FreezeWindowService {
   constructor(private readonly deps: { db: Database; now: () => number }) {}
 
@@ -33,8 +26,8 @@ export class FreezeWindowService {
   }
 
   async create(p: { name: string; startsAt: string; endsAt: string; reason?: string }) {
-    const startsAt = time('startsAt', p.startsAt);
-    const endsAt = time('endsAt', p.endsAt);
+    const startsAt = parseTime('startsAt', p.startsAt);
+    const endsAt = parseTime('endsAt', p.endsAt);
     if (endsAt <= startsAt) throw badRequest('endsAt', 'must be after startsAt');
     if (endsAt <= this.deps.now()) throw badRequest('endsAt', 'must be in the future');
     const doc: FreezeWindowDoc = {

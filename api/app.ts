@@ -184,6 +184,8 @@ export async function buildApp(deps: AppDeps, options: { logStream?: { write(lin
 
   await app.register(swagger, {
     openapi: {
+      // 3.1: the schemas are JSON Schema as Ajv validates them (numeric exclusiveMinimum and the like), which 3.0 does not allow.
+      openapi: '3.1.0',
       info: { title: 'Payment downtime orchestrator', version: '1' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
@@ -208,6 +210,19 @@ export async function buildApp(deps: AppDeps, options: { logStream?: { write(lin
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, _body, done) => {
     if (!takesBody(req)) return done(null, undefined);
     done(new UnsupportedMediaType(), undefined);
+  });
+
+  // A method a known path does not serve is 405 with the methods it does (Allow), not 404.
+  const served: { pattern: RegExp; method: string }[] = [];
+  app.addHook('onRoute', (route) => {
+    const pattern = new RegExp(`^${route.url.split('/').map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/')}$`);
+    for (const method of [route.method].flat()) served.push({ pattern, method });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    const allowed = [...new Set(served.filter((r) => r.pattern.test(path)).map((r) => r.method))].sort();
+    if (allowed.length === 0) return reply.code(404).send({ error: 'not_found', message: `Route ${req.method}:${path} not found` });
+    return reply.code(405).header('allow', allowed.join(', ')).send({ error: 'method_not_allowed', message: `${req.method} is not served on ${path}; allowed: ${allowed.join(', ')}` });
   });
 
   // The hooks every request runs are callback-style, not async: an async hook costs a promise

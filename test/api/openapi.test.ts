@@ -1,4 +1,8 @@
 /** The OpenAPI document at /docs/json: generated from the route schemas, with the one Error component every refusal takes. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Harness, KEYS, bearer, startApi } from './harness';
 
 let h: Harness;
@@ -7,6 +11,16 @@ beforeAll(async () => {
   h = await startApi();
 });
 afterAll(async () => h?.close());
+
+test('is a valid OpenAPI 3.1 document, by an outside validator', async () => {
+  const doc = (await h.app.inject({ method: 'GET', url: '/docs/json' })).json();
+  expect(doc.openapi).toBe('3.1.0');
+  const file = join(mkdtempSync(join(tmpdir(), 'openapi-')), 'openapi.json');
+  writeFileSync(file, JSON.stringify(doc));
+  // The validator's own command (an ES module, which Jest's CommonJS runtime cannot load).
+  const run = spawnSync(process.execPath, [require.resolve('@seriousme/openapi-schema-validator/bin/validate-api-cli.js'), file], { encoding: 'utf8' });
+  expect({ status: run.status, result: JSON.parse(run.stdout) }).toEqual({ status: 0, result: { valid: true } });
+});
 
 test('declares the Error component, and a refusal\'s body has its shape', async () => {
   const doc = (await h.app.inject({ method: 'GET', url: '/docs/json' })).json();

@@ -532,7 +532,7 @@ describe('headers and methods over a real socket', () => {
     expect(twoLengths.status).toBe(400);
     expect((await request(['FOO /v1/transactions HTTP/1.1', 'Host: x'])).status).toBe(400);
     const propfind = await request(['PROPFIND /v1/transactions HTTP/1.1', 'Host: x', `Authorization: Bearer ${KEYS.ingest}`]);
-    expect({ status: propfind.status, body: JSON.parse(propfind.body) }).toEqual({ status: 404, body: expect.objectContaining({ message: 'Route PROPFIND:/v1/transactions not found' }) });
+    expect({ status: propfind.status, body: JSON.parse(propfind.body) }).toEqual({ status: 405, body: expect.objectContaining({ error: 'method_not_allowed' }) });
     expect(await stack.db.c.transactions.countDocuments()).toBe(0);
   });
 

@@ -713,7 +713,7 @@ describe('random and hostile headers', () => {
 // ---------------------------------------------------------------------------------------------
 // Methods and paths no route serves
 
-test('unknown HTTP methods and paths are answered 404 naming the method and the path', async () => {
+test('a path no route serves is answered 404 naming the method and the path; a method a served path does not take, 405 with Allow', async () => {
   const concrete = ROUTES.map((r) => r.split(' ')[1]!.replace(/\{[^}]+\}/g, 'dt_none'));
   const served = new Set(ROUTES.map((r) => `${r.split(' ')[0]} ${r.split(' ')[1]!.replace(/\{[^}]+\}/g, 'dt_none')}`));
   const method = fc.constantFrom('PATCH', 'OPTIONS', 'PROPFIND', 'TRACE', 'LOCK', 'SEARCH', 'PURGE', 'PUT', 'DELETE', 'POST', 'GET');
@@ -727,6 +727,15 @@ test('unknown HTTP methods and paths are answered 404 naming the method and the 
       if (served.has(`${m} ${p}`) || p.startsWith('/docs') || (m === 'GET' && (p === '/healthz' || p === '/metrics'))) return;
       const res = await stack.app.inject({ method: m as 'GET', url: p, headers: bearer(KEYS.admin) });
       if (res.statusCode === 404 && jsonOf(res)?.message !== undefined && !/^Route /.test(String(jsonOf(res)?.message))) return; // a served path whose id is unknown
+      const methods = [...new Set(ROUTES.filter((r) => r.split(' ')[1]!.replace(/\{[^}]+\}/g, 'dt_none') === p).map((r) => r.split(' ')[0]!))];
+      if (methods.length > 0) {
+        // Served with other methods: 405, and Allow lists them (HEAD beside GET).
+        expect({ m, p, status: res.statusCode }).toEqual({ m, p, status: 405 });
+        const allow = String(res.headers.allow).split(', ');
+        for (const served of methods) expect(allow).toContain(served);
+        expect(allow).not.toContain(m);
+        return;
+      }
       expect({ m, p, status: res.statusCode, message: jsonOf(res)?.message }).toEqual({ m, p, status: 404, message: expect.stringMatching(new RegExp(`^Route ${m}:`)) });
     }),
     { numRuns: RUNS },

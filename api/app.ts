@@ -13,6 +13,7 @@ import { REDACT_PATHS } from '../common/logger';
 import type { Database } from '../db/mongo';
 import { KeyRing } from './auth';
 import { ApiError, ERROR_SCHEMA } from './errors';
+import { declaredAnswers } from './openapi';
 import { isDatabaseUnavailable, sendDatabaseUnavailable } from './ingest';
 import { Metrics } from './metrics';
 import { downtimeRoutes } from './routes/downtimes';
@@ -189,6 +190,9 @@ export async function buildApp(deps: AppDeps, options: { logStream?: { write(lin
       info: { title: 'Payment downtime orchestrator', version: '1' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
+    transform: ({ schema, url, route }) => ({ schema: declaredAnswers(schema, url, route), url }),
+    // Shared schemas keep their $id as their component's name ("Error", not "def-0").
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   // Every refusal's body: the OpenAPI document's Error component.

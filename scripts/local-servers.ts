@@ -30,10 +30,20 @@ export const toolPaths = () => ({
 export function ensureTools(): ReturnType<typeof toolPaths> {
   const paths = toolPaths();
   if (!Object.values(paths).every((p) => existsSync(p))) {
-    const res = spawnSync('bash', [join(ROOT, 'scripts/install-tools.sh')], { stdio: 'inherit' });
+    const res = spawnSync('bash', [join(ROOT, 'scripts/install-tools.sh'), 'servers'], { stdio: 'inherit' });
     if (res.status !== 0) throw new Error('installing the local servers failed (see above)');
   }
   return paths;
+}
+
+/** The contract fuzzer's command (Schemathesis in its virtualenv), installed when missing. */
+export function ensureSchemathesis(): string {
+  const dir = join(toolsCache(), `schemathesis-${versions.schemathesis}`);
+  if (!existsSync(join(dir, '.installed'))) {
+    const res = spawnSync('bash', [join(ROOT, 'scripts/install-tools.sh'), 'contract'], { stdio: 'inherit' });
+    if (res.status !== 0) throw new Error('installing Schemathesis failed (see above)');
+  }
+  return join(dir, 'bin', 'schemathesis');
 }
 
 export interface RunningServer {

@@ -36,6 +36,7 @@ export async function adminRoutes(base: FastifyInstance): Promise<void> {
     onRequest: operators,
     schema: {
       ...secured('freeze-windows'),
+      description: 'A freeze window: detection keeps extra caution between `startsAt` and `endsAt`. `endsAt` must be after `startsAt` (equal times are refused) and in the future; 400 naming `endsAt` otherwise.',
       body: {
         type: 'object',
         additionalProperties: false,
@@ -46,6 +47,7 @@ export async function adminRoutes(base: FastifyInstance): Promise<void> {
           endsAt: { type: 'string', format: 'date-time' },
           reason: { type: 'string', maxLength: 2000 },
         },
+        examples: [{ name: 'Month end', startsAt: '2030-01-31T18:30:00Z', endsAt: '2030-02-01T18:30:00Z', reason: 'month-end salary checkouts' }],
       } as const,
     },
   }, async (req, reply) => reply.code(201).send(await freezeWindows.create(req.body)));
@@ -65,16 +67,17 @@ export async function adminRoutes(base: FastifyInstance): Promise<void> {
     onRequest: admins,
     schema: {
       ...secured('webhooks'),
-      description: 'Subscribes a URL to downtime events. The signing secret is returned once, in this response.',
+      description: 'Subscribes a URL to downtime events. The signing secret is returned once, in this response. `url` is an absolute http or https URL without credentials (400 naming `url` otherwise).',
       body: {
         type: 'object',
         additionalProperties: false,
         required: ['url', 'events'],
         properties: {
-          url: { type: 'string', minLength: 1, maxLength: 2000 },
+          url: { type: 'string', minLength: 1, maxLength: 2000, format: 'uri', pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^/?#@]+' },
           events: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: WEBHOOK_EVENTS } },
           description: { type: 'string', maxLength: 500 },
         },
+        examples: [{ url: 'http://127.0.0.1:9/hooks/downtimes', events: ['downtime.started', 'downtime.resolved'], description: 'ops dashboard' }],
       } as const,
     },
   }, async (req, reply) => reply.code(201).send(await webhooks.create(req.body)));

@@ -24,6 +24,7 @@ const catalogSchema = {
       },
     },
   },
+  examples: [{ methods: [{ method: 'card:visa', gateways: ['razorpay', 'payu'], priority: 1 }, { method: 'netbanking:hdfc', gateways: ['payu'] }, { method: 'upi:phonepe', gateways: ['razorpay'] }] }],
 } as const;
 
 export async function catalogRoutes(base: FastifyInstance): Promise<void> {
@@ -38,6 +39,6 @@ export async function catalogRoutes(base: FastifyInstance): Promise<void> {
 
   app.put('/v1/catalog', {
     onRequest: requireRole(keys, 'admin'),
-    schema: { tags: ['catalog'], security: [{ bearer: [] }], body: catalogSchema },
+    schema: { tags: ['catalog'], security: [{ bearer: [] }], description: 'Replaces the catalog. Each method is listed once (400 naming the repeat).', body: catalogSchema },
   }, async (req) => catalog.put(req.body.methods));
 }

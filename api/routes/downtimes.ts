@@ -7,7 +7,8 @@ import { parseTime } from '../errors';
 import { DowntimeService } from '../services/downtimes';
 
 const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } } } as const;
-const by = { type: 'string', minLength: 1, maxLength: 200 } as const;
+/** Who acts: at least one character that is not white space (the actor refuses a blank name). */
+const by = { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' } as const;
 const reason = { type: 'string', maxLength: 2000 } as const;
 const scopeSchema = {
   type: 'object',
@@ -45,11 +46,13 @@ export async function downtimeRoutes(base: FastifyInstance): Promise<void> {
     onRequest: operators,
     schema: {
       ...secured,
+      description: 'Opens a manual (or planned) downtime of a scope; answers once its actor has recorded it, so the id can be read and acted on at once. A scope\'s `method` belongs to its `mode` (`card:visa` is of mode `card`; 400 naming `scope.mode` otherwise). `until`, when given, must be in the future (400 naming `until`). 409 with the open downtime\'s id when the scope already has one.',
       body: {
         type: 'object',
         additionalProperties: false,
         required: ['scope', 'reason'],
         properties: { scope: scopeSchema, reason: { type: 'string', minLength: 1, maxLength: 2000 }, until: { type: 'string', format: 'date-time' }, by, planned: { type: 'boolean' } },
+        examples: [{ scope: { method: 'netbanking:hdfc', gateway: 'payu' }, reason: 'bank maintenance announced by HDFC', by: 'amy' }],
       } as const,
     },
   }, async (req, reply) => reply.code(202).send(await downtimes.open(req.body)));
@@ -66,12 +69,12 @@ export async function downtimeRoutes(base: FastifyInstance): Promise<void> {
 
   app.post('/v1/downtimes/:id/extend', {
     onRequest: operators,
-    schema: { ...secured, params: idParam, body: requestBody({ until: { type: 'string', format: 'date-time' } } as const, ['until'] as const) },
+    schema: { ...secured, description: 'Keeps the downtime disabled until `until`, which must be in the future (400 naming `until`). 409 when the downtime is closed.', params: idParam, body: requestBody({ until: { type: 'string', format: 'date-time' } } as const, ['until'] as const) },
   }, async (req) => downtimes.request(req.params.id, 'extend', extendUpdate, { ...req.body, until: parseTime('until', req.body.until) }));
 
   app.post('/v1/downtimes/:id/escalate', {
     onRequest: operators,
-    schema: { ...secured, params: idParam, body: requestBody({ severity: { type: 'string', enum: ['SEV1', 'SEV2', 'SEV3', 'SEV4'] } } as const, [] as const) },
+    schema: { ...secured, description: 'Raises the severity, one step or to `severity`. 409 when the downtime is closed, or its severity is already at or above the one asked (SEV1 is the highest).', params: idParam, body: requestBody({ severity: { type: 'string', enum: ['SEV1', 'SEV2', 'SEV3', 'SEV4'] } } as const, [] as const) },
   }, async (req) => downtimes.request(req.params.id, 'escalate', escalateUpdate, req.body));
 
   app.post('/v1/downtimes/:id/probe-percent', {

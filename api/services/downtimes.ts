@@ -27,6 +27,8 @@ import { ApiError, badRequest, conflict, notFound, parseTime, temporalUnavailabl
  * waits about as long.
  */
 export const TEMPORAL_DEADLINES_MS = { query: 5_000, start: 5_000, accept: 5_000, complete: 20_000 };
+/** How long opening a downtime waits for its actor's first step (the record) so that the answer's id can be read and acted on at once. */
+const RECORDED_WAIT_MS = { total: 5_000, poll: 25 };
 
 /** Temporal unreachable or too slow: UNAVAILABLE or DEADLINE_EXCEEDED anywhere in the cause chain (the client wraps gRPC errors). */
 export function isUnavailable(err: unknown): boolean {
@@ -128,7 +130,21 @@ export class DowntimeService {
       if (isUnavailable(err)) throw temporalUnavailable();
       throw err;
     }
+    await this.recorded(input.downtimeId);
     return { id: input.downtimeId, scopeKey: input.scopeKey, status: 'open' };
+  }
+
+  /**
+   * Waits until the actor has recorded the downtime (its first step, within milliseconds while a
+   * worker runs). Without a worker the answer still comes: the start was accepted and the actor
+   * records it when a worker polls, until when reads of the id answer 404.
+   */
+  private async recorded(id: string): Promise<void> {
+    const deadline = Date.now() + RECORDED_WAIT_MS.total;
+    while (Date.now() < deadline) {
+      if (await this.deps.db.c.downtimes.countDocuments({ _id: id }, { limit: 1 })) return;
+      await new Promise((r) => setTimeout(r, RECORDED_WAIT_MS.poll));
+    }
   }
 
   /**

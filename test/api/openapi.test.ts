@@ -41,3 +41,29 @@ test('declares the Error component, and a refusal\'s body has its shape', async 
   expect(missing.statusCode).toBe(404);
   expect(missing.json()).toEqual({ error: 'not_found', message: 'downtime dt_nope not found' });
 });
+
+test('names every operation, declares its success body, and links what an answer leads to', async () => {
+  const doc = (await h.app.inject({ method: 'GET', url: '/docs/json' })).json();
+  const operations = Object.values(doc.paths as Record<string, Record<string, { operationId?: string; responses: Record<string, { content?: Record<string, { schema: unknown }>; links?: Record<string, { operationId: string }> }> }>>).flatMap((p) => Object.values(p));
+  const ids = operations.map((o) => o.operationId);
+  expect(ids.every((id) => typeof id === 'string')).toBe(true);
+  expect(new Set(ids).size).toBe(ids.length);
+  // A success answer's body is a named component, so a generated client can type it.
+  const opened = doc.paths['/v1/downtimes'].post.responses['202'];
+  expect(opened.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/DowntimeOpened' });
+  expect(doc.components.schemas.DowntimeOpened.required).toEqual(['id', 'scopeKey', 'status']);
+  expect(doc.paths['/v1/downtimes/{id}'].get.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/DowntimeDetail' });
+  // Open a downtime, then acknowledge and resolve it, by the id the answer gives.
+  expect(opened.links.acknowledge).toEqual({ operationId: 'acknowledgeDowntime', parameters: { id: '$response.body#/id' } });
+  expect(opened.links.resolve.operationId).toBe('resolveDowntime');
+  expect(doc.paths['/v1/webhooks'].post.responses['201'].links.deliveries.operationId).toBe('listWebhookDeliveries');
+  // A body with required fields is a required body; the status page is HTML.
+  expect(doc.paths['/v1/downtimes'].post.requestBody.required).toBe(true);
+  expect(Object.keys(doc.paths['/status'].get.responses['200'].content)).toEqual(['text/html']);
+});
+
+test('a method a served path does not take is 405 with Allow, also when it would carry a body', async () => {
+  const query = await h.app.inject({ method: 'QUERY' as 'GET', url: '/v1/catalog', headers: bearer(KEYS.admin) });
+  expect(query.statusCode).toBe(405);
+  expect(query.headers.allow).toBe('GET, HEAD, PUT');
+});

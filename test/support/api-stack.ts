@@ -43,6 +43,11 @@ export async function startApiStack(opts: { worker?: boolean; now?: () => number
     started: (scopeKey) => void workflows.add(downtimeWorkflowId(scopeKey)),
     async close() {
       await app.close();
+      // Every workflow still running on this stack's task queue (a fuzzed request may have opened
+      // one the suite never named), so that no later suite finds its scope already taken.
+      for await (const wf of temporal.client.workflow.list({ query: `TaskQueue = "${config.temporal.taskQueue}" AND ExecutionStatus = "Running"` })) {
+        workflows.add(wf.workflowId);
+      }
       for (const id of workflows) {
         const handle = temporal.client.workflow.getHandle(id);
         const described = await handle.describe().catch(() => undefined);

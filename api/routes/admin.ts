@@ -73,7 +73,7 @@ export async function adminRoutes(base: FastifyInstance): Promise<void> {
         additionalProperties: false,
         required: ['url', 'events'],
         properties: {
-          url: { type: 'string', minLength: 1, maxLength: 2000, format: 'uri', pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^/?#@]+' },
+          url: { type: 'string', minLength: 1, maxLength: 2000, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^/?#@]+' },
           events: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: WEBHOOK_EVENTS } },
           description: { type: 'string', maxLength: 500 },
         },

@@ -4,7 +4,7 @@ import type { DowntimeInput, Evidence } from '../common/definitions';
 import { evidenceSignal, supersedeSignal } from '../common/definitions';
 import { detectionSettings, downtimePolicy, newDowntimeId } from '../common/policy';
 import { startOrFeedDowntime } from '../common/starter';
-import { openDowntimes, readCounters } from '../db/queries';
+import { openDowntimes, readCounters, readTopology } from '../db/queries';
 import type { ActivityDeps } from './deps';
 
 export function detectionActivities(deps: ActivityDeps) {
@@ -14,15 +14,16 @@ export function detectionActivities(deps: ActivityDeps) {
     /** Reads the per-route counters of the window and judges every scope (roll-up included). */
     async detectFailingScopes(now: number): Promise<{ failing: ScopeHealth[]; evaluated: number }> {
       const settings = detectionSettings(config);
-      const [counters, recovered] = await Promise.all([
+      const [counters, recovered, topo] = await Promise.all([
         readCounters(db, now - settings.windowMs - settings.baselineWindowMs, now),
         c.downtimes
           .find({ status: 'resolved', endReason: { $in: ['recovered', 'manual'] }, resolvedAt: { $gte: new Date(now - settings.windowMs) } }, { projection: { scope: 1, resolvedAt: 1 } })
           .toArray(),
+        readTopology(db),
       ]);
       const recoveries = recovered.map((d) => ({ scope: d.scope, at: d.resolvedAt!.getTime() }));
-      const verdict = evaluateScopes(withoutOverruledEvidence(counters, recoveries, now, settings.windowMs), now, settings);
-      const failing = verdict.failing.map((h) => countedWindow(h, recoveries, now, config.detection.counterBucketMs));
+      const verdict = evaluateScopes(withoutOverruledEvidence(counters, recoveries, now, settings.windowMs, topo), now, settings, topo);
+      const failing = verdict.failing.map((h) => countedWindow(h, recoveries, now, config.detection.counterBucketMs, topo));
       return { failing, evaluated: verdict.failing.length + verdict.healthy.length };
     },
 
@@ -42,8 +43,8 @@ export function detectionActivities(deps: ActivityDeps) {
         trafficShare: health.trafficShare,
         ...(health.detectionWindow ? { detectionWindow: health.detectionWindow } : {}),
       };
-      const open = await openDowntimes(db);
-      const covering = open.find((d) => d.scopeKey !== health.key && scopeCovers(d.scope, health.scope));
+      const [open, topo] = await Promise.all([openDowntimes(db), readTopology(db)]);
+      const covering = open.find((d) => d.scopeKey !== health.key && scopeCovers(d.scope, health.scope, topo));
       if (covering) {
         const handle = deps.temporal.client.workflow.getHandle(covering.workflowId);
         await handle.signal(evidenceSignal, evidence);
@@ -73,7 +74,7 @@ export function detectionActivities(deps: ActivityDeps) {
       const res = await startOrFeedDowntime(deps.temporal.client, deps.temporal.taskQueue, input, evidence);
       const superseded: string[] = [];
       if (res.started) {
-        for (const narrower of open.filter((d) => d.scopeKey !== health.key && scopeCovers(health.scope, d.scope))) {
+        for (const narrower of open.filter((d) => d.scopeKey !== health.key && scopeCovers(health.scope, d.scope, topo))) {
           await deps.temporal.client.workflow
             .getHandle(narrower.workflowId)
             .signal(supersedeSignal, { byDowntimeId: res.downtimeId, byScopeKey: health.key });

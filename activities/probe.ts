@@ -1,7 +1,7 @@
 /** The probe's read: bucket B's outcomes of a downtime's scope, and whether a freeze window is on. */
 import type { ProbeRead, Scope } from '../domain';
 import { activeFreeze, windowedProbe } from '../domain';
-import { readCounters } from '../db/queries';
+import { readCounters, readTopology } from '../db/queries';
 import type { ActivityDeps } from './deps';
 
 export function probeActivities(deps: Pick<ActivityDeps, 'db' | 'config'>) {
@@ -15,10 +15,10 @@ export function probeActivities(deps: Pick<ActivityDeps, 'db' | 'config'>) {
     async readProbe(p: { scope: Scope; since: number; now: number }): Promise<ProbeRead> {
       const bucketMs = config.detection.counterBucketMs;
       const from = p.since - bucketMs + 1;
-      const counters = await readCounters(db, from, p.now);
-      const probe = windowedProbe(counters, p.scope, from, p.now);
+      const [counters, topo] = await Promise.all([readCounters(db, from, p.now), readTopology(db)]);
+      const probe = windowedProbe(counters, p.scope, from, p.now, topo);
       const bucketStart = Math.floor(p.now / bucketMs) * bucketMs;
-      const inBucket = windowedProbe(counters, p.scope, bucketStart, p.now);
+      const inBucket = windowedProbe(counters, p.scope, bucketStart, p.now, topo);
       const windows = await db.c.freezeWindows.find({ endsAt: { $gt: new Date(p.now) } }).toArray();
       const freeze = activeFreeze(windows.map((w) => ({ id: w._id, name: w.name, startsAt: w.startsAt.getTime(), endsAt: w.endsAt.getTime() })), p.now);
       return { ...probe, inFreeze: freeze !== undefined, bucketStart, inBucket };

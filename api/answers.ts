@@ -81,7 +81,15 @@ const Catalog = {
   type: 'object',
   required: ['methods'],
   properties: {
-    methods: { type: 'array', items: { type: 'object', required: ['method', 'gateways'], properties: { method: str, gateways: { type: 'array', items: str }, priority: { type: 'number' } } } },
+    methods: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['method', 'gateways'],
+        properties: { method: str, gateways: { type: 'array', items: str }, priority: { type: 'number' }, attributes: { type: 'object', additionalProperties: str } },
+      },
+    },
+    gateways: { type: 'array', items: { type: 'object', required: ['gateway'], properties: { gateway: str, aggregator: str } } },
     updatedAt: time,
   },
 } as const;
@@ -115,7 +123,21 @@ const Status = {
     status: componentStatus,
     updatedAt: time,
     stale: { type: 'boolean' },
-    components: { type: 'object', additionalProperties: { type: 'array', items: { $ref: 'StatusComponent#' } } },
+    components: {
+      type: 'object',
+      required: ['gateways', 'modes', 'methods'],
+      properties: {
+        gateways: { type: 'array', items: { $ref: 'StatusComponent#' } },
+        modes: { type: 'array', items: { $ref: 'StatusComponent#' } },
+        methods: { type: 'array', items: { $ref: 'StatusComponent#' } },
+        aggregators: { type: 'array', items: { $ref: 'StatusComponent#' }, description: 'Aggregators a downtime touches or touched.' },
+        attributes: {
+          type: 'object',
+          description: 'By method attribute (issuer, network, type, psp...): the values a downtime touches or touched.',
+          additionalProperties: { type: 'array', items: { $ref: 'StatusComponent#' } },
+        },
+      },
+    },
     incidents: { type: 'array', items: { type: 'object' } },
   },
 } as const;

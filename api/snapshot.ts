@@ -13,7 +13,7 @@
  * The status page's view (90 days of downtimes, open incidents and their timelines) is read on
  * the same loop, at most every STATUS_REFRESH_MS or when the set of open downtimes changes.
  */
-import { bucketOf, modeOf, scopeMatchesRoute } from '../domain';
+import { NO_TOPOLOGY, Topology, bucketOf, modeOf, scopeMatchesRoute, topologyOf } from '../domain';
 import type { DowntimeState, Scope, Severity } from '../domain';
 import type { Config } from '../common/config';
 import type { CatalogDoc, Database, DowntimeDoc } from '../db/mongo';
@@ -95,6 +95,8 @@ export interface SnapshotData {
   generation: number;
   downtimes: OpenDowntime[];
   catalog: CatalogEntry[];
+  /** The catalog's method attributes and gateway aggregators, which scopes beyond the route's fields match against. */
+  topology: Topology;
   rates: Map<string, RouteRate>;
   history: StatusHistory;
 }
@@ -193,7 +195,7 @@ export const MAX_CACHED_ANSWERS = 1024;
 const probeWarning = (method: string) => `${method} is having trouble; your payment may fail`;
 
 export class Snapshot {
-  private data: SnapshotData = { at: 0, generation: 0, downtimes: [], catalog: [], rates: new Map(), history: emptyHistory() };
+  private data: SnapshotData = { at: 0, generation: 0, downtimes: [], catalog: [], topology: NO_TOPOLOGY, rates: new Map(), history: emptyHistory() };
   /** The checkout plan of `data`; rebuilt on first use after a refresh. */
   private plan: CheckoutPlan | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -322,7 +324,7 @@ export class Snapshot {
           this.deps.log?.warn({ err: err instanceof Error ? err.message : String(err) }, 'status history refresh failed; keeping the previous one');
         }
       }
-      this.data = { at, generation: this.data.generation + 1, downtimes, catalog: catalog?.methods ?? [], rates, history };
+      this.data = { at, generation: this.data.generation + 1, downtimes, catalog: catalog?.methods ?? [], topology: topologyOf({ methods: catalog?.methods ?? [], gateways: catalog?.gateways ?? [] }), rates, history };
       this.lastError = undefined;
       this.staleSince = undefined;
       this.countOpen(downtimes);
@@ -376,7 +378,7 @@ export class Snapshot {
    */
   coveringDowntimes(route: Route, at?: number): OpenDowntime[] {
     return this.data.downtimes.filter(
-      (d) => d.disabledAt !== undefined && (at === undefined || d.disabledAt <= at) && scopeMatchesRoute(d.scope, route),
+      (d) => d.disabledAt !== undefined && (at === undefined || d.disabledAt <= at) && scopeMatchesRoute(d.scope, route, this.data.topology),
     );
   }
 

@@ -1,16 +1,18 @@
 /**
- * The public status: per gateway, mode and method the current status (from the open downtimes)
+ * The public status: per gateway, mode and method (and each issuer, card network, UPI app and
+ * aggregator that is or was affected) the current status (from the open downtimes)
  * and 90 days of daily uptime (the share of each day covered by a downtime whose scope touches
  * the component), open and recent incidents with their public timelines. Computed from the
  * snapshot and cached per snapshot generation: no database read per request.
  */
 import { componentStatus, modeOf, scopeMatchesRoute } from '../domain';
-import type { ComponentStatus, Scope } from '../domain';
+import type { ComponentStatus, Scope, Topology } from '../domain';
 import { STATUS_HISTORY_DAYS } from './snapshot';
 import type { HistoricDowntime, Route, Snapshot, SnapshotData, StatusIncident } from './snapshot';
 
 export type ComponentState = ComponentStatus;
-export type ComponentKind = 'gateway' | 'mode' | 'method';
+/** A gateway, a mode, a method, an aggregator, or a method attribute (issuer, network, psp...). */
+export type ComponentKind = string;
 
 export interface DayUptime {
   /** UTC day, YYYY-MM-DD. */
@@ -32,7 +34,15 @@ export interface StatusView {
   status: ComponentState;
   updatedAt: string | null;
   stale: boolean;
-  components: { gateways: ComponentView[]; modes: ComponentView[]; methods: ComponentView[] };
+  components: {
+    gateways: ComponentView[];
+    modes: ComponentView[];
+    methods: ComponentView[];
+    /** Only those a downtime touches or touched in the last 90 days. */
+    aggregators: ComponentView[];
+    /** By attribute (issuer, network, type, psp...): only values a downtime touches or touched. */
+    attributes: Record<string, ComponentView[]>;
+  };
   incidents: {
     id: string;
     title: string;
@@ -44,6 +54,8 @@ export interface StatusView {
 }
 
 const DAY_MS = 86_400_000;
+/** Headings of the method-attribute sections (a configured attribute is headed by its name). */
+const ATTRIBUTE_HEADINGS: Record<string, string> = { issuer: 'Banks', network: 'Card networks', type: 'Card types', psp: 'UPI apps' };
 const RANK: Record<ComponentState, number> = { operational: 0, degraded: 1, partial_outage: 2, major_outage: 3 };
 const LABEL: Record<ComponentState, string> = {
   operational: 'Operational',
@@ -63,14 +75,14 @@ const PRIVATE_KINDS = /^(page|paged|partner|acknowledged|escalat|extended|probe-
 const worst = (states: ComponentState[]): ComponentState => states.reduce<ComponentState>((w, s) => (RANK[s] > RANK[w] ? s : w), 'operational');
 
 /** Does a downtime of `scope` touch `component`: some catalog route lies in both? */
-function touches(scope: Scope, component: Scope, routes: readonly Route[]): boolean {
-  return routes.some((r) => scopeMatchesRoute(scope, r) && scopeMatchesRoute(component, r));
+function touches(scope: Scope, component: Scope, routes: readonly Route[], topo: Topology): boolean {
+  return routes.some((r) => scopeMatchesRoute(scope, r, topo) && scopeMatchesRoute(component, r, topo));
 }
 
 /** Does a downtime of `scope` reach every catalog route of `component`? */
-function coversAllRoutes(scope: Scope, component: Scope, routes: readonly Route[]): boolean {
-  const own = routes.filter((r) => scopeMatchesRoute(component, r));
-  return own.length > 0 && own.every((r) => scopeMatchesRoute(scope, r));
+function coversAllRoutes(scope: Scope, component: Scope, routes: readonly Route[], topo: Topology): boolean {
+  const own = routes.filter((r) => scopeMatchesRoute(component, r, topo));
+  return own.length > 0 && own.every((r) => scopeMatchesRoute(scope, r, topo));
 }
 
 /** Milliseconds of [from, to) covered by the union of the intervals. */
@@ -111,9 +123,10 @@ export function buildStatusView(data: SnapshotData, now: number, stale: boolean)
   const historyFrom = now - STATUS_HISTORY_DAYS * DAY_MS;
   const history: HistoricDowntime[] = data.history.downtimes;
 
+  const topo = data.topology;
   const component = (kind: ComponentKind, name: string, scope: Scope, withDays: boolean): ComponentView => {
     const intervals = history
-      .filter((d) => touches(d.scope, scope, routes))
+      .filter((d) => touches(d.scope, scope, routes, topo))
       .map((d) => [d.openedAt, d.resolvedAt ?? now] as [number, number]);
     const view: ComponentView = {
       name,
@@ -122,19 +135,33 @@ export function buildStatusView(data: SnapshotData, now: number, stale: boolean)
       // nothing about a gateway that does not carry it.
       // A downtime over every route the component has is an outage of the whole component,
       // even when its scope is narrower than the component's (the only netbanking bank is down).
-      status: componentStatus(open.filter((d) => touches(d.scope, scope, routes)).map((d) => (coversAllRoutes(d.scope, scope, routes) ? { ...d, scope } : d)), scope),
+      status: componentStatus(open.filter((d) => touches(d.scope, scope, routes, topo)).map((d) => (coversAllRoutes(d.scope, scope, routes, topo) ? { ...d, scope } : d)), scope, topo),
       uptime90d: 1 - coveredMs(intervals, historyFrom, now) / (now - historyFrom),
     };
     if (withDays) view.days = dailyUptime(intervals, now);
     return view;
   };
 
+  // Issuers, networks, UPI apps and aggregators are shown when a downtime touches or touched them.
+  const affected = (scope: Scope) => open.some((d) => touches(d.scope, scope, routes, topo)) || history.some((d) => touches(d.scope, scope, routes, topo));
+  const aggregators = [...new Set(Object.values(topo.aggregators))].sort().filter((a) => affected({ aggregator: a }));
+  const valuesOf = new Map<string, Set<string>>();
+  for (const values of Object.values(topo.attributes)) {
+    for (const [name, value] of Object.entries(values)) valuesOf.set(name, (valuesOf.get(name) ?? new Set()).add(value));
+  }
+  const attributes: Record<string, ComponentView[]> = {};
+  for (const [name, values] of [...valuesOf].sort(([x], [y]) => (x < y ? -1 : 1))) {
+    const shown = [...values].sort().filter((v) => affected({ [name]: v }));
+    if (shown.length > 0) attributes[name] = shown.map((v) => component(name, v, { [name]: v }, true));
+  }
   const components = {
     gateways: gateways.map((g) => component('gateway', g, { gateway: g }, true)),
     modes: modes.map((m) => component('mode', m, { mode: m }, true)),
     methods: methods.map((m) => component('method', m, { method: m }, false)),
+    aggregators: aggregators.map((a) => component('aggregator', a, { aggregator: a }, true)),
+    attributes,
   };
-  const all = [...components.gateways, ...components.modes, ...components.methods];
+  const all = [...components.gateways, ...components.modes, ...components.methods, ...components.aggregators, ...Object.values(attributes).flat()];
   return {
     status: worst(all.map((c) => c.status)),
     updatedAt: data.at ? new Date(data.at).toISOString() : null,
@@ -223,6 +250,8 @@ ${open.length ? `<h2>Ongoing incidents</h2><div class="card">${incidentList(open
 ${section('Gateways', view.components.gateways, (l) => l.map(renderComponent).join(''))}
 ${section('Payment modes', view.components.modes, (l) => l.map(renderComponent).join(''))}
 ${section('Payment methods', view.components.methods, (l) => `<div class="methods">${l.map(renderComponent).join('')}</div>`)}
+${section('Aggregators', view.components.aggregators, (l) => l.map(renderComponent).join(''))}
+${Object.entries(view.components.attributes).map(([name, list]) => section(ATTRIBUTE_HEADINGS[name] ?? escapeHtml(name), list, (l) => l.map(renderComponent).join(''))).join('\n')}
 <h2>Legend</h2><div class="legend">
 <span><span class="dot s-operational"></span>Operational</span><span><span class="dot s-degraded"></span>Degraded performance</span>
 <span><span class="dot s-partial_outage"></span>Partial outage</span><span><span class="dot s-major_outage"></span>Major outage</span>

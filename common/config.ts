@@ -4,6 +4,7 @@
  */
 import ms from 'ms';
 import { z } from 'zod';
+import { KNOWN_ATTRIBUTES, isAttributeName } from '../domain/scope';
 
 const DURATION_FORM = 'a duration such as 500ms, 90s, 5m, 2h or 7d';
 
@@ -127,6 +128,7 @@ const schema = z.object({
   SNAPSHOT_REFRESH: duration('1s'),
   DOWNTIME_REFRESH: duration('200ms'),
   USER_ERROR_CODES: optionalString,
+  METHOD_ATTRIBUTES: optionalString,
 });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -186,6 +188,8 @@ function toConfig(env: z.infer<typeof schema>, apiKeys: Map<string, Set<Role>> |
     /** The open downtimes are re-read at least as often as the whole snapshot. */
     downtimeRefreshMs: Math.min(env.DOWNTIME_REFRESH, env.SNAPSHOT_REFRESH),
     userErrorCodes: env.USER_ERROR_CODES?.split(',').map((c) => c.trim()).filter(Boolean) ?? [],
+    /** The method attributes a catalog may give and a scope may name: the known four and the configured ones. */
+    methodAttributes: [...new Set([...KNOWN_ATTRIBUTES, ...(env.METHOD_ATTRIBUTES?.split(',').map((c) => c.trim()).filter(Boolean) ?? [])])],
   };
 }
 
@@ -202,6 +206,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     const parsed = parseApiKeys(env.API_KEYS);
     if (typeof parsed === 'string') throw new ConfigError('API_KEYS', parsed);
     apiKeys = parsed;
+  }
+  for (const name of env.METHOD_ATTRIBUTES?.split(',').map((c) => c.trim()).filter(Boolean) ?? []) {
+    if (!isAttributeName(name)) throw new ConfigError('METHOD_ATTRIBUTES', `"${name}" is not an attribute name (lower-case letters, digits and _, not mode, method, gateway or aggregator)`);
   }
   if (env.DETECTION_WINDOW < env.COUNTER_BUCKET) {
     throw new ConfigError('DETECTION_WINDOW', `must be at least COUNTER_BUCKET (${env.COUNTER_BUCKET} ms)`);

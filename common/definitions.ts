@@ -35,6 +35,10 @@ export const SA = {
   mode: defineSearchAttributeKey('DowntimeMode', SearchAttributeType.KEYWORD),
   method: defineSearchAttributeKey('DowntimeMethod', SearchAttributeType.KEYWORD),
   gateway: defineSearchAttributeKey('DowntimeGateway', SearchAttributeType.KEYWORD),
+  issuer: defineSearchAttributeKey('DowntimeIssuer', SearchAttributeType.KEYWORD),
+  network: defineSearchAttributeKey('DowntimeNetwork', SearchAttributeType.KEYWORD),
+  psp: defineSearchAttributeKey('DowntimePsp', SearchAttributeType.KEYWORD),
+  aggregator: defineSearchAttributeKey('DowntimeAggregator', SearchAttributeType.KEYWORD),
   severity: defineSearchAttributeKey('DowntimeSeverity', SearchAttributeType.KEYWORD),
   state: defineSearchAttributeKey('DowntimeState', SearchAttributeType.KEYWORD),
 } as const;

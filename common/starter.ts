@@ -13,9 +13,11 @@ export function downtimeSearchAttributes(input: DowntimeInput): TypedSearchAttri
     { key: SA.state, value: 'open' },
     { key: SA.severity, value: input.carried?.severity ?? 'SEV4' },
   ];
-  if (input.scope.mode) pairs.push({ key: SA.mode, value: input.scope.mode });
-  if (input.scope.method) pairs.push({ key: SA.method, value: input.scope.method });
-  if (input.scope.gateway) pairs.push({ key: SA.gateway, value: input.scope.gateway });
+  // One attribute per dimension ops filter by; a scope's type or a configured attribute is in DowntimeScope's key.
+  for (const dimension of ['mode', 'method', 'gateway', 'issuer', 'network', 'psp', 'aggregator'] as const) {
+    const value = input.scope[dimension];
+    if (value !== undefined) pairs.push({ key: SA[dimension], value });
+  }
   return new TypedSearchAttributes(pairs);
 }
 

@@ -192,7 +192,9 @@ export interface ProblemDoc {
 
 export interface CatalogDoc {
   _id: 'catalog';
-  methods: { method: string; gateways: string[]; priority?: number }[];
+  methods: { method: string; gateways: string[]; priority?: number; attributes?: Record<string, string> }[];
+  /** Facts about gateways: the aggregator each sits behind (absent in catalogs that give none). */
+  gateways?: { gateway: string; aggregator?: string }[];
   updatedAt: Date;
 }
 

@@ -14,7 +14,7 @@
  * still in the older half; and a short window (a quarter by default) catches a severe drop
  * (twice the degradation) within seconds. All use the same test and minimum volume.
  */
-import { Route, Scope, candidateScopes, isValidRoute, scopeBreadth, scopeCovers, scopeKey, scopeKind, scopeMatchesRoute } from './scope';
+import { NO_TOPOLOGY, Route, Scope, Topology, candidateScopes, isValidRoute, processorOf, scopeAttributes, scopeBreadth, scopeCovers, scopeKey, scopeKind, scopeMatchesRoute } from './scope';
 import { proportion, wilsonUpper } from './stats';
 
 /** Outcomes of one route in one time bucket. */
@@ -67,11 +67,11 @@ export interface Recovery {
  * reopen the scope the moment it is re-enabled; with it the scope is judged again on what
  * happened since, once there is enough of it. Older buckets (the baseline's) are kept.
  */
-export function withoutOverruledEvidence(counters: RouteCounter[], recoveries: readonly Recovery[], now: number, windowMs: number): RouteCounter[] {
+export function withoutOverruledEvidence(counters: RouteCounter[], recoveries: readonly Recovery[], now: number, windowMs: number, topo: Topology = NO_TOPOLOGY): RouteCounter[] {
   if (recoveries.length === 0) return counters;
   const windowStart = now - windowMs;
   return counters.filter(
-    (c) => c.bucketStart < windowStart || !recoveries.some((r) => c.bucketStart < r.at && scopeMatchesRoute(r.scope, c)),
+    (c) => c.bucketStart < windowStart || !recoveries.some((r) => c.bucketStart < r.at && scopeMatchesRoute(r.scope, c, topo)),
   );
 }
 
@@ -84,11 +84,11 @@ export function withoutOverruledEvidence(counters: RouteCounter[], recoveries: r
  * `trafficShare` (a severity input) is likewise its rate of attempts against the others' over
  * the window, not its few seconds of attempts against the whole window's total.
  */
-export function countedWindow(health: ScopeHealth, recoveries: readonly Recovery[], now: number, bucketMs: number): ScopeHealth {
+export function countedWindow(health: ScopeHealth, recoveries: readonly Recovery[], now: number, bucketMs: number, topo: Topology = NO_TOPOLOGY): ScopeHealth {
   if (health.windowMs === undefined || !(bucketMs > 0)) return health;
   let countedFrom = -Infinity;
   for (const r of recoveries) {
-    if (scopeCovers(r.scope, health.scope)) countedFrom = Math.max(countedFrom, Math.ceil(r.at / bucketMs) * bucketMs);
+    if (scopeCovers(r.scope, health.scope, topo)) countedFrom = Math.max(countedFrom, Math.ceil(r.at / bucketMs) * bucketMs);
   }
   const span = Math.max(bucketMs, now - countedFrom);
   if (span >= health.windowMs) return health;
@@ -217,10 +217,9 @@ function smoothedBaseline(t: Tally, s: DetectionSettings): number {
   return proportion(t.successes + weight * s.defaultBaseline, t.attempts + weight, s.defaultBaseline);
 }
 
-function baselineOf(routes: Iterable<RouteAggregate>, scope: Scope, s: DetectionSettings): number {
+function baselineOf(routes: Iterable<RouteAggregate>, s: DetectionSettings): number {
   const sum: Tally = { successes: 0, attempts: 0 };
   for (const r of routes) {
-    if (!scopeMatchesRoute(scope, r.route)) continue;
     sum.successes += r.baseline.successes;
     sum.attempts += r.baseline.attempts;
   }
@@ -228,8 +227,8 @@ function baselineOf(routes: Iterable<RouteAggregate>, scope: Scope, s: Detection
 }
 
 /** The scope's success rate over the baseline window, shrunk toward the default (see smoothedBaseline). */
-export function baselineFor(counters: RouteCounter[], scope: Scope, now: number, s: DetectionSettings): number {
-  return baselineOf(aggregateRoutes(counters, now, s).values(), scope, s);
+export function baselineFor(counters: RouteCounter[], scope: Scope, now: number, s: DetectionSettings, topo: Topology = NO_TOPOLOGY): number {
+  return baselineOf([...aggregateRoutes(counters, now, s).values()].filter((r) => scopeMatchesRoute(scope, r.route, topo)), s);
 }
 
 /**
@@ -263,6 +262,10 @@ interface Evaluated {
   badAttempts: number;
   /** A route of the scope with at least the minimum attempts is doing fine. */
   holdsHealthyRoute: boolean;
+  /** The scope's routes that are not bad, pooled: enough attempts, and not failing as a whole. */
+  holdsHealthyTraffic: boolean;
+  /** Processor groups (aggregators, or gateways outside one) the scope has data in, and whether the scope's traffic in each, pooled, is bad. */
+  processors: Map<string, boolean>;
 }
 
 /** Plain code-unit order: unlike localeCompare it cannot vary with the host's locale data. */
@@ -270,81 +273,147 @@ const byKey = (a: ScopeHealth, b: ScopeHealth) => (a.key < b.key ? -1 : a.key > 
 
 const isSubset = (a: Set<string>, b: Set<string>) => [...a].every((x) => b.has(x));
 
-/** Every candidate scope judged over one window (`tallyOf` picks it) at one drop. */
+const asScope = (r: Route): Scope => ({ method: r.method, gateway: r.gateway });
+
+/** A candidate scope and its routes: every route whose candidates include it (with data in the window or not). */
+interface Candidate {
+  scope: Scope;
+  routes: RouteAggregate[];
+  baseline: number;
+}
+
+/** Every candidate scope judged over one window (`tallyOf` picks it) at one drop: O(routes x candidates per route). */
 function evaluateWindow(
-  all: RouteAggregate[],
-  scopes: Scope[],
+  candidates: Candidate[],
   tallyOf: (r: RouteAggregate) => Tally | undefined,
   drop: number,
   totalAttempts: number,
   s: DetectionSettings,
+  topo: Topology,
 ): Evaluated[] {
-  const active = all.filter((r) => tallyOf(r) !== undefined);
-  const routeHealth = new Map<string, ScopeHealth>();
-  for (const r of active) {
-    routeHealth.set(routeId(r.route), healthOf(r.route, tallyOf(r)!, smoothedBaseline(r.baseline, s), totalAttempts, s, drop));
-  }
+  const routeHealth = new Map<RouteAggregate, ScopeHealth>();
+  const healthOfRoute = (r: RouteAggregate) => {
+    let h = routeHealth.get(r);
+    if (!h) routeHealth.set(r, (h = healthOf(asScope(r.route), tallyOf(r)!, smoothedBaseline(r.baseline, s), totalAttempts, s, drop)));
+    return h;
+  };
   const isBad = (h: ScopeHealth) => h.attempts > 0 && h.rate < h.baseline * (1 - drop);
-  return scopes.map((scope) => {
+  return candidates.map(({ scope, routes, baseline }) => {
     const window: Tally = { successes: 0, attempts: 0 };
+    const rest: Tally = { successes: 0, attempts: 0 };
     const observed = new Set<string>();
     const bad = new Set<string>();
+    const byProcessor = new Map<string, { window: Tally; baseline: Tally }>();
     let badAttempts = 0;
     let holdsHealthyRoute = false;
-    for (const r of active) {
-      if (!scopeMatchesRoute(scope, r.route)) continue;
-      const rh = routeHealth.get(routeId(r.route))!;
+    for (const r of routes) {
+      if (tallyOf(r) === undefined) continue;
+      const rh = healthOfRoute(r);
       window.successes += rh.successes;
       window.attempts += rh.attempts;
-      if (rh.attempts > 0) observed.add(routeId(r.route));
+      if (rh.attempts === 0) continue;
+      const id = routeId(r.route);
+      const processor = processorOf(r.route, topo);
+      let group = byProcessor.get(processor);
+      if (!group) byProcessor.set(processor, (group = { window: { successes: 0, attempts: 0 }, baseline: { successes: 0, attempts: 0 } }));
+      group.window.successes += rh.successes;
+      group.window.attempts += rh.attempts;
+      group.baseline.successes += r.baseline.successes;
+      group.baseline.attempts += r.baseline.attempts;
+      observed.add(id);
       if (isBad(rh)) {
-        bad.add(routeId(r.route));
+        bad.add(id);
         badAttempts += rh.attempts;
-      } else if (rh.attempts >= s.minAttempts) holdsHealthyRoute = true;
+      } else {
+        rest.successes += rh.successes;
+        rest.attempts += rh.attempts;
+        if (rh.attempts >= s.minAttempts) holdsHealthyRoute = true;
+      }
     }
-    return { health: healthOf(scope, window, baselineOf(all, scope, s), totalAttempts, s, drop), observed, bad, badAttempts, holdsHealthyRoute };
+    const holdsHealthyTraffic = rest.attempts >= s.minAttempts && !healthOf(scope, rest, baseline, totalAttempts, s, drop).failing;
+    const processors = new Map([...byProcessor].map(([p, g]) => [p, proportion(g.window.successes, g.window.attempts, 1) < smoothedBaseline(g.baseline, s) * (1 - drop)]));
+    return { health: healthOf(scope, window, baseline, totalAttempts, s, drop), observed, bad, badAttempts, holdsHealthyRoute, holdsHealthyTraffic, processors };
   });
 }
+
+/** Kinds of scope that pin no processor: their breadth across gateways must be earned. */
+const ACROSS_PROCESSORS = new Set(['method', 'instrument', 'mode']);
+/** Kinds of scope on the processor side only (a gateway, an aggregator). */
+const PROCESSOR_ONLY = new Set(['gateway', 'aggregator']);
+const processorFirst = (e: Evaluated) => (PROCESSOR_ONLY.has(scopeKind(e.health.scope)) ? 0 : 1);
+/** Among equivalent scopes: pinned to a gateway 0, to an aggregator 1, to none 2. */
+const processorPin = (s: Scope) => (s.gateway !== undefined ? 0 : s.aggregator !== undefined ? 1 : 2);
+/** Among equivalent scopes: naming an attribute 0, a method 1, a mode 2, nothing 3. */
+const instrumentNaming = (s: Scope) => (scopeAttributes(s).length > 0 ? 0 : s.method !== undefined ? 1 : s.mode !== undefined ? 2 : 3);
 
 /**
  * Evaluates every candidate scope of every route with data in the window, then rolls up.
  *
- * A broad scope explains the failures only if (1) it is statistically failing, (2) at least
- * `coverage` of its attempts went through bad routes (point rate below the route's own
- * threshold), so one dead route cannot drag a healthy gateway down with it, (3) none of its
- * routes with the minimum attempts is doing fine, so a gateway whose UPI traffic fails is not
- * taken down with the cards it carries well, and (4) it has at least two routes with data, or
- * it is a method: a bank down on its only gateway is reported as the method, since it is the
- * bank, not that route, that failed; unless other routes of that gateway are bad too, when the
- * gateway is the likelier culprit and the route is reported until the gateway's own evidence
- * suffices (a method-wide downtime would hide the method from a healthy second gateway that
- * simply carried none of its traffic yet). A failing route is reported alone when no
- * explaining scope covers it.
+ * The candidates of a route are its method, mode and gateway and, from the catalog, its
+ * method's attributes (issuer, network, PSP...) alone and on its gateway, and its gateway's
+ * aggregator (see candidateScopes); each scope is judged on the routes it contains, so a cycle
+ * costs O(routes x candidates per route), whatever the number of scopes.
  *
- * Then the scopes explaining the most bad routes come first (on a tie, the one observing the
- * fewest routes, then the narrowest: no wider than the evidence), and a candidate whose bad
- * routes all lie in a kept one is dropped: its failures are explained already. So a gateway
- * outage opens the gateway's downtime, not also one per method or mode whose traffic has just
- * failed over to another gateway, and cards seen only through one gateway fail on that gateway.
+ * A broad scope explains the failures only if it earns its breadth with evidence that its routes
+ * fail, not with the absence of evidence that they work:
+ * (1) it is statistically failing;
+ * (2) at least `coverage` of its attempts went through bad routes (point rate below the route's
+ *     own threshold), so one dead route cannot drag a healthy gateway down with it;
+ * (3) none of its routes with the minimum attempts is doing fine, and its other routes pooled
+ *     are not healthy traffic either (enough attempts, not failing): a gateway whose two failing
+ *     methods fail while its many small ones work is two downtimes, not the gateway;
+ * (4) most of the routes it observes are bad;
+ * (5) a scope that pins no processor (a method, a mode, an issuer, a network) and is observed
+ *     through two or more processor groups (an aggregator's gateways are one group) fails
+ *     through each of them, its traffic there pooled: cards failing on one gateway are that
+ *     gateway's problem, and a mode is never hidden on a healthy direct gateway because an
+ *     aggregator failed;
+ * (6) it has at least two routes with data, or it is a method: a bank down on its only gateway
+ *     is reported as the method, since it is the bank, not that route, that failed; unless
+ *     other routes of that gateway are bad too, when the gateway is the likelier culprit and
+ *     the route is reported until the gateway's own evidence suffices.
+ * A failing route is reported alone when no explaining scope covers it.
+ *
+ * Then the scopes explaining the most bad routes come first; on a tie, the one observing the
+ * fewest routes; between scopes observing the same routes (equivalent on the evidence), the one
+ * pinned to a gateway, then to an aggregator (cards seen only through one gateway fail on that
+ * gateway), then the one naming what failed: an attribute (the bank, the network, the UPI app)
+ * before a method before a mode; then the processor side (a failure a gateway or an aggregator
+ * explains raises no instrument-side downtime); the key decides the rest. And a
+ * candidate whose bad routes the kept ones already observe is dropped: its failures are
+ * explained. So a gateway outage opens the gateway's downtime, not also one per method or mode
+ * whose traffic has just failed over to another gateway, and cards seen only through one
+ * gateway fail on that gateway.
  *
  * The detection window, its recent half and the short window are each rolled up this way; a
  * scope failing in any is a candidate (with the longest failing window's figures).
  */
-export function evaluateScopes(counters: RouteCounter[], now: number, s: DetectionSettings): DetectionVerdict {
+export function evaluateScopes(counters: RouteCounter[], now: number, s: DetectionSettings, topo: Topology = NO_TOPOLOGY): DetectionVerdict {
   const routes = aggregateRoutes(counters, now, s);
   const all = [...routes.values()];
   const active = all.filter((r) => r.window !== undefined);
   const totalAttempts = active.reduce((n, r) => n + (r.window?.attempts ?? 0), 0);
 
-  const scopeMap = new Map<string, Scope>();
-  for (const r of active) for (const scope of candidateScopes(r.route)) scopeMap.set(scopeKey(scope), scope);
-  const scopes = [...scopeMap.values()];
+  // The candidates of the routes with data, each with every route it contains.
+  const byKeyMap = new Map<string, Candidate>();
+  for (const r of active) {
+    for (const scope of candidateScopes(r.route, topo)) {
+      const key = scopeKey(scope);
+      if (!byKeyMap.has(key)) byKeyMap.set(key, { scope, routes: [], baseline: 0 });
+    }
+  }
+  for (const r of all) {
+    for (const scope of candidateScopes(r.route, topo)) byKeyMap.get(scopeKey(scope))?.routes.push(r);
+  }
+  const candidates = [...byKeyMap.values()];
+  for (const c of candidates) c.baseline = baselineOf(c.routes, s);
 
   const explains = (e: Evaluated, window: Map<string, Evaluated>): boolean => {
     const kind = scopeKind(e.health.scope);
-    if (kind === 'route' || !e.health.failing || e.holdsHealthyRoute) return false;
+    if (kind === 'route' || !e.health.failing || e.holdsHealthyRoute || e.holdsHealthyTraffic) return false;
     const coverage = proportion(e.badAttempts, e.health.attempts, 0);
-    if (coverage < s.coverage) return false;
+    if (coverage < s.coverage || 2 * e.bad.size <= e.observed.size) return false;
+    if (ACROSS_PROCESSORS.has(kind) && e.processors.size >= 2 && [...e.processors.values()].some((failing) => !failing)) return false;
     if (e.observed.size >= 2) return true;
     if (kind !== 'method') return false;
     // A method seen on one gateway only: the bank, unless that gateway's other routes fail too.
@@ -363,13 +432,13 @@ export function evaluateScopes(counters: RouteCounter[], now: number, s: Detecti
     return [...broad, ...routesAlone];
   };
 
-  const long = evaluateWindow(all, scopes, (r) => r.window, s.degradation, totalAttempts, s);
+  const long = evaluateWindow(candidates, (r) => r.window, s.degradation, totalAttempts, s, topo);
   const recentMs = recentWindowOf(s);
   const totalRecent = all.reduce((n, r) => n + (r.recent?.attempts ?? 0), 0);
-  const recent = recentMs > 0 ? evaluateWindow(all, scopes, (r) => r.recent, s.degradation, totalRecent, s) : [];
+  const recent = recentMs > 0 ? evaluateWindow(candidates, (r) => r.recent, s.degradation, totalRecent, s, topo) : [];
   const fast = fastWindowOf(s);
   const totalFast = all.reduce((n, r) => n + (r.fast?.attempts ?? 0), 0);
-  const severe = fast.windowMs > 0 ? evaluateWindow(all, scopes, (r) => r.fast, fast.degradation, totalFast, s) : [];
+  const severe = fast.windowMs > 0 ? evaluateWindow(candidates, (r) => r.fast, fast.degradation, totalFast, s, topo) : [];
   const fromLong = rollUp(long);
   const seen = new Set(fromLong.map((e) => e.health.key));
   /** A shorter window's roll-up, less the scopes a longer window already reports. */
@@ -381,16 +450,23 @@ export function evaluateScopes(counters: RouteCounter[], now: number, s: Detecti
   const fromRecent = unseen(recent);
   const fromFast = unseen(severe);
 
-  // Most explained first; then the tightest explanation; the key order decides the rest, deterministically.
-  const candidates = [...fromLong, ...fromRecent, ...fromFast].sort(
+  // Most explained first; then the tightest explanation; then the preference among equivalents (see above).
+  const ranked = [...fromLong, ...fromRecent, ...fromFast].sort(
     (a, b) =>
       b.bad.size - a.bad.size ||
       a.observed.size - b.observed.size ||
-      scopeBreadth(a.health.scope) - scopeBreadth(b.health.scope) ||
+      processorPin(a.health.scope) - processorPin(b.health.scope) ||
+      instrumentNaming(a.health.scope) - instrumentNaming(b.health.scope) ||
+      processorFirst(a) - processorFirst(b) ||
       byKey(a.health, b.health),
   );
   const kept: Evaluated[] = [];
-  for (const c of candidates) if (!kept.some((k) => isSubset(c.bad, k.observed))) kept.push(c);
+  const explained = new Set<string>();
+  for (const c of ranked) {
+    if (isSubset(c.bad, explained)) continue;
+    kept.push(c);
+    for (const id of c.observed) explained.add(id);
+  }
   // Reported broadest first, then by key.
   kept.sort((a, b) => scopeBreadth(b.health.scope) - scopeBreadth(a.health.scope) || byKey(a.health, b.health));
 

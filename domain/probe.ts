@@ -31,7 +31,7 @@
  * outage. With H0 at the threshold that second condition always holds once llr >= A.
  */
 import type { RouteCounter } from './detection';
-import { Scope, scopeMatchesRoute } from './scope';
+import { NO_TOPOLOGY, Scope, Topology, scopeMatchesRoute } from './scope';
 import { Z_95_ONE_SIDED, binomialLogLikelihoodRatio, wilsonLower, wilsonUpper } from './stats';
 
 export interface ProbeSettings {
@@ -426,11 +426,12 @@ export function windowedProbe(
   scope: Scope,
   since: number,
   now: number,
+  topo: Topology = NO_TOPOLOGY,
 ): ProbeCounts {
   let successes = 0;
   let failures = 0;
   for (const c of counters) {
-    if (c.bucketStart < since || c.bucketStart > now || !scopeMatchesRoute(scope, c)) continue;
+    if (c.bucketStart < since || c.bucketStart > now || !scopeMatchesRoute(scope, c, topo)) continue;
     successes += c.probeSuccess;
     failures += c.probeFailure;
   }

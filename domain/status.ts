@@ -3,7 +3,7 @@
  * from the open downtimes that touch it.
  */
 import type { DowntimeState } from './lifecycle';
-import { Scope, scopeCovers, scopesOverlap } from './scope';
+import { NO_TOPOLOGY, Scope, Topology, scopeCovers, scopesOverlap } from './scope';
 import type { Severity } from './severity';
 
 export type ComponentStatus = 'operational' | 'degraded' | 'partial_outage' | 'major_outage';
@@ -23,12 +23,13 @@ export function worseStatus(a: ComponentStatus, b: ComponentStatus): ComponentSt
 export function componentStatus(
   openDowntimes: { scope: Scope; severity: Severity; state: DowntimeState; probeRate?: number }[],
   component: Scope,
+  topo: Topology = NO_TOPOLOGY,
 ): ComponentStatus {
   let status: ComponentStatus = 'operational';
   for (const d of openDowntimes) {
-    if (d.state === 'resolved' || !scopesOverlap(d.scope, component)) continue;
+    if (d.state === 'resolved' || !scopesOverlap(d.scope, component, topo)) continue;
     let s: ComponentStatus;
-    if (scopeCovers(d.scope, component)) s = d.probeRate !== undefined && d.probeRate >= 0.5 ? 'partial_outage' : 'major_outage';
+    if (scopeCovers(d.scope, component, topo)) s = d.probeRate !== undefined && d.probeRate >= 0.5 ? 'partial_outage' : 'major_outage';
     else s = d.severity === 'SEV1' || d.severity === 'SEV2' ? 'partial_outage' : 'degraded';
     status = worseStatus(status, s);
   }

@@ -4,22 +4,13 @@ import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-
 import { acknowledgeUpdate, escalateUpdate, extendUpdate, resolveUpdate, setProbePercentUpdate } from '../../common/definitions';
 import { requireRole } from '../auth';
 import { parseTime } from '../errors';
+import { scopeSchema } from '../scope-schema';
 import { DowntimeService } from '../services/downtimes';
 
 const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } } } as const;
 /** Who acts: at least one character that is not white space (the actor refuses a blank name). */
 const by = { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' } as const;
 const reason = { type: 'string', maxLength: 2000 } as const;
-const scopeSchema = {
-  type: 'object',
-  additionalProperties: false,
-  minProperties: 1,
-  properties: {
-    mode: { type: 'string', pattern: '^[a-z0-9_]{1,40}$' },
-    method: { type: 'string', pattern: '^[a-z0-9_]{1,40}:[a-z0-9_]{1,60}$' },
-    gateway: { type: 'string', pattern: '^[a-z0-9_-]{1,60}$' },
-  },
-} as const;
 const secured = { tags: ['downtimes'], security: [{ bearer: [] }] };
 /** A request body: who acts, why, and the request's own fields. */
 const requestBody = <P extends object, R extends readonly string[]>(properties: P, required: R) =>
@@ -51,7 +42,7 @@ export async function downtimeRoutes(base: FastifyInstance): Promise<void> {
         type: 'object',
         additionalProperties: false,
         required: ['scope', 'reason'],
-        properties: { scope: scopeSchema, reason: { type: 'string', minLength: 1, maxLength: 2000 }, until: { type: 'string', format: 'date-time' }, by, planned: { type: 'boolean' } },
+        properties: { scope: scopeSchema(config.methodAttributes), reason: { type: 'string', minLength: 1, maxLength: 2000 }, until: { type: 'string', format: 'date-time' }, by, planned: { type: 'boolean' } },
         examples: [{ scope: { method: 'netbanking:hdfc', gateway: 'payu' }, reason: 'bank maintenance announced by HDFC', by: 'amy' }],
       } as const,
     },

@@ -1,5 +1,5 @@
 import { DetectionSettings, RouteCounter, Z_99_ONE_SIDED, baselineFor, countedWindow, evaluateScopes, withoutOverruledEvidence } from '../../domain';
-import { binomial, counter, seeded, spread } from './helpers';
+import { Traffic, binomial, counter, seeded, spread, trafficCounters } from './helpers';
 
 const MINUTE = 60_000;
 const NOW = 1_000 * MINUTE;
@@ -15,41 +15,7 @@ const settings: DetectionSettings = {
   coverage: 0.8,
 };
 
-interface Traffic {
-  /** Route id "mode:name@gateway". */
-  route: string;
-  /** Success rate now, or an exact count of successes. */
-  rate?: number;
-  successes?: number;
-  attempts: number;
-  /** Success rate over the last hour (3000 attempts). */
-  baseline?: number;
-  userFailures?: number;
-}
-
-/** Counters for 60 one-minute baseline buckets and 5 one-minute window buckets. */
-function counters(traffic: Traffic[]): RouteCounter[] {
-  const out: RouteCounter[] = [];
-  for (const t of traffic) {
-    const [method = '', gateway = ''] = t.route.split('@');
-    const history = 3000;
-    const historyOk = Math.round(history * (t.baseline ?? 0.95));
-    const hA = spread(history, 60);
-    const hS = spread(historyOk, 60);
-    for (let i = 0; i < 60; i++) {
-      out.push(counter(method, gateway, NOW - (65 - i) * MINUTE, { success: hS[i]!, systemFailure: hA[i]! - hS[i]! }));
-    }
-    const ok = t.successes ?? Math.round(t.attempts * (t.rate ?? 0.95));
-    const wA = spread(t.attempts, 5);
-    const wS = spread(ok, 5);
-    const wU = spread(t.userFailures ?? 0, 5);
-    for (let i = 0; i < 5; i++) {
-      out.push(counter(method, gateway, NOW - (5 - i) * MINUTE, { success: wS[i]!, systemFailure: wA[i]! - wS[i]!, userFailure: wU[i]! }));
-    }
-  }
-  return out;
-}
-
+const counters = (traffic: Traffic[]) => trafficCounters(traffic, NOW);
 const failingKeys = (traffic: Traffic[]) => evaluateScopes(counters(traffic), NOW, settings).failing.map((h) => h.key);
 
 /** A small catalog: UPI on two gateways, a card on two, SBI netbanking only on payu. */

@@ -19,3 +19,39 @@ export function spread(total: number, parts: number): number[] {
 export function counter(method: string, gateway: string, bucketStart: number, c: Partial<RouteCounter> = {}): RouteCounter {
   return { method, gateway, bucketStart, success: 0, systemFailure: 0, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0, ...c };
 }
+
+export interface Traffic {
+  /** Route id "mode:name@gateway". */
+  route: string;
+  /** Success rate now, or an exact count of successes. */
+  rate?: number;
+  successes?: number;
+  attempts: number;
+  /** Success rate over the last hour (3000 attempts). */
+  baseline?: number;
+  userFailures?: number;
+}
+
+/** Counters for 60 one-minute baseline buckets and 5 one-minute window buckets. */
+export function trafficCounters(traffic: Traffic[], NOW: number): RouteCounter[] {
+  const MINUTE = 60_000;
+  const out: RouteCounter[] = [];
+  for (const t of traffic) {
+    const [method = '', gateway = ''] = t.route.split('@');
+    const history = 3000;
+    const historyOk = Math.round(history * (t.baseline ?? 0.95));
+    const hA = spread(history, 60);
+    const hS = spread(historyOk, 60);
+    for (let i = 0; i < 60; i++) {
+      out.push(counter(method, gateway, NOW - (65 - i) * MINUTE, { success: hS[i]!, systemFailure: hA[i]! - hS[i]! }));
+    }
+    const ok = t.successes ?? Math.round(t.attempts * (t.rate ?? 0.95));
+    const wA = spread(t.attempts, 5);
+    const wS = spread(ok, 5);
+    const wU = spread(t.userFailures ?? 0, 5);
+    for (let i = 0; i < 5; i++) {
+      out.push(counter(method, gateway, NOW - (5 - i) * MINUTE, { success: wS[i]!, systemFailure: wA[i]! - wS[i]!, userFailure: wU[i]! }));
+    }
+  }
+  return out;
+}

@@ -7,17 +7,18 @@
 const ID = '^[a-z0-9_-]{1,60}$';
 const value = { type: 'string', pattern: ID } as const;
 
-const attributesShape = { type: 'object', additionalProperties: value } as const;
+/** The static shape of a method's attributes, as the type provider reads them: a map of ids. */
+type AttributesShape = { readonly type: 'object'; readonly additionalProperties: typeof value };
 
 /** A method's attributes: `{"issuer": "hdfc", "network": "visa", "type": "credit"}`. */
-export function attributesSchema(names: readonly string[]): typeof attributesShape {
+export function attributesSchema(names: readonly string[]): AttributesShape {
   return {
     type: 'object',
     additionalProperties: false,
     maxProperties: names.length,
     description: `The method's attributes, each an id: ${names.join(', ')}.`,
     properties: Object.fromEntries(names.map((n) => [n, value])),
-  } as unknown as typeof attributesShape;
+  } as unknown as AttributesShape;
 }
 
 const scopeShape = {

@@ -1,5 +1,5 @@
 import { DetectionSettings, RouteCounter, Z_99_ONE_SIDED, baselineFor, countedWindow, evaluateScopes, withoutOverruledEvidence } from '../../domain';
-import { Traffic, binomial, counter, seeded, spread, trafficCounters } from './helpers';
+import { Traffic, binomial, counter, seeded, trafficCounters } from './helpers';
 
 const MINUTE = 60_000;
 const NOW = 1_000 * MINUTE;

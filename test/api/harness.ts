@@ -56,8 +56,12 @@ export async function reset(h: Harness): Promise<void> {
   await h.app.deps.snapshot.refreshNow();
 }
 
-export async function putCatalog(h: Harness, methods: { method: string; gateways: string[]; priority?: number }[]): Promise<void> {
-  const res = await h.app.inject({ method: 'PUT', url: '/v1/catalog', headers: bearer(KEYS.admin), payload: { methods } });
+export async function putCatalog(
+  h: Harness,
+  methods: { method: string; gateways: string[]; priority?: number; attributes?: Record<string, string> }[],
+  gateways?: { gateway: string; aggregator?: string }[],
+): Promise<void> {
+  const res = await h.app.inject({ method: 'PUT', url: '/v1/catalog', headers: bearer(KEYS.admin), payload: { methods, ...(gateways ? { gateways } : {}) } });
   if (res.statusCode !== 200) throw new Error(`PUT /v1/catalog: ${res.statusCode} ${res.body}`);
 }
 

@@ -38,7 +38,7 @@ export function notice(p: NotifyParams): Dispatch {
 
 /** The gateway's or bank's contact hears about it. */
 export function partnerAlert(p: PartnerAlertParams): Dispatch {
-  const partner = p.scope.gateway ?? p.scope.method ?? p.scope.mode ?? 'unknown';
+  const partner = p.scope.gateway ?? p.scope.aggregator ?? p.scope.issuer ?? p.scope.network ?? p.scope.psp ?? p.scope.method ?? p.scope.mode ?? 'unknown';
   const text = `Partner ${partner}: we see ${scopeLabel(p.scope)} failing and have routed traffic away`;
   return { notifications: [{ _id: `${p.downtimeId}:partner`, downtimeId: p.downtimeId, channel: 'partner', event: 'partner.alert', text, at: new Date(p.at) }], timeline: [], webhooks: [] };
 }

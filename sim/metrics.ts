@@ -61,7 +61,7 @@ export interface MeasureSettings {
 const pct = (policy: number, noHandling: number): number | null => (noHandling > 0 ? 100 * (1 - policy / noHandling) : null);
 
 export function covers(world: World, d: Pick<PolicyDowntime, 'scope'>, outage: number): boolean {
-  return world.outageRoutes[outage]!.some((r) => scopeMatchesRoute(d.scope, world.routes[r]!));
+  return world.outageRoutes[outage]!.some((r) => scopeMatchesRoute(d.scope, world.routes[r]!, world.topology));
 }
 
 /**

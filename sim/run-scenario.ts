@@ -116,7 +116,13 @@ export async function runScenario(file: string, o: RunOptions): Promise<Scenario
   let loop;
   try {
     const catalog = await api.put('/v1/catalog', stack.keys.admin, {
-      methods: scenario.catalog.map((e) => ({ method: e.method, gateways: e.gateways, ...(e.priority !== undefined ? { priority: e.priority } : {}) })),
+      methods: scenario.catalog.map((e) => ({
+        method: e.method,
+        gateways: e.gateways,
+        ...(e.priority !== undefined ? { priority: e.priority } : {}),
+        ...(e.attributes ? { attributes: e.attributes } : {}),
+      })),
+      ...(scenario.gateways ? { gateways: scenario.gateways } : {}),
     });
     if (catalog.status !== 200) throw new Error(`PUT /v1/catalog → ${catalog.status} ${JSON.stringify(catalog.body)}`);
     const t0 = await backfill(world, postedHistory(scenario, history, profile.detectionWindowSec), api, stack, o.log);

@@ -12,8 +12,12 @@
  *   userFailureShare  share of ordinary (non-outage) failures that carry a user code
  *   catalog[]         {method, gateways[] (in order of preference), share, successRate,
  *                      gatewaySuccess? {gateway: rate} (per-gateway override of successRate),
- *                      priority? (sent with the catalog)}; shares must sum to 1
- *   outages[]         {scope: {method?, mode?, gateway?}, startSec, endSec, successRate, label?}:
+ *                      priority? and attributes? {issuer?, network?, type?, psp?} (sent with
+ *                      the catalog)}; shares must sum to 1
+ *   gateways[]        optional {gateway, aggregator?}: the aggregator a gateway sits behind
+ *                     (sent with the catalog)
+ *   outages[]         {scope: {method?, mode?, issuer?, network?, type?, psp?, gateway? or
+ *                     aggregator?}, startSec, endSec, successRate, label?}:
  *                     while active, every route the scope covers succeeds at successRate and
  *                     fails with system codes only
  *   freezeWindows[]   optional {startSec, endSec, name?}: created through POST /v1/freeze-windows
@@ -49,11 +53,17 @@ const rate = z.number({ error: 'expected a number from 0 to 1' }).min(0, 'expect
 const seconds = z.number({ error: 'expected seconds (a number ≥ 0)' }).min(0, 'expected seconds (a number ≥ 0)');
 const positive = (what: string) => z.number({ error: `expected ${what}` }).positive(`expected ${what}`);
 
+const id = (what: string) => z.string().regex(GATEWAY, `expected ${what}`).optional();
 const scopeSchema = z
   .object({
     method: z.string().regex(METHOD, 'expected mode:name').optional(),
     mode: z.string().regex(/^[a-z0-9_]{1,40}$/, 'expected a mode such as upi').optional(),
-    gateway: z.string().regex(GATEWAY, 'expected a gateway id').optional(),
+    issuer: id('an issuer id'),
+    network: id('a network id'),
+    type: id('a card type id'),
+    psp: id('a PSP id'),
+    gateway: id('a gateway id'),
+    aggregator: id('an aggregator id'),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -78,6 +88,7 @@ const catalogEntry = z
     successRate: rate,
     gatewaySuccess: z.record(z.string(), rate).optional(),
     priority: z.number().min(-1000).max(1000).optional(),
+    attributes: z.object({ issuer: id('an issuer id'), network: id('a network id'), type: id('a card type id'), psp: id('a PSP id') }).strict().optional(),
   })
   .strict()
   .superRefine((e, ctx) => {
@@ -97,6 +108,7 @@ export const scenarioSchema = z
     users: z.number().int('expected an integer').positive('expected at least one user'),
     userFailureShare: rate,
     catalog: z.array(catalogEntry).min(1, 'expected at least one method'),
+    gateways: z.array(z.object({ gateway: z.string().regex(GATEWAY, 'expected a gateway id'), aggregator: id('an aggregator id') }).strict()).optional(),
     outages: z.array(z.object({ scope: scopeSchema, ...interval, successRate: rate, label: z.string().optional() }).strict().superRefine(ordered)),
     freezeWindows: z.array(z.object({ ...interval, name: z.string().min(1).optional() }).strict().superRefine(ordered)).optional(),
     userErrorBursts: z

@@ -8,7 +8,7 @@
  * same luck whichever route a policy sends it through.
  */
 import { DEFAULT_SYSTEM_ERROR_CODES, DEFAULT_USER_ERROR_CODES } from '../domain/failures';
-import { Route, scopeMatchesRoute } from '../domain/scope';
+import { Route, Topology, scopeMatchesRoute, topologyOf } from '../domain/scope';
 import { hashUniform, mulberry32, pickWeighted } from './random';
 import type { Scenario } from './scenario';
 
@@ -25,6 +25,8 @@ export interface SimRoute extends Route {
 
 export interface World {
   scenario: Scenario;
+  /** The catalog's method attributes and gateway aggregators. */
+  topology: Topology;
   routes: SimRoute[];
   /** For each catalog method, its routes in gateway order. */
   methodRoutes: SimRoute[][];
@@ -53,10 +55,11 @@ export function buildWorld(scenario: Scenario): World {
       return route;
     }),
   );
-  const outageRoutes = scenario.outages.map((o) => routes.filter((r) => scopeMatchesRoute(o.scope, r)).map((r) => r.index));
-  const routeOutages = routes.map((r) => scenario.outages.flatMap((o, i) => (scopeMatchesRoute(o.scope, r) ? [i] : [])));
-  const routeBursts = routes.map((r) => (scenario.userErrorBursts ?? []).flatMap((b, i) => (scopeMatchesRoute(b.scope, r) ? [i] : [])));
-  return { scenario, routes, methodRoutes, outageRoutes, routeOutages, routeBursts };
+  const topology = topologyOf({ methods: scenario.catalog, gateways: scenario.gateways ?? [] });
+  const outageRoutes = scenario.outages.map((o) => routes.filter((r) => scopeMatchesRoute(o.scope, r, topology)).map((r) => r.index));
+  const routeOutages = routes.map((r) => scenario.outages.flatMap((o, i) => (scopeMatchesRoute(o.scope, r, topology) ? [i] : [])));
+  const routeBursts = routes.map((r) => (scenario.userErrorBursts ?? []).flatMap((b, i) => (scopeMatchesRoute(b.scope, r, topology) ? [i] : [])));
+  return { scenario, topology, routes, methodRoutes, outageRoutes, routeOutages, routeBursts };
 }
 
 const active = (e: { startSec: number; endSec: number }, t: number) => t >= e.startSec && t < e.endSec;

@@ -1,19 +1,10 @@
-import { DetectionSettings, RouteCounter, Z_99_ONE_SIDED, baselineFor, countedWindow, evaluateScopes, withoutOverruledEvidence } from '../../domain';
-import { Traffic, binomial, counter, seeded, trafficCounters } from './helpers';
+import { RouteCounter, baselineFor, countedWindow, evaluateScopes, withoutOverruledEvidence } from '../../domain';
+import { TABLE_SETTINGS, Traffic, binomial, counter, seeded, trafficCounters } from './helpers';
 
 const MINUTE = 60_000;
 const NOW = 1_000 * MINUTE;
 
-const settings: DetectionSettings = {
-  windowMs: 5 * MINUTE,
-  baselineWindowMs: 60 * MINUTE,
-  minAttempts: 30,
-  defaultBaseline: 0.95,
-  baselinePriorWeight: 50,
-  degradation: 0.15,
-  z: Z_99_ONE_SIDED,
-  coverage: 0.8,
-};
+const settings = TABLE_SETTINGS;
 
 const counters = (traffic: Traffic[]) => trafficCounters(traffic, NOW);
 const failingKeys = (traffic: Traffic[]) => evaluateScopes(counters(traffic), NOW, settings).failing.map((h) => h.key);

@@ -1,5 +1,5 @@
 /** Deterministic test fixtures for the pure domain modules. */
-import type { RouteCounter } from '../../domain';
+import { DetectionSettings, RouteCounter, Z_99_ONE_SIDED } from '../../domain';
 
 /** A small seeded PRNG (mulberry32, the simulator's) so statistical tests are reproducible. */
 export { mulberry32 as seeded } from '../../sim/random';
@@ -55,3 +55,15 @@ export function trafficCounters(traffic: Traffic[], NOW: number): RouteCounter[]
   }
   return out;
 }
+
+/** The detection settings the unit tables judge with: a 5-minute window over 1-minute buckets, an hour of baseline. */
+export const TABLE_SETTINGS: DetectionSettings = {
+  windowMs: 5 * 60_000,
+  baselineWindowMs: 60 * 60_000,
+  minAttempts: 30,
+  defaultBaseline: 0.95,
+  baselinePriorWeight: 50,
+  degradation: 0.15,
+  z: Z_99_ONE_SIDED,
+  coverage: 0.8,
+};

@@ -4,11 +4,9 @@
  * example of the scopes issue, the three overreaches it found, and the tie-breaks.
  */
 import {
-  DetectionSettings,
   Scope,
   ScopeError,
   Topology,
-  Z_99_ONE_SIDED,
   candidateScopes,
   evaluateScopes,
   normalizeScope,
@@ -22,20 +20,11 @@ import {
   scopesOverlap,
   topologyOf,
 } from '../../domain';
-import { Traffic, trafficCounters } from './helpers';
+import { TABLE_SETTINGS, Traffic, trafficCounters } from './helpers';
 
 const MINUTE = 60_000;
 const NOW = 1_000 * MINUTE;
-const settings: DetectionSettings = {
-  windowMs: 5 * MINUTE,
-  baselineWindowMs: 60 * MINUTE,
-  minAttempts: 30,
-  defaultBaseline: 0.95,
-  baselinePriorWeight: 50,
-  degradation: 0.15,
-  z: Z_99_ONE_SIDED,
-  coverage: 0.8,
-};
+const settings = TABLE_SETTINGS;
 
 /**
  * Two banks' Visa and Mastercard cards, HDFC netbanking, two UPI apps; payu and cashfree behind
@@ -221,11 +210,11 @@ describe('roll-up across the lattice', () => {
       expect(failing(world(down((r) => visa(r) && r.endsWith('@razorpay'))))).toEqual(['*:*+network=visa@razorpay']);
     });
 
-    test('a route that two broad scopes explain is reported once, under the one explaining more (the aggregator over the bank)', () => {
-      // juspay down, and HDFC everywhere too: HDFC's juspay routes are the aggregator's, its razorpay routes the bank's.
-      const keys = failing(world({ ...down(viaJuspay), ...down((r) => r.includes(':hdfc')) }));
-      expect(keys).toContain('*:*@aggregator=juspay');
-      expect(keys.filter((k) => k.includes('hdfc'))).toHaveLength(1);
+    test('routes two broad scopes explain: both are kept when each explains failures the other does not', () => {
+      // juspay down, and HDFC everywhere too: the bank explains its razorpay routes, which the aggregator does not.
+      expect(failing(world({ ...down(viaJuspay), ...down((r) => r.includes(':hdfc')) }))).toEqual(['*:*@aggregator=juspay', '*:*+issuer=hdfc@*']);
+      // HDFC down behind juspay only: the aggregator explains all of it, and no bank downtime is raised beside it.
+      expect(failing(world({ ...down(viaJuspay), ...down((r) => r.includes(':hdfc') && viaJuspay(r)) }))).toEqual(['*:*@aggregator=juspay']);
     });
 
     test('routes with too little traffic to show health are not counted as healthy, nor as failing', () => {

@@ -267,8 +267,12 @@ function semantics(route: string, body: Body): { sure: string[]; maybe: string[]
   const maybe: string[] = [];
   switch (route) {
     case 'POST /v1/downtimes': {
-      const scope = body.scope as { mode?: string; method?: string };
+      const scope = body.scope as Record<string, string | undefined>;
       if (scope.mode !== undefined && scope.method !== undefined && modeOf(scope.method) !== scope.mode) sure.push('scope.mode');
+      // One processor at most; a method carries its attributes from the catalog.
+      if (scope.gateway !== undefined && scope.aggregator !== undefined) sure.push('scope.aggregator');
+      const attributes = Object.keys(scope).filter((k) => scope[k] !== undefined && !['mode', 'method', 'gateway', 'aggregator'].includes(k));
+      if (scope.method !== undefined) sure.push(...attributes.map((k) => `scope.${k}`));
       if (body.until !== undefined) {
         const until = dateOf(body.until);
         const s = Number.isFinite(until) ? side(until) : 'past';
@@ -295,9 +299,15 @@ function semantics(route: string, body: Body): { sure: string[]; maybe: string[]
       return { sure, maybe, ok: [201] };
     }
     case 'PUT /v1/catalog': {
-      const methods = body.methods as { method: string }[];
+      const methods = body.methods as { method: string; gateways: string[] }[];
       const dup = methods.findIndex((m, i) => methods.slice(0, i).some((n) => n.method === m.method));
       if (dup >= 0) sure.push(`methods.${dup}.method`);
+      // Each gateway listed once, and carried by a method.
+      const gateways = (body.gateways ?? []) as { gateway: string }[];
+      const carried = new Set(methods.flatMap((m) => m.gateways));
+      gateways.forEach((g, i) => {
+        if (gateways.slice(0, i).some((h) => h.gateway === g.gateway) || !carried.has(g.gateway)) sure.push(`gateways.${i}.gateway`);
+      });
       return { sure, maybe, ok: [200] };
     }
     case 'POST /v1/downtimes/{id}/extend': {

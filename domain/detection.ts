@@ -395,15 +395,13 @@ export function evaluateScopes(counters: RouteCounter[], now: number, s: Detecti
   const totalAttempts = active.reduce((n, r) => n + (r.window?.attempts ?? 0), 0);
 
   // The candidates of the routes with data, each with every route it contains.
+  const candidatesOf = new Map(all.map((r) => [r, candidateScopes(r.route, topo).map((scope) => ({ scope, key: scopeKey(scope) }))]));
   const byKeyMap = new Map<string, Candidate>();
   for (const r of active) {
-    for (const scope of candidateScopes(r.route, topo)) {
-      const key = scopeKey(scope);
-      if (!byKeyMap.has(key)) byKeyMap.set(key, { scope, routes: [], baseline: 0 });
-    }
+    for (const { scope, key } of candidatesOf.get(r)!) if (!byKeyMap.has(key)) byKeyMap.set(key, { scope, routes: [], baseline: 0 });
   }
   for (const r of all) {
-    for (const scope of candidateScopes(r.route, topo)) byKeyMap.get(scopeKey(scope))?.routes.push(r);
+    for (const { key } of candidatesOf.get(r)!) byKeyMap.get(key)?.routes.push(r);
   }
   const candidates = [...byKeyMap.values()];
   for (const c of candidates) c.baseline = baselineOf(c.routes, s);

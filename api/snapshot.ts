@@ -324,7 +324,7 @@ export class Snapshot {
           this.deps.log?.warn({ err: err instanceof Error ? err.message : String(err) }, 'status history refresh failed; keeping the previous one');
         }
       }
-      this.data = { at, generation: this.data.generation + 1, downtimes, catalog: catalog?.methods ?? [], topology: topologyOf({ methods: catalog?.methods ?? [], gateways: catalog?.gateways ?? [] }), rates, history };
+      this.data = { at, generation: this.data.generation + 1, downtimes, catalog: catalog?.methods ?? [], topology: topologyOf(catalog ?? { methods: [] }), rates, history };
       this.lastError = undefined;
       this.staleSince = undefined;
       this.countOpen(downtimes);

@@ -11,5 +11,5 @@ export { readCounters } from './counters';
 /** The topology the catalog describes (method attributes, gateway aggregators): what scopes beyond the route's own fields match against. */
 export async function readTopology(db: Database): Promise<Topology> {
   const catalog = await db.c.catalog.findOne({ _id: 'catalog' }, { projection: { methods: 1, gateways: 1 } });
-  return topologyOf({ methods: catalog?.methods ?? [], gateways: catalog?.gateways ?? [] });
+  return topologyOf(catalog ?? { methods: [] });
 }

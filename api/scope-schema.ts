@@ -15,7 +15,6 @@ export function attributesSchema(names: readonly string[]): AttributesShape {
   return {
     type: 'object',
     additionalProperties: false,
-    maxProperties: names.length,
     description: `The method's attributes, each an id: ${names.join(', ')}.`,
     properties: Object.fromEntries(names.map((n) => [n, value])),
   } as unknown as AttributesShape;

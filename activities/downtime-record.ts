@@ -7,7 +7,7 @@ import { scopeLabel } from '../domain';
 import type { DowntimeInput } from '../common/definitions';
 import { DowntimeDoc, IncidentDoc, TimelineDoc, isDuplicateKey } from '../db/mongo';
 import type { ActivityDeps } from './deps';
-import { NotifyParams, Outbox, PartnerAlertParams, combined, notice, pageNotice, partnerAlert, timelineEntry } from './outbox';
+import { NotifyParams, Outbox, combined, notice, pageNotice, timelineEntry } from './outbox';
 
 const DISABLED_TEXT = 'Hidden at checkout for bucket A; bucket B keeps it as a probe';
 
@@ -78,14 +78,13 @@ export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db'>, outbox:
       severity: Severity,
       expiresAt: number,
       disabledAt: number,
-      announce: { notify: NotifyParams; partner: PartnerAlertParams; page?: Page },
+      announce: { notify: NotifyParams; page?: Page },
     ): Promise<void> {
       const opening = openingRecord(input, severity, expiresAt, disabledAt);
       await insertOnce(() => c.downtimes.insertOne(opening.downtime));
       const outgoing = combined(
         { notifications: [], timeline: opening.timeline, webhooks: [] },
         notice(announce.notify),
-        partnerAlert(announce.partner),
         announce.page && pageNotice(announce.page),
       );
       await Promise.all([insertOnce(() => c.incidents.insertOne(opening.incident)), outbox.send(outgoing)]);

@@ -66,11 +66,12 @@ const DowntimeDetail = {
     { $ref: 'Downtime#' },
     {
       type: 'object',
-      required: ['timeline'],
+      required: ['timeline', 'deliveries'],
       properties: {
         live: { anyOf: [{ $ref: 'DowntimeState#' }, { type: 'null' }], description: "The actor's live state while open; null when closed or when Temporal could not be asked (liveError says why)." },
         liveError: str,
         timeline: { type: 'array', items: { $ref: 'TimelineEntry#' } },
+        deliveries: { type: 'array', items: { $ref: 'Delivery#' }, description: 'What the outbox sent about this downtime, oldest first: webhooks, PagerDuty, chat, partner mail.' },
       },
     },
   ],
@@ -146,7 +147,19 @@ const FreezeWindow = { $id: 'FreezeWindow', type: 'object', required: ['id', 'na
 
 const Webhook = { $id: 'Webhook', type: 'object', required: ['id', 'url', 'events', 'createdAt'], properties: { id: str, url: str, events: { type: 'array', items: str }, description: str, createdAt: time } } as const;
 const NewWebhook = { $id: 'NewWebhook', allOf: [{ $ref: 'Webhook#' }, { type: 'object', required: ['secret'], properties: { secret: { type: 'string', description: 'The signing secret; shown in this answer only.' } } }] } as const;
-const Delivery = { $id: 'Delivery', type: 'object', required: ['id', 'type', 'status', 'attempts'], properties: { id: str, eventId: str, type: str, url: str, status: { type: 'string', enum: ['pending', 'delivered'] }, attempts: { type: 'integer' }, lastStatus: { type: 'integer' }, lastError: str, nextAttemptAt: time, deliveredAt: time, createdAt: time } } as const;
+const Delivery = { $id: 'Delivery', type: 'object', required: ['id', 'channel', 'type', 'status', 'attempts'], properties: { id: str, channel: { type: 'string', enum: ['webhook', 'pagerduty', 'slack', 'email'] }, receiver: { type: 'string', description: "A webhook subscription's id, pagerduty, slack, or partner:<name>." }, eventId: str, type: str, url: str, status: { type: 'string', enum: ['pending', 'delivered'] }, attempts: { type: 'integer' }, lastStatus: { type: 'integer' }, lastError: str, nextAttemptAt: time, deliveredAt: time, createdAt: time } } as const;
+
+const RotatedSecret = {
+  $id: 'RotatedSecret',
+  allOf: [{ $ref: 'NewWebhook#' }, { type: 'object', properties: { previousSecretValidUntil: { ...time, description: 'Until when deliveries also carry a signature with the previous secret; absent with no grace period.' } } }],
+} as const;
+const Partner = { $id: 'Partner', type: 'object', required: ['name', 'scope', 'emails', 'updatedAt'], properties: { name: str, scope, emails: { type: 'array', items: str }, updatedAt: time } } as const;
+const PagerDutyOutcome = {
+  $id: 'PagerDutyOutcome',
+  type: 'object',
+  required: ['outcome'],
+  properties: { outcome: { type: 'string', enum: ['acknowledged', 'resolved', 'ignored'] }, downtimeId: str, reason: str },
+} as const;
 
 const Incident = {
   $id: 'Incident',
@@ -182,7 +195,8 @@ const DowntimeRequestApplied = { $id: 'DowntimeRequestApplied', type: 'object', 
 /** Every shared answer schema, to add to the app (each becomes a component of the document). */
 export const ANSWER_SCHEMAS = [
   TimelineEntry, Downtime, DowntimeState, DowntimeDetail, DowntimeOpened, DowntimeRequestApplied, Catalog, PaymentOptions,
-  StatusComponent, Status, FreezeWindow, Webhook, NewWebhook, Delivery, Incident, Problem, TransactionsAccepted,
+  StatusComponent, Status, FreezeWindow, Webhook, NewWebhook, RotatedSecret, Delivery, Partner, PagerDutyOutcome, Incident, Problem, TransactionsAccepted,
+  { $id: 'PartnerList', ...list('partners', 'Partner') },
   { $id: 'DowntimeList', ...list('downtimes', 'Downtime') },
   { $id: 'FreezeWindowList', ...list('freezeWindows', 'FreezeWindow') },
   { $id: 'WebhookList', ...list('webhooks', 'Webhook') },
@@ -212,6 +226,10 @@ export const ANSWERS: Record<string, string> = {
   createWebhook: 'NewWebhook',
   getWebhook: 'Webhook',
   listWebhookDeliveries: 'DeliveryList',
+  rotateWebhookSecret: 'RotatedSecret',
+  listPartners: 'PartnerList',
+  putPartners: 'PartnerList',
+  pagerDutyWebhook: 'PagerDutyOutcome',
   listIncidents: 'IncidentList',
   getIncident: 'Incident',
   listProblems: 'ProblemList',

@@ -10,7 +10,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../common/config';
 import { REDACT_PATHS } from '../common/logger';
-import type { Database } from '../db/mongo';
+import { CHANNELS, type Database } from '../db/mongo';
+import { BodyError, parseJsonBody } from './json-body';
 import { KeyRing } from './auth';
 import { ApiError, ERROR_SCHEMA } from './errors';
 import { ANSWER_SCHEMAS } from './answers';
@@ -23,6 +24,7 @@ import { paymentOptionRoutes } from './routes/payment-options';
 import { catalogRoutes } from './routes/catalog';
 import { statusRoutes } from './routes/status';
 import { adminRoutes } from './routes/admin';
+import { integrationRoutes } from './routes/integrations';
 import { Snapshot } from './snapshot';
 
 export interface AppDeps {
@@ -79,45 +81,6 @@ const BODY_ERRORS: Record<string, { status: number; error: string; field: string
 class UnsupportedMediaType extends Error {
   readonly statusCode = 415;
   readonly code = 'FST_ERR_CTP_INVALID_MEDIA_TYPE';
-}
-
-/** A body refused while parsing: not JSON, or a key that could reach an object's prototype. */
-class BodyError extends Error {
-  readonly statusCode = 400;
-  constructor(
-    readonly field: string,
-    detail: string,
-  ) {
-    super(`${field}: ${detail}`);
-  }
-}
-
-/**
- * JSON.parse, refusing "__proto__" keys and "constructor" keys holding "prototype" anywhere in
- * the document (JSON.parse makes them own properties, but code that copies or merges the value
- * later would not). Walks iteratively: a body may nest deeper than the call stack.
- */
-export function parseJsonBody(text: string): unknown {
-  if (text.length === 0) throw new BodyError('body', 'empty, but content-type is application/json');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new BodyError('body', `not valid JSON (${(err as Error).message})`);
-  }
-  if (!/__proto__|constructor|\\u/.test(text)) return value;
-  const stack: { node: unknown; path: string }[] = [{ node: value, path: '' }];
-  while (stack.length > 0) {
-    const { node, path } = stack.pop()!;
-    if (node === null || typeof node !== 'object') continue;
-    for (const [key, inner] of Object.entries(node)) {
-      const here = path ? `${path}.${key}` : key;
-      const polluting = key === '__proto__' || (key === 'constructor' && inner !== null && typeof inner === 'object' && Object.hasOwn(inner, 'prototype'));
-      if (polluting) throw new BodyError(key === '__proto__' ? here : `${here}.prototype`, 'not an accepted key');
-      stack.push({ node: inner, path: here });
-    }
-  }
-  return value;
 }
 
 const SINGLETON_HEADERS = new Set(['authorization', 'content-type']);
@@ -281,13 +244,15 @@ export async function buildApp(deps: AppDeps, options: { logStream?: { write(lin
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
-    // Webhook delivery outcomes live in the outbox the worker's dispatcher works through.
+    // Delivery outcomes live in the outbox the worker's dispatcher works through.
     try {
-      for (const status of ['pending', 'delivered'] as const) {
-        full.metrics.webhookDeliveries.set({ status }, await full.db.c.deliveries.countDocuments({ status }));
+      for (const channel of CHANNELS) {
+        for (const status of ['pending', 'delivered'] as const) {
+          full.metrics.outboxDeliveries.set({ channel, status }, await full.db.c.deliveries.countDocuments({ channel, status }));
+        }
       }
     } catch (err) {
-      req.log.warn({ err: err instanceof Error ? err.message : err }, 'webhook delivery counts unavailable');
+      req.log.warn({ err: err instanceof Error ? err.message : err }, 'outbox delivery counts unavailable');
     }
     reply.header('content-type', full.metrics.registry.contentType);
     return full.metrics.registry.metrics();
@@ -299,6 +264,7 @@ export async function buildApp(deps: AppDeps, options: { logStream?: { write(lin
   await app.register(catalogRoutes);
   await app.register(statusRoutes);
   await app.register(adminRoutes);
+  await app.register(integrationRoutes);
 
   app.addHook('onClose', async () => full.snapshot.stop());
   await full.snapshot.start();

@@ -3,6 +3,7 @@
  * OpenAPI document), and one class that routes and services throw. The app's error handler is the
  * one place that turns them into answers; nothing matches on message text.
  */
+import { Scope, ScopeError, normalizeScope } from '../domain/scope';
 
 /** The body of every refusal. */
 export const ERROR_SCHEMA = {
@@ -39,6 +40,16 @@ export const badRequest = (field: string, detail: string) => new ApiError(400, '
 export const notFound = (what: string, id: string) => new ApiError(404, 'not_found', `${what} ${id} not found`);
 /** The request is sound but the resource's state refuses it: 409. */
 export const conflict = (message: string, extra: { downtimeId?: string } = {}) => new ApiError(409, 'conflict', message, extra);
+
+/** The scope in its canonical form, or a 400 naming the dimension under `field` that is wrong. */
+export function validScope(scope: Scope, field = 'scope'): Scope {
+  try {
+    return normalizeScope(scope);
+  } catch (err) {
+    if (err instanceof ScopeError) throw badRequest(err.field === 'scope' ? field : `${field}.${err.field}`, err.message);
+    throw err;
+  }
+}
 
 /** An ISO-8601 time as epoch ms, or a 400 naming the field (a schema's date-time admits forms Date.parse does not read). */
 export function parseTime(field: string, value: string): number {

@@ -20,7 +20,7 @@ const SUCCESS: Record<string, number> = {
 
 const REFUSALS: Record<number, string> = {
   400: 'A field of the request is wrong; `field` names it.',
-  401: 'No bearer API key, or an unknown one.',
+  401: 'No bearer API key, or an unknown one (for an integration: no valid signature).',
   403: "The key's roles do not allow this call.",
   404: 'No such record.',
   409: "The record's state refuses the request (already resolved, already acknowledged, a scope already down).",
@@ -29,7 +29,7 @@ const REFUSALS: Record<number, string> = {
   503: 'The database or Temporal is unavailable; retry after `Retry-After` seconds.',
 };
 
-export function declaredAnswers(schema: FastifySchema | undefined, url: string, route: Pick<RouteOptions, 'method' | 'onRequest'>): FastifySchema {
+export function declaredAnswers(schema: FastifySchema | undefined, url: string, route: Pick<RouteOptions, 'method' | 'onRequest' | 'preValidation'>): FastifySchema {
   const method = [route.method].flat()[0]!;
   const key = `${method} ${url}`;
   const response: Record<string, unknown> = { ...(schema?.response as Record<string, unknown> | undefined) };
@@ -40,8 +40,10 @@ export function declaredAnswers(schema: FastifySchema | undefined, url: string, 
   const secured = route.onRequest !== undefined;
   if (schema?.body || schema?.querystring || schema?.params) codes.push(400);
   if (secured) codes.push(401, 403, 503);
+  if (route.preValidation !== undefined) codes.push(401, 503);
   if (url.includes(':id')) codes.push(404);
   if (method === 'POST' && url.startsWith('/v1/downtimes')) codes.push(409);
+  if (url.endsWith('/rotate-secret')) codes.push(409);
   if (schema?.body) codes.push(413, 415);
   for (const code of codes) response[code] ??= { description: REFUSALS[code], ...ERROR_REF };
   return { ...schema, response };
@@ -74,6 +76,10 @@ export const OPERATION_IDS: Record<string, string> = {
   'GET /v1/webhooks/{id}': 'getWebhook',
   'DELETE /v1/webhooks/{id}': 'deleteWebhook',
   'GET /v1/webhooks/{id}/deliveries': 'listWebhookDeliveries',
+  'POST /v1/webhooks/{id}/rotate-secret': 'rotateWebhookSecret',
+  'GET /v1/partners': 'listPartners',
+  'PUT /v1/partners': 'putPartners',
+  'POST /v1/integrations/pagerduty': 'pagerDutyWebhook',
   'GET /v1/incidents': 'listIncidents',
   'GET /v1/incidents/{id}': 'getIncident',
   'GET /v1/problems': 'listProblems',
@@ -107,6 +113,7 @@ const LINKS: Record<string, { status: number; links: Record<string, { to: string
     links: {
       read: { to: 'getWebhook', id: '$response.body#/id' },
       deliveries: { to: 'listWebhookDeliveries', id: '$response.body#/id' },
+      rotate: { to: 'rotateWebhookSecret', id: '$response.body#/id' },
       delete: { to: 'deleteWebhook', id: '$response.body#/id' },
     },
   },

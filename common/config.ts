@@ -129,6 +129,15 @@ const schema = z.object({
   DOWNTIME_REFRESH: duration('200ms'),
   USER_ERROR_CODES: optionalString,
   METHOD_ATTRIBUTES: optionalString,
+
+  PUBLIC_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), 'expected an http or https URL such as https://downtimes.example.com'),
+  PAGERDUTY_ROUTING_KEY: optionalString,
+  PAGERDUTY_EVENTS_URL: z.string().default('https://events.pagerduty.com/v2/enqueue').refine((v) => /^https?:\/\/[^\s]+$/.test(v), 'expected an http or https URL'),
+  PAGERDUTY_WEBHOOK_SECRET: optionalString,
+  SLACK_WEBHOOK_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), 'expected an http or https URL (the incoming webhook Slack gave you)'),
+  SMTP_URL: optionalString.refine((v) => v === undefined || /^smtps?:\/\/[^\s]+$/.test(v), 'expected smtp://host:port or smtps://user:password@host:port'),
+  SMTP_FROM: z.string().default('Payment downtimes <downtimes@localhost>'),
+  WEBHOOK_SECRET_GRACE: duration('24h', true),
 });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -190,6 +199,17 @@ function toConfig(env: z.infer<typeof schema>, apiKeys: Map<string, Set<Role>> |
     userErrorCodes: env.USER_ERROR_CODES?.split(',').map((c) => c.trim()).filter(Boolean) ?? [],
     /** The method attributes a catalog may give and a scope may name: the known four and the configured ones. */
     methodAttributes: [...new Set([...KNOWN_ATTRIBUTES, ...(env.METHOD_ATTRIBUTES?.split(',').map((c) => c.trim()).filter(Boolean) ?? [])])],
+    /** Where people reach this API: the links in pages, chat and mail. */
+    publicUrl: (env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`).replace(/\/+$/, ''),
+    /** The channels that reach people, each off until configured. Secrets live here and nowhere else. */
+    channels: {
+      pagerduty: env.PAGERDUTY_ROUTING_KEY !== undefined ? { routingKey: env.PAGERDUTY_ROUTING_KEY, eventsUrl: env.PAGERDUTY_EVENTS_URL } : undefined,
+      pagerdutyWebhookSecret: env.PAGERDUTY_WEBHOOK_SECRET,
+      slack: env.SLACK_WEBHOOK_URL !== undefined ? { url: env.SLACK_WEBHOOK_URL } : undefined,
+      smtp: env.SMTP_URL !== undefined ? { url: env.SMTP_URL, from: env.SMTP_FROM } : undefined,
+    },
+    /** How long a rotated webhook secret still signs deliveries beside the new one. */
+    webhookSecretGraceMs: env.WEBHOOK_SECRET_GRACE,
   };
 }
 
@@ -214,6 +234,25 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('DETECTION_WINDOW', `must be at least COUNTER_BUCKET (${env.COUNTER_BUCKET} ms)`);
   }
   return toConfig(env, apiKeys);
+}
+
+/** Which channels are on, for the start-up log: names only, never a key or an address with credentials. */
+export function channelReport(config: Config): Record<string, string> {
+  const c = config.channels;
+  const host = (url: string) => {
+    try {
+      return new URL(url).host;
+    } catch {
+      return 'configured';
+    }
+  };
+  return {
+    pagerduty: c.pagerduty ? `on (events to ${host(c.pagerduty.eventsUrl)})` : 'off (PAGERDUTY_ROUTING_KEY unset)',
+    pagerdutyInbound: c.pagerdutyWebhookSecret ? 'on (POST /v1/integrations/pagerduty)' : 'off (PAGERDUTY_WEBHOOK_SECRET unset)',
+    slack: c.slack ? `on (${host(c.slack.url)})` : 'off (SLACK_WEBHOOK_URL unset)',
+    email: c.smtp ? `on (SMTP ${host(c.smtp.url)})` : 'off (SMTP_URL unset)',
+    webhooks: 'on (subscriptions through POST /v1/webhooks)',
+  };
 }
 
 /** For entry points: load the config or print the one-line reason and exit. */

@@ -1,26 +1,34 @@
 /**
- * Webhook signatures. Each delivery carries
- *   Webhook-Id: <event id>   Webhook-Timestamp: <unix seconds>   Webhook-Signature: v1=<hex>
- * where hex = HMAC-SHA256(secret, `${timestamp}.${body}`). A receiver recomputes it over the raw
- * body, compares in constant time, rejects timestamps older than its tolerance (replays) and
- * de-duplicates by event id.
+ * Webhook signatures, by the Standard Webhooks specification (standardwebhooks.com), through its
+ * official library. Each delivery carries
+ *   webhook-id: <event id>   webhook-timestamp: <unix seconds>   webhook-signature: v1,<base64> [v1,<base64> ...]
+ * where each signature is HMAC-SHA256 over `${id}.${timestamp}.${body}` with one of the
+ * subscription's secrets (`whsec_<base64>`): the current one, and during a rotation's grace period
+ * the previous one too, so a receiver verifies with whichever it holds. The id is signed, so a
+ * captured delivery replayed under a new id fails verification; receivers de-duplicate by id and
+ * refuse timestamps outside their tolerance.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 
-export function signWebhook(secret: string, timestamp: number, body: string): string {
-  return `v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+const SECRET_PREFIX = 'whsec_';
+
+/** A new signing secret: 32 random bytes, base64, with the `whsec_` prefix the libraries expect. */
+export function newWebhookSecret(): string {
+  return `${SECRET_PREFIX}${randomBytes(32).toString('base64')}`;
 }
 
-export function verifyWebhook(
-  secret: string,
-  headers: { timestamp: string | undefined; signature: string | undefined },
-  body: string,
-  nowSeconds: number,
-  toleranceSeconds = 300,
-): boolean {
-  const ts = Number(headers.timestamp);
-  if (!headers.signature || !Number.isInteger(ts) || Math.abs(nowSeconds - ts) > toleranceSeconds) return false;
-  const expected = Buffer.from(signWebhook(secret, ts, body));
-  const given = Buffer.from(headers.signature);
-  return expected.length === given.length && timingSafeEqual(expected, given);
+/** The `webhook-signature` header: one `v1,<base64>` per secret, space-separated. */
+export function signWebhook(secrets: readonly string[], id: string, timestampSeconds: number, body: string): string {
+  const at = new Date(timestampSeconds * 1000);
+  return secrets.map((secret) => new Webhook(secret).sign(id, at, body)).join(' ');
+}
+
+/** The three headers of one delivery. */
+export function webhookHeaders(secrets: readonly string[], id: string, timestampSeconds: number, body: string): Record<string, string> {
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(timestampSeconds),
+    'webhook-signature': signWebhook(secrets, id, timestampSeconds, body),
+  };
 }

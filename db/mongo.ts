@@ -140,9 +140,21 @@ export interface WebhookDoc {
   _id: string;
   url: string;
   events: string[];
+  /** The signing secret, `whsec_<base64>`. */
   secret: string;
+  /** Secrets rotated out that still sign, beside the current one, until their `until`. */
+  previousSecrets?: { secret: string; until: Date }[];
   description?: string;
   createdAt: Date;
+}
+
+/** Whom a downtime concerns outside the company: told by mail when one touching their scope starts and ends. */
+export interface PartnerDoc {
+  /** The partner's name, as given. */
+  _id: string;
+  scope: Scope;
+  emails: string[];
+  updatedAt: Date;
 }
 
 export interface WebhookEventDoc {
@@ -153,13 +165,29 @@ export interface WebhookEventDoc {
   createdAt: Date;
 }
 
+/** The channels the outbox delivers through. */
+export const CHANNELS = ['webhook', 'pagerduty', 'slack', 'email'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/**
+ * One message to one receiver, written once by its key and delivered by the worker's dispatcher:
+ * a webhook event to a subscription, a PagerDuty event, a chat message, a partner's mail. The body
+ * never holds a secret (routing keys, chat URLs and signing secrets are added when sent).
+ */
 export interface DeliveryDoc {
-  /** `${eventId}:${subscriptionId}`: each event delivered once per subscriber. */
+  /** Idempotency key: `${eventId}:${receiver}`, each message delivered once per receiver. */
   _id: string;
+  channel: Channel;
+  /** A webhook subscription's id, `pagerduty`, `slack`, or `partner:<name>`: one delivery in flight per receiver. */
+  receiver: string;
+  /** The downtime it is about: its deliveries to one receiver go out in the order they were written. */
+  downtimeId?: string;
   eventId: string;
-  subscriptionId: string;
-  url: string;
+  /** The webhook's URL; other channels' addresses come from configuration when sent. */
+  url?: string;
+  /** What it says: the webhook event type, or `pagerduty.trigger`, `slack.started`, `email.resolved`, ... */
   type: string;
+  /** The payload: JSON for HTTP channels, `{to, subject, text}` JSON for mail. */
   body: string;
   status: 'pending' | 'delivered';
   attempts: number;
@@ -211,6 +239,7 @@ export interface Collections {
   webhooks: Collection<WebhookDoc>;
   webhookEvents: Collection<WebhookEventDoc>;
   deliveries: Collection<DeliveryDoc>;
+  partners: Collection<PartnerDoc>;
   freezeWindows: Collection<FreezeWindowDoc>;
   problems: Collection<ProblemDoc>;
   catalog: Collection<CatalogDoc>;
@@ -246,7 +275,8 @@ export async function connectDatabase(uri: string, dbName: string): Promise<Data
     notifications: db.collection('notifications'),
     webhooks: db.collection('webhooks'),
     webhookEvents: db.collection('webhook_events'),
-    deliveries: db.collection('webhook_deliveries'),
+    deliveries: db.collection('deliveries'),
+    partners: db.collection('partners'),
     freezeWindows: db.collection('freeze_windows'),
     problems: db.collection('problems'),
     catalog: db.collection('catalog'),
@@ -268,7 +298,8 @@ export async function ensureIndexes(d: Database, retentionMs: number): Promise<v
     c.timeline.createIndex({ incidentId: 1, at: 1 }),
     c.notifications.createIndex({ downtimeId: 1, at: 1 }),
     c.deliveries.createIndex({ status: 1, nextAttemptAt: 1 }),
-    c.deliveries.createIndex({ subscriptionId: 1, createdAt: -1 }),
+    c.deliveries.createIndex({ receiver: 1, createdAt: -1 }),
+    c.deliveries.createIndex({ downtimeId: 1, createdAt: 1 }),
     c.problems.createIndex({ scopeKey: 1, status: 1 }),
   ]);
   if (d.supportsTtl) {

@@ -11,6 +11,7 @@
  *   an unacknowledged SEV1/SEV2 is paged again.
  * - `requests`: each incident manager's request, with the refusal its update validator raises.
  */
+import type { NoticeEvent } from './channels';
 import type { ProbeCounts, ProbeDecision, ProbeSettings, OutageOutcomes } from './probe';
 import {
   decideRecovery,
@@ -151,6 +152,9 @@ export interface ProbeRead extends ProbeCounts {
 export interface Notice {
   key: string;
   downtimeId: string;
+  /** The step it tells: which channels hear it (domain/channels.ts). */
+  event: NoticeEvent;
+  /** The webhook event type. */
   type: 'downtime.started' | 'downtime.updated' | 'downtime.resolved';
   text: string;
   at: number;
@@ -337,7 +341,7 @@ export function decideEscalation(s: ActorState, now: number, f: ActorFacts): Act
     return { state, actions: [{ kind: 'page', page: { downtimeId: f.downtimeId, severity, n, at: now, text } }] };
   };
   if (severityRank(next) < severityRank(s.severity)) {
-    const notice: ActorAction = { kind: 'notify', notice: { key: `${f.downtimeId}:severity:${next}`, downtimeId: f.downtimeId, type: 'downtime.updated', text: `${label} escalated ${s.severity} → ${next}`, at: now } };
+    const notice: ActorAction = { kind: 'notify', notice: { key: `${f.downtimeId}:severity:${next}`, downtimeId: f.downtimeId, event: 'escalated', type: 'downtime.updated', text: `${label} escalated ${s.severity} → ${next}`, at: now } };
     if (!pages(next)) return { state: { ...s, severity: next }, actions: [notice] };
     const paged = page(next, `${label} is ${next}`);
     return { state: paged.state, actions: [notice, ...paged.actions] };
@@ -432,10 +436,16 @@ export const downtimeRequests: {
 } = {
   acknowledge: {
     refuse: (s, req, _now, f) => refuseAny(s, req, f) ?? (s.acknowledgement ? { kind: 'conflict', message: `already acknowledged by ${s.acknowledgement.by}` } : undefined),
-    apply: (s, req, now, f) => ({
-      state: { ...s, acknowledgement: { by: req.by, at: now, note: req.note } },
-      actions: [entry(f, `ack:${now}`, 'acknowledged', `Acknowledged by ${req.by}${because(req.note)}`, now, req.by)],
-    }),
+    apply: (s, req, now, f) => {
+      const text = `Acknowledged by ${req.by}${because(req.note)}`;
+      return {
+        state: { ...s, acknowledgement: { by: req.by, at: now, note: req.note } },
+        actions: [
+          entry(f, `ack:${now}`, 'acknowledged', text, now, req.by),
+          { kind: 'notify', notice: { key: `${f.downtimeId}:acknowledged`, downtimeId: f.downtimeId, event: 'acknowledged', type: 'downtime.updated', text, at: now } },
+        ],
+      };
+    },
   },
   resolve: {
     refuse: (s, req, _now, f) => refuseAny(s, req, f),

@@ -12,3 +12,4 @@ export * from './problem';
 export * from './lifecycle';
 export * from './status';
 export * from './actor';
+export * from './channels';

@@ -1,10 +1,11 @@
 /** `npm run worker`: the worker process as production runs it. */
-import { loadConfigOrExit } from '../common/config';
+import { channelReport, loadConfigOrExit } from '../common/config';
 import { connectDatabase, ensureIndexes, purgeExpired } from '../db/mongo';
 import { startCompaction } from '../db/counters';
 import { ensureDetectionSchedule } from './schedule';
 import { createWorker } from './worker';
-import { startWebhookDispatcher } from './webhooks';
+import { startDispatcher } from './dispatcher';
+import { createSenders } from './channels';
 import { logger } from '../common/logger';
 
 export async function runWorker(): Promise<void> {
@@ -17,7 +18,9 @@ export async function runWorker(): Promise<void> {
   const parts = await createWorker(config, db, temporalAddress, log);
   const schedule = await ensureDetectionSchedule(parts.client, config.temporal.taskQueue, config.detection.intervalMs);
   log.info({ schedule, taskQueue: config.temporal.taskQueue }, 'detection schedule ensured');
-  const dispatcher = startWebhookDispatcher(db, log);
+  const senders = createSenders(config, db);
+  const dispatcher = startDispatcher(db, senders.send, log);
+  log.info({ channels: channelReport(config) }, 'outbox channels');
   const purge = setInterval(() => {
     purgeExpired(db, Date.now(), config.retentionMs).catch((err) => log.warn({ err }, 'retention purge failed'));
   }, 60 * 60_000);
@@ -30,6 +33,7 @@ export async function runWorker(): Promise<void> {
   clearInterval(purge);
   await compaction.stop();
   await dispatcher.stop();
+  senders.close();
   await parts.close();
   await db.close();
   log.info('worker stopped');

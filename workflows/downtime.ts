@@ -173,8 +173,8 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   publish();
   if (opening) {
     const at = s.probeSince;
-    const notify = { key: `${input.downtimeId}:started`, downtimeId: input.downtimeId, type: 'downtime.started' as const, text: `${scopeLabel(input.scope)} is down (${s.severity}): ${input.reason}`, at: input.openedAt, data: { ...view() } };
-    await local.openDowntime(input, s.severity, s.expiresAt, at, { notify, partner: { downtimeId: input.downtimeId, scope: input.scope, at: input.openedAt }, page: opening.page });
+    const notify = { key: `${input.downtimeId}:started`, downtimeId: input.downtimeId, event: 'started' as const, type: 'downtime.started' as const, text: `${scopeLabel(input.scope)} is down (${s.severity}): ${input.reason}`, at: input.openedAt, data: { ...view() } };
+    await local.openDowntime(input, s.severity, s.expiresAt, at, { notify, page: opening.page });
   }
 
   // 3-5. Probe, wait for sample size or expiry, escalate.
@@ -209,7 +209,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   await acts.closeDowntime({ downtimeId: input.downtimeId, endReason: close.reason, at, by: close.by, supersededBy: close.supersededBy, severity: s.severity, lastProbe: s.lastProbe });
   s = resolvedState(s, at);
   publish();
-  await acts.notify({ key: `${input.downtimeId}:resolved`, downtimeId: input.downtimeId, type: 'downtime.resolved', text: `${scopeLabel(input.scope)} re-enabled (${close.reason})`, at, data: { ...view() } });
+  await acts.notify({ key: `${input.downtimeId}:resolved`, downtimeId: input.downtimeId, event: 'resolved', type: 'downtime.resolved', text: `${scopeLabel(input.scope)} re-enabled (${close.reason})`, at, data: { ...view() } });
   await acts.recordRecurrence({ downtimeId: input.downtimeId, scope: input.scope, scopeKey: input.scopeKey, at });
   await wf.condition(wf.allHandlersFinished);
   return { downtimeId: input.downtimeId, endReason: close.reason, resolvedAt: at, severity: s.severity };

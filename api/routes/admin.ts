@@ -1,6 +1,7 @@
 /**
- * Operator and admin records: freeze windows (operator), webhook subscriptions and their
- * delivery log (admin), incidents with their timelines and problems (operator).
+ * Operator and admin records: freeze windows (operator), webhook subscriptions, their secrets and
+ * delivery log, and the partner directory (admin), incidents with their timelines and problems
+ * (operator).
  */
 import type { FastifyInstance } from 'fastify';
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
@@ -8,6 +9,8 @@ import { requireRole } from '../auth';
 import { FreezeWindowService } from '../services/freeze-windows';
 import { IncidentService } from '../services/incidents';
 import { WEBHOOK_EVENTS, WebhookService } from '../services/webhooks';
+import { PartnerService } from '../services/partners';
+import { scopeSchema } from '../scope-schema';
 
 const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_:-]{1,64}$' } } } as const;
 const limit = { type: 'integer', minimum: 1, maximum: 500, default: 100 } as const;
@@ -18,11 +21,12 @@ const listQuery = <S extends readonly string[]>(statuses: S) =>
 
 export async function adminRoutes(base: FastifyInstance): Promise<void> {
   const app = base.withTypeProvider<JsonSchemaToTsProvider>();
-  const { db, keys, now } = app.deps;
+  const { db, keys, now, config } = app.deps;
   const operators = requireRole(keys, 'operator');
   const admins = requireRole(keys, 'admin');
   const freezeWindows = new FreezeWindowService({ db, now });
-  const webhooks = new WebhookService({ db, now });
+  const webhooks = new WebhookService({ db, now, secretGraceMs: config.webhookSecretGraceMs });
+  const partners = new PartnerService({ db, now });
   const incidents = new IncidentService({ db });
 
   // Freeze windows -------------------------------------------------------------------------
@@ -67,7 +71,7 @@ export async function adminRoutes(base: FastifyInstance): Promise<void> {
     onRequest: admins,
     schema: {
       ...secured('webhooks'),
-      description: 'Subscribes a URL to downtime events. The signing secret is returned once, in this response. `url` is an absolute http or https URL without credentials (400 naming `url` otherwise).',
+      description: 'Subscribes a URL to downtime events, delivered by the Standard Webhooks specification: `webhook-id`, `webhook-timestamp` and `webhook-signature: v1,<base64>` (HMAC-SHA256 over `id.timestamp.body`). The signing secret (`whsec_<base64>`) is returned once, in this response. `url` is an absolute http or https URL without credentials (400 naming `url` otherwise).',
       body: {
         type: 'object',
         additionalProperties: false,
@@ -82,6 +86,15 @@ export async function adminRoutes(base: FastifyInstance): Promise<void> {
     },
   }, async (req, reply) => reply.code(201).send(await webhooks.create(req.body)));
 
+  app.post('/v1/webhooks/:id/rotate-secret', {
+    onRequest: admins,
+    schema: {
+      ...secured('webhooks'),
+      description: 'A new signing secret, returned once in this response. Deliveries carry a signature with each secret still valid, so the old one keeps verifying until `previousSecretValidUntil` (WEBHOOK_SECRET_GRACE after the rotation). 409 when another rotation won the race.',
+      params: idParam,
+    },
+  }, async (req) => webhooks.rotateSecret(req.params.id));
+
   app.delete('/v1/webhooks/:id', { onRequest: admins, schema: { ...secured('webhooks'), params: idParam } }, async (req, reply) => {
     await webhooks.remove(req.params.id);
     return reply.code(204).send();
@@ -91,6 +104,40 @@ export async function adminRoutes(base: FastifyInstance): Promise<void> {
     onRequest: admins,
     schema: { ...secured('webhooks'), params: idParam, querystring: listQuery(['pending', 'delivered'] as const) },
   }, async (req) => ({ deliveries: await webhooks.deliveries(req.params.id, req.query) }));
+
+  // Partners --------------------------------------------------------------------------------
+
+  app.get('/v1/partners', { onRequest: admins, schema: secured('partners') }, async () => ({ partners: await partners.list() }));
+
+  app.put('/v1/partners', {
+    onRequest: admins,
+    schema: {
+      ...secured('partners'),
+      description: 'Replaces the partner directory. Each partner gets mail (through SMTP_URL) when a downtime sharing a catalog route with its scope starts and when it ends, with the evidence. A name listed twice (ignoring case) is a 400 naming `partners.i.name`; a bad scope a 400 naming the dimension.',
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['partners'],
+        properties: {
+          partners: {
+            type: 'array',
+            maxItems: 1000,
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['name', 'scope', 'emails'],
+              properties: {
+                name: { type: 'string', minLength: 1, maxLength: 100, pattern: '\\S' },
+                scope: scopeSchema(config.methodAttributes),
+                emails: { type: 'array', minItems: 1, maxItems: 20, items: { type: 'string', format: 'email', maxLength: 254 } },
+              },
+            },
+          },
+        },
+        examples: [{ partners: [{ name: 'PayU', scope: { gateway: 'payu' }, emails: ['ops@payu.example'] }] }],
+      } as const,
+    },
+  }, async (req) => partners.replace(req.body.partners));
 
   // Incidents and problems -----------------------------------------------------------------
 

@@ -17,9 +17,10 @@ import { DowntimeInput, DowntimeView, REQUEST_REFUSED, stateQuery } from '../../
 import { manualDowntimeInput } from '../../common/policy';
 import { startManualDowntime } from '../../common/starter';
 import { workflowInUi } from '../../common/temporal-ui';
-import { Refusal, Scope, ScopeError, normalizeScope, scopeKey } from '../../domain';
+import { Refusal, scopeKey } from '../../domain';
 import type { Database, DowntimeDoc } from '../../db/mongo';
-import { ApiError, badRequest, conflict, notFound, parseTime, temporalUnavailable } from '../errors';
+import { presentDelivery } from './webhooks';
+import { ApiError, badRequest, conflict, notFound, parseTime, temporalUnavailable, validScope } from '../errors';
 
 /**
  * How long an operator call waits on Temporal before answering 503. Without a deadline the client
@@ -102,20 +103,23 @@ export class DowntimeService {
         liveError = isUnavailable(err) ? 'workflow service unavailable' : err instanceof Error ? err.message : String(err);
       }
     }
-    const timeline = await db.c.timeline.find({ incidentId: id }).sort({ at: 1 }).toArray();
-    return { ...presentDowntime(doc, this.deps.config), live, liveError, timeline: timeline.map((t) => ({ at: t.at.toISOString(), kind: t.kind, text: t.text, by: t.by })) };
+    const [timeline, deliveries] = await Promise.all([
+      db.c.timeline.find({ incidentId: id }).sort({ at: 1 }).toArray(),
+      db.c.deliveries.find({ downtimeId: id }, { projection: { body: 0 } }).sort({ createdAt: 1 }).limit(500).toArray(),
+    ]);
+    return {
+      ...presentDowntime(doc, this.deps.config),
+      live,
+      liveError,
+      timeline: timeline.map((t) => ({ at: t.at.toISOString(), kind: t.kind, text: t.text, by: t.by })),
+      deliveries: deliveries.map(presentDelivery),
+    };
   }
 
   /** Opens a manual (or planned) downtime of a scope: its actor starts and disables it at once. */
   async open(req: ManualDowntimeRequest): Promise<{ id: string; scopeKey: string; status: 'open' }> {
     const { db, temporal, config, now } = this.deps;
-    let scope: Scope;
-    try {
-      scope = normalizeScope(req.scope);
-    } catch (err) {
-      if (err instanceof ScopeError) throw badRequest(err.field === 'scope' ? 'scope' : `scope.${err.field}`, err.message);
-      throw err;
-    }
+    const scope = validScope(req.scope);
     const at = now();
     const until = req.until !== undefined ? parseTime('until', req.until) : undefined;
     if (until !== undefined && until <= at) throw badRequest('until', 'must be in the future');
@@ -151,13 +155,13 @@ export class DowntimeService {
    * An incident manager's request to the open downtime's actor, as a Temporal update: refused by
    * its validator (409 or 400, see `refusalError`), or applied, answering the actor's state.
    */
-  async request<R>(id: string, action: string, update: UpdateDefinition<DowntimeView, [R]>, arg: R): Promise<{ id: string; state: DowntimeView }> {
+  async request<R>(id: string, action: string, update: UpdateDefinition<DowntimeView, [R]>, arg: R, updateId?: string): Promise<{ id: string; state: DowntimeView }> {
     const { temporal } = this.deps;
     const doc = await this.record(id);
     if (doc.status !== 'open') throw conflict(`downtime ${id} is already resolved (${doc.endReason})`);
     try {
       const handle = temporal.workflow.getHandle(doc.workflowId);
-      const started = await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINES_MS.accept, () => handle.startUpdate(update, { args: [arg], waitForStage: WorkflowUpdateStage.ACCEPTED }));
+      const started = await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINES_MS.accept, () => handle.startUpdate(update, { args: [arg], waitForStage: WorkflowUpdateStage.ACCEPTED, ...(updateId ? { updateId } : {}) }));
       // Accepted: the workflow will apply it. A 503 from here on must not invite a blind retry.
       try {
         return { id, state: await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINES_MS.complete, () => started.result()) };

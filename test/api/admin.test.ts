@@ -62,7 +62,7 @@ describe('webhook subscriptions', () => {
     const created = await call('POST', '/v1/webhooks', KEYS.admin, subscription);
     expect(created.statusCode).toBe(201);
     const body = created.json() as { id: string; secret: string };
-    expect(body).toMatchObject({ id: expect.stringMatching(/^wh_/), url: subscription.url, events: subscription.events, secret: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(body).toMatchObject({ id: expect.stringMatching(/^wh_/), url: subscription.url, events: subscription.events, secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/) });
 
     const list = await call('GET', '/v1/webhooks', KEYS.admin);
     expect(list.json().webhooks).toEqual([expect.objectContaining({ id: body.id, url: subscription.url })]);
@@ -94,11 +94,11 @@ describe('webhook subscriptions', () => {
 
   test('lists a subscription’s deliveries, newest first, without their bodies', async () => {
     const { id } = (await call('POST', '/v1/webhooks', KEYS.admin, subscription)).json() as { id: string };
-    const base = { subscriptionId: id, url: subscription.url, type: 'downtime.started', body: '{"secret":"payload"}', attempts: 1 };
+    const base = { channel: 'webhook' as const, receiver: id, url: subscription.url, type: 'downtime.started', body: '{"secret":"payload"}', attempts: 1 };
     await h.db.c.deliveries.insertMany([
       { ...base, _id: `ev1:${id}`, eventId: 'ev1', status: 'delivered', nextAttemptAt: new Date(), deliveredAt: new Date(), lastStatus: 200, createdAt: new Date(Date.now() - 60_000) },
       { ...base, _id: `ev2:${id}`, eventId: 'ev2', status: 'pending', nextAttemptAt: new Date(), lastError: 'HTTP 500', lastStatus: 500, createdAt: new Date() },
-      { ...base, _id: 'ev3:other', eventId: 'ev3', subscriptionId: 'other', status: 'pending', nextAttemptAt: new Date(), createdAt: new Date() },
+      { ...base, _id: 'ev3:other', eventId: 'ev3', receiver: 'other', status: 'pending', nextAttemptAt: new Date(), createdAt: new Date() },
     ]);
     const res = await call('GET', `/v1/webhooks/${id}/deliveries`, KEYS.admin);
     expect(res.statusCode).toBe(200);
@@ -109,6 +109,23 @@ describe('webhook subscriptions', () => {
     expect(res.body).not.toContain('payload');
     const pending = await call('GET', `/v1/webhooks/${id}/deliveries?status=pending`, KEYS.admin);
     expect(pending.json().deliveries.map((d: { eventId: string }) => d.eventId)).toEqual(['ev2']);
+  });
+
+  test('rotating the secret answers a new one once, and keeps the old one signing for the grace period', async () => {
+    const created = (await call('POST', '/v1/webhooks', KEYS.admin, subscription)).json() as { id: string; secret: string };
+    const before = Date.now();
+    const rotated = await call('POST', `/v1/webhooks/${created.id}/rotate-secret`, KEYS.admin);
+    expect(rotated.statusCode).toBe(200);
+    const body = rotated.json() as { secret: string; previousSecretValidUntil: string };
+    expect(body.secret).toMatch(/^whsec_/);
+    expect(body.secret).not.toBe(created.secret);
+    const graceEnds = Date.parse(body.previousSecretValidUntil);
+    expect(graceEnds).toBeGreaterThanOrEqual(before + h.config.webhookSecretGraceMs);
+    const stored = await h.db.c.webhooks.findOne({ _id: created.id });
+    expect(stored).toMatchObject({ secret: body.secret, previousSecrets: [{ secret: created.secret, until: new Date(graceEnds) }] });
+    expect((await call('GET', `/v1/webhooks/${created.id}`, KEYS.admin)).body).not.toContain('whsec_');
+    expect((await call('POST', '/v1/webhooks/wh_missing/rotate-secret', KEYS.admin)).statusCode).toBe(404);
+    expect((await call('POST', `/v1/webhooks/${created.id}/rotate-secret`, KEYS.operator)).statusCode).toBe(403);
   });
 
   test('is for admins only (403 for an operator key, 401 without one)', async () => {

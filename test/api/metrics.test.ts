@@ -10,21 +10,24 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 beforeEach(async () => reset(h));
 
-test('reports open downtimes by severity and webhook deliveries by status', async () => {
+test('reports open downtimes by severity and outbox deliveries by channel and status', async () => {
   await insertDowntime(h, { method: 'netbanking:sbi' }, { severity: 'SEV2' });
   await insertDowntime(h, { gateway: 'payu' }, { severity: 'SEV1' });
-  const base = { eventId: 'e', subscriptionId: 's', url: 'http://127.0.0.1:9/', type: 'downtime.started', body: '{}', attempts: 0, nextAttemptAt: new Date(), createdAt: new Date() };
+  const base = { channel: 'webhook' as const, eventId: 'e', receiver: 's', url: 'http://127.0.0.1:9/', type: 'downtime.started', body: '{}', attempts: 0, nextAttemptAt: new Date(), createdAt: new Date() };
   await h.db.c.deliveries.insertMany([
     { ...base, _id: 'd1', status: 'pending' },
     { ...base, _id: 'd2', status: 'delivered' },
     { ...base, _id: 'd3', status: 'delivered' },
+    { ...base, _id: 'd4', status: 'pending', channel: 'pagerduty', receiver: 'pagerduty', url: undefined },
   ]);
   const body = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
   expect(body).toMatch(/open_downtimes\{severity="SEV1"\} 1/);
   expect(body).toMatch(/open_downtimes\{severity="SEV2"\} 1/);
   expect(body).toMatch(/open_downtimes\{severity="SEV3"\} 0/);
-  expect(body).toMatch(/webhook_deliveries\{status="pending"\} 1/);
-  expect(body).toMatch(/webhook_deliveries\{status="delivered"\} 2/);
+  expect(body).toMatch(/outbox_deliveries\{channel="webhook",status="pending"\} 1/);
+  expect(body).toMatch(/outbox_deliveries\{channel="webhook",status="delivered"\} 2/);
+  expect(body).toMatch(/outbox_deliveries\{channel="pagerduty",status="pending"\} 1/);
+  expect(body).toMatch(/outbox_deliveries\{channel="email",status="pending"\} 0/);
 });
 
 test('the retention purge deletes transactions and counters older than the retention and keeps the rest', async () => {

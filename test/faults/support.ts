@@ -17,6 +17,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { Webhook } from 'standardwebhooks';
 import { temporal } from '@temporalio/proto';
 import { DETECTION_SCHEDULE_ID } from '../../common/definitions';
 import { connectDatabase, Database } from '../../db/mongo';
@@ -387,6 +388,16 @@ export interface Arrival {
   body: string;
   timestamp: string;
   signature: string;
+}
+
+/** What a receiver checks: the official Standard Webhooks library verifies the arrival with the secret. */
+export function verifiesWebhook(secret: string, a: Arrival): boolean {
+  try {
+    new Webhook(secret).verify(a.body, { 'webhook-id': a.id, 'webhook-timestamp': a.timestamp, 'webhook-signature': a.signature });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

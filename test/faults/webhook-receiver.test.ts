@@ -4,15 +4,14 @@
  * The worker (whose dispatcher delivers the outbox) and the API run as child processes on the
  * run's Temporal dev server and database. A subscriber registers through the API; an operator
  * opens and resolves a downtime, which writes two events. The receiver's port is closed at first;
- * then it listens but answers only after the dispatcher's request timeout (worker/webhooks.ts:
+ * then it listens but answers only after the dispatcher's request timeout (worker/channels.ts:
  * 10 s), still processing what it got; then it answers at once. It processes each event id once,
  * de-duplicating by the Webhook-Id header as the documented recipe says, and counts what it would
  * have processed without that.
  */
-import { verifyWebhook } from '../../common/webhook-signature';
-import { BACKOFF_BASE_MS } from '../../worker/webhooks';
+import { BACKOFF_BASE_MS } from '../../worker/dispatcher';
 import { DowntimeBody, eventually } from '../e2e/support';
-import { Arrival, FaultStack, KEYS, api, report, sleep, startFaultStack, stopFaultStack } from './support';
+import { Arrival, FaultStack, KEYS, api, report, sleep, startFaultStack, stopFaultStack, verifiesWebhook } from './support';
 
 /** Longer than the dispatcher's request timeout (10 s): the dispatcher gives up before the answer. */
 const SLOW_MS = 12_000;
@@ -30,7 +29,7 @@ let processedAfterAbandon = 0;
 let slowInFlight = 0;
 
 function handle(a: Arrival, abandoned: boolean): void {
-  if (!verifyWebhook(secret, { timestamp: a.timestamp, signature: a.signature }, a.body, Math.floor(a.at / 1000))) {
+  if (!verifiesWebhook(secret, a)) {
     badSignatures.push(a);
     return;
   }

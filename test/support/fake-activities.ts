@@ -40,9 +40,8 @@ export function fakeActivities(world: FakeWorld): Activities {
     },
     async openDowntime(...args) {
       record('openDowntime', args);
-      const { notify, partner, page } = args[4];
+      const { notify, page } = args[4];
       once(notify.key);
-      once(`${partner.downtimeId}:partner`);
       if (page) once(`${page.downtimeId}:page:${page.n}`);
     },
     async notify(p) {

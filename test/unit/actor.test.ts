@@ -371,7 +371,11 @@ describe("incident managers' requests", () => {
   test('each request changes what it says and leaves a timeline entry by whom', () => {
     const ack = downtimeRequests.acknowledge.apply(open, { by: 'amy', note: 'on it' }, now, f);
     expect(ack.state.acknowledgement).toEqual({ by: 'amy', at: now, note: 'on it' });
-    expect(ack.actions).toEqual([{ kind: 'timeline', entry: { downtimeId: 'dt_actor', key: `ack:${now}`, kind: 'acknowledged', text: 'Acknowledged by amy: on it', at: now, by: 'amy' } }]);
+    expect(ack.actions).toEqual([
+      { kind: 'timeline', entry: { downtimeId: 'dt_actor', key: `ack:${now}`, kind: 'acknowledged', text: 'Acknowledged by amy: on it', at: now, by: 'amy' } },
+      // Ops chat, webhook subscribers and, when it was paged, PagerDuty hear of it.
+      { kind: 'notify', notice: { key: 'dt_actor:acknowledged', downtimeId: 'dt_actor', event: 'acknowledged', type: 'downtime.updated', text: 'Acknowledged by amy: on it', at: now } },
+    ]);
 
     expect(downtimeRequests.resolve.apply(open, { by: 'amy' }, now, f)).toEqual({ state: { ...open, closing: { reason: 'manual', by: 'amy' } }, actions: [] });
 

@@ -1,7 +1,7 @@
 /**
  * The start of a downtime against the real database. openDowntime writes the record already
  * disabled for bucket A, the incident, the timeline, the ops notification with its webhook event,
- * the partner alert and the page. Each happens once however often the step is retried or wherever
+ * and the page. Each happens once however often the step is retried or wherever
  * a try stopped.
  */
 import { createActivities } from '../../activities';
@@ -37,8 +37,7 @@ async function notificationsOf(downtimeId: string): Promise<string[]> {
 
 function announcement(input: DowntimeInput, at: number, paged: boolean) {
   return {
-    notify: { key: `${input.downtimeId}:started`, downtimeId: input.downtimeId, type: 'downtime.started' as const, text: 'down', at: input.openedAt, data: { id: input.downtimeId } },
-    partner: { downtimeId: input.downtimeId, scope: input.scope, at: input.openedAt },
+    notify: { key: `${input.downtimeId}:started`, downtimeId: input.downtimeId, event: 'started' as const, type: 'downtime.started' as const, text: 'down', at: input.openedAt, data: { id: input.downtimeId } },
     page: paged ? { downtimeId: input.downtimeId, severity: 'SEV1' as const, n: 1, at, text: 'down' } : undefined,
   };
 }
@@ -55,10 +54,10 @@ test('openDowntime writes the whole start once under retries: record disabled, i
     expect(await db.c.downtimes.findOne({ _id: input.downtimeId })).toMatchObject({ status: 'open', phase: 'probing', disabledAt: new Date(disabledAt), severity: 'SEV1' });
     expect(await db.c.incidents.countDocuments({ _id: input.downtimeId, status: 'open' })).toBe(1);
     expect(await timelineOf(input.downtimeId)).toEqual(['disabled', 'downtime.started', 'opened', 'paged']);
-    expect(await notificationsOf(input.downtimeId)).toEqual(['ops:downtime.started', 'page:page.SEV1', 'partner:partner.alert']);
+    expect(await notificationsOf(input.downtimeId)).toEqual(['ops:downtime.started', 'page:page.SEV1']);
     expect(await db.c.webhookEvents.countDocuments({ downtimeId: input.downtimeId })).toBe(1);
     const deliveries = await db.c.deliveries.find({ eventId: `${input.downtimeId}:started` }).toArray();
-    expect(deliveries.map((d) => [d.subscriptionId, d.status])).toEqual([[subscription, 'pending']]);
+    expect(deliveries.map((d) => [d.channel, d.receiver, d.status])).toEqual([['webhook', subscription, 'pending']]);
   } finally {
     await db.c.webhooks.deleteOne({ _id: subscription });
   }
@@ -69,7 +68,7 @@ test('openDowntime completes a try that stopped after some of its writes, and pa
   const disabledAt = openedAt + 500;
   const input = downtimeInput(config, { method: 'netbanking:kotak' }, openedAt);
   await activities.openDowntime(input, 'SEV3', openedAt + input.policy.expiryMs, disabledAt, announcement(input, disabledAt, false));
-  // As if the first try had got the record, the timeline and the partner alert in, then died.
+  // As if the first try had got the record and the timeline in, then died.
   await db.c.incidents.deleteOne({ _id: input.downtimeId });
   await db.c.notifications.deleteOne({ _id: `${input.downtimeId}:started:ops` });
 
@@ -77,7 +76,7 @@ test('openDowntime completes a try that stopped after some of its writes, and pa
   expect(await db.c.downtimes.countDocuments({ _id: input.downtimeId, disabledAt: new Date(disabledAt) })).toBe(1);
   expect(await db.c.incidents.countDocuments({ _id: input.downtimeId, status: 'open' })).toBe(1);
   expect(await timelineOf(input.downtimeId)).toEqual(['disabled', 'downtime.started', 'opened']);
-  expect(await notificationsOf(input.downtimeId)).toEqual(['ops:downtime.started', 'partner:partner.alert']);
+  expect(await notificationsOf(input.downtimeId)).toEqual(['ops:downtime.started']);
   // What the checkout snapshot reads: the open downtime, with the time it was disabled.
   const open = (await openDowntimes(db)).find((d) => d._id === input.downtimeId);
   expect(open?.disabledAt?.getTime()).toBe(disabledAt);

@@ -111,9 +111,8 @@ test('re-enables through the probe when bucket B proves recovery', async () => {
   const incident = await db.c.incidents.findOne({ _id: input.downtimeId });
   expect(incident).toMatchObject({ status: 'resolved', endReason: 'recovered' });
   const sent = (await notificationsOf(input.downtimeId)).map((n) => `${n.channel}:${n.event}`);
-  // The start notification and the partner alert go out together, after the scope is disabled.
-  expect(sent.slice(0, 2).sort()).toEqual(['ops:downtime.started', 'partner:partner.alert']);
-  expect(sent.slice(2)).toEqual(['ops:downtime.resolved']);
+  // The start notification goes out after the scope is disabled (partners hear of it through it), the resolution last.
+  expect(sent).toEqual(['ops:downtime.started', 'ops:downtime.resolved']);
   const events = (await handle.fetchHistory()).events!;
   const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
   // The start is one local activity in the first workflow task (a marker, no scheduled task):
@@ -286,16 +285,16 @@ test('a gateway-wide downtime supersedes the narrower downtimes it covers', asyn
 test('retried activities record the downtime and send each notification once', async () => {
   const input = inputFor({ method: 'upi:paytm', gateway: 'razorpay' });
   for (let i = 0; i < 3; i++) {
-    const notify = { key: `${input.downtimeId}:started`, downtimeId: input.downtimeId, type: 'downtime.started' as const, text: 'down', at: input.openedAt, data: {} };
+    const notify = { key: `${input.downtimeId}:started`, downtimeId: input.downtimeId, event: 'started' as const, type: 'downtime.started' as const, text: 'down', at: input.openedAt, data: {} };
     const page = { downtimeId: input.downtimeId, severity: 'SEV2' as const, n: 1, at: input.openedAt, text: 'x' };
-    await activities.openDowntime(input, 'SEV3', input.openedAt + input.policy.expiryMs, input.openedAt, { notify, partner: { downtimeId: input.downtimeId, scope: input.scope, at: input.openedAt }, page });
+    await activities.openDowntime(input, 'SEV3', input.openedAt + input.policy.expiryMs, input.openedAt, { notify, page });
     await activities.notify(notify);
     await activities.page(page);
     await activities.closeDowntime({ downtimeId: input.downtimeId, endReason: 'manual', at: input.openedAt + 1000, by: 'ops', severity: 'SEV3' });
   }
   expect(await db.c.downtimes.countDocuments({ _id: input.downtimeId })).toBe(1);
   expect(await db.c.incidents.countDocuments({ _id: input.downtimeId })).toBe(1);
-  expect(await db.c.notifications.countDocuments({ downtimeId: input.downtimeId })).toBe(3);
+  expect(await db.c.notifications.countDocuments({ downtimeId: input.downtimeId })).toBe(2);
   expect(await db.c.webhookEvents.countDocuments({ downtimeId: input.downtimeId })).toBe(1);
 });
 

@@ -118,7 +118,7 @@ test('a worker stopped mid-probe is replaced and the downtime resumes with no du
     expect(world.calls.filter(recorded)).toHaveLength(1);
     expect(world.duplicateNotifications).toBe(0);
     expect([...world.notificationKeys].sort()).toEqual(
-      [`${input.downtimeId}:partner`, `${input.downtimeId}:resolved`, `${input.downtimeId}:started`].sort(),
+      [`${input.downtimeId}:resolved`, `${input.downtimeId}:started`].sort(),
     );
   } finally {
     second.worker.shutdown();

@@ -1,6 +1,6 @@
 /** `npm run api`: the API process as production runs it. */
 import { Client, Connection } from '@temporalio/client';
-import { loadConfigOrExit } from '../common/config';
+import { channelReport, loadConfigOrExit } from '../common/config';
 import { connectDatabase, ensureIndexes } from '../db/mongo';
 import { buildApp } from './app';
 import { KeyRing } from './auth';
@@ -23,6 +23,7 @@ export async function runApi(): Promise<void> {
   process.once('SIGINT', () => void close());
   process.once('SIGTERM', () => void close());
   await app.listen({ port: config.port, host: config.host });
+  app.log.info({ pagerdutyInbound: channelReport(config).pagerdutyInbound }, 'inbound integrations');
 }
 
 if (require.main === module) {

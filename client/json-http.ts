@@ -26,6 +26,7 @@ export async function jsonRequest<T = unknown>(base: string, method: string, pat
 /** The calls bound to one base URL. */
 export function jsonClient(base: string) {
   return {
+    base,
     get: <T = unknown>(path: string, key?: string) => jsonRequest<T>(base, 'GET', path, key),
     post: <T = unknown>(path: string, key: string, payload: unknown) => jsonRequest<T>(base, 'POST', path, key, payload),
     put: <T = unknown>(path: string, key: string, payload: unknown) => jsonRequest<T>(base, 'PUT', path, key, payload),

@@ -6,7 +6,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { loadConfigOrExit } from '../common/config';
+import { channelReport, loadConfigOrExit } from '../common/config';
 import { devKeys } from '../api/dev-keys';
 import { downtimesInUi } from '../common/temporal-ui';
 import { ROOT, RunningServer, portInUse, stopProcess, startMongoWireServer, startTemporalDevServer, waitForPort } from './local-servers';
@@ -75,6 +75,8 @@ async function main(): Promise<void> {
       `  MongoDB        ${config.mongo.uri ? '(MONGODB_URI)' : mongoUri}`,
       keys ? `  Dev API keys   (stored in ${join(dataDir, 'dev-api-keys.json')})` : '  API keys       from API_KEYS',
       ...(keys ? Object.entries(keys).map(([role, key]) => `    ${role.padEnd(9)} ${key}`) : []),
+      '  Channels',
+      ...Object.entries(channelReport(config)).map(([channel, state]) => `    ${channel.padEnd(17)} ${state}`),
       'Ctrl-C stops everything.',
       '',
     ];

@@ -129,7 +129,7 @@ export async function adminRoutes(base: FastifyInstance): Promise<void> {
               properties: {
                 name: { type: 'string', minLength: 1, maxLength: 100, pattern: '\\S' },
                 scope: scopeSchema(config.methodAttributes),
-                emails: { type: 'array', minItems: 1, maxItems: 20, items: { type: 'string', format: 'email', maxLength: 254 } },
+                emails: { type: 'array', minItems: 1, maxItems: 20, items: { type: 'string', maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$' } },
               },
             },
           },

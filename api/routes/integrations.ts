@@ -14,6 +14,8 @@ import { parseJsonBody } from '../json-body';
 import { DowntimeService } from '../services/downtimes';
 
 const rawBodies = new WeakMap<FastifyRequest, string>();
+/** A body that is not JSON: refused after the signature is checked, not before. */
+const unreadable = new WeakMap<FastifyRequest, Error>();
 
 const EVENT_TYPES = { 'incident.acknowledged': 'acknowledge', 'incident.resolved': 'resolve' } as const;
 
@@ -30,7 +32,8 @@ export async function integrationRoutes(base: FastifyInstance): Promise<void> {
     try {
       done(null, parseJsonBody(body as string));
     } catch (err) {
-      done(err as Error, undefined);
+      unreadable.set(req, err as Error);
+      done(null, undefined);
     }
   });
 
@@ -42,7 +45,7 @@ export async function integrationRoutes(base: FastifyInstance): Promise<void> {
       if (!verifyPagerDuty(secret, Array.isArray(header) ? header.join(',') : header, rawBodies.get(req) ?? '')) {
         return void reply.code(401).send({ error: 'unauthorized', message: 'X-PagerDuty-Signature does not match the body' });
       }
-      done();
+      done(unreadable.get(req));
     },
     schema: {
       tags: ['integrations'],

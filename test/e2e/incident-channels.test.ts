@@ -8,26 +8,25 @@
  */
 import { createServer, IncomingMessage, Server } from 'node:http';
 import pino from 'pino';
-import { SMTPServer } from 'smtp-server';
 import { Webhook } from 'standardwebhooks';
 import { signPagerDuty } from '../../common/pagerduty-signature';
 import { createSenders } from '../../worker/channels';
 import { startDispatcher } from '../../worker/dispatcher';
 import { KEYS } from '../support/stack';
+import { startSmtpReceiver } from '../support/smtp-receiver';
 import { E2eStack, eventually, startStack } from './support';
 
 jest.setTimeout(120_000);
 
 const PD_SECRET = 'pd-webhook-secret-for-tests-000000';
 let http: Server;
-let smtp: SMTPServer;
+let smtp: Awaited<ReturnType<typeof startSmtpReceiver>>;
 let stack: E2eStack;
 let dispatcher: { stop(): Promise<void> };
 let senders: ReturnType<typeof createSenders>;
 const pagerDuty: { event_action: string; dedup_key: string; payload?: { severity: string } }[] = [];
 const slack: { text: string }[] = [];
 const hooks: { headers: IncomingMessage['headers']; body: string }[] = [];
-const mail: { to: string[]; data: string }[] = [];
 
 beforeAll(async () => {
   http = createServer((req, res) => {
@@ -42,26 +41,13 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, done) {
-      let data = '';
-      stream.on('data', (c: Buffer) => (data += c.toString()));
-      stream.on('end', () => {
-        mail.push({ to: session.envelope.rcptTo.map((r) => r.address), data });
-        done();
-      });
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+  smtp = await startSmtpReceiver();
   stack = await startStack({
     PAGERDUTY_ROUTING_KEY: 'R0UT1NG0000000000000000000000000',
     PAGERDUTY_EVENTS_URL: `${base}/v2/enqueue`,
     PAGERDUTY_WEBHOOK_SECRET: PD_SECRET,
     SLACK_WEBHOOK_URL: `${base}/slack`,
-    SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as { port: number }).port}`,
+    SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
   });
   // What the worker process runs beside its Temporal worker.
   senders = createSenders(stack.config, stack.db);
@@ -73,7 +59,7 @@ afterAll(async () => {
   senders?.close();
   await stack?.close();
   await new Promise((r) => http?.close(r));
-  await new Promise<void>((r) => (smtp ? smtp.close(() => r()) : r()));
+  await smtp?.close();
 });
 
 function pagerDutyWebhook(eventId: string, eventType: string, incidentKey: string, secret = PD_SECRET) {
@@ -118,11 +104,11 @@ test('a SEV1 is paged, acknowledged from PagerDuty, resolved, and every channel 
   expect(slack.map((m) => m.text.split(':')[2]!.trim())).toEqual(['Downtime started', 'Downtime escalated', 'Downtime acknowledged', 'Re-enabled']);
 
   const payuMail = await eventually('PayU is mailed twice', async () => {
-    const m = mail.filter((x) => x.to.includes('ops@payu.example'));
+    const m = smtp.mail.filter((x) => x.to.includes('ops@payu.example'));
     return m.length === 2 ? m : undefined;
   });
   expect(payuMail.map((m) => /Subject: (\[[A-Za-z]+\])/.exec(m.data)?.[1])).toEqual(['[Downtime]', '[Resolved]']);
-  expect(mail.some((m) => m.to.includes('nb@sbi.example'))).toBe(false);
+  expect(smtp.mail.some((m) => m.to.includes('nb@sbi.example'))).toBe(false);
 
   // The subscriber verifies every delivery with the official library and gets each event once.
   const events = await eventually('the webhooks arrive', async () => (hooks.length >= 4 ? hooks : undefined));

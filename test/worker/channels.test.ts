@@ -5,7 +5,6 @@
  */
 import { createServer, Server } from 'node:http';
 import pino from 'pino';
-import { SMTPServer } from 'smtp-server';
 import { createActivities } from '../../activities';
 import type { Config } from '../../common/config';
 import type { Database } from '../../db/mongo';
@@ -13,6 +12,7 @@ import { deliverDue } from '../../worker/dispatcher';
 import { createSenders } from '../../worker/channels';
 import { downtimeInput } from '../support/downtime-input';
 import { testConfig, testDatabase } from '../support/stack';
+import { startSmtpReceiver } from '../support/smtp-receiver';
 
 const log = pino({ level: 'silent' });
 const ROUTING_KEY = 'R0UT1NGKEY0000000000000000000000';
@@ -20,14 +20,13 @@ const ROUTING_KEY = 'R0UT1NGKEY0000000000000000000000';
 let config: Config;
 let db: Database;
 let http: Server;
-let smtp: SMTPServer;
+let smtp: Awaited<ReturnType<typeof startSmtpReceiver>>;
 /** What PagerDuty answers next: 500 makes the dispatcher retry. */
 let pagerDutyStatus = 202;
 const pagerDuty: Record<string, unknown>[] = [];
 /** Every request PagerDuty got, accepted or not: `action status`. */
 const pagerDutyArrivals: string[] = [];
 const slack: Record<string, unknown>[] = [];
-const mail: { to: string[]; data: string }[] = [];
 let senders: ReturnType<typeof createSenders>;
 let acts: ReturnType<typeof createActivities>;
 
@@ -49,26 +48,12 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, done) {
-      let data = '';
-      stream.on('data', (c: Buffer) => (data += c.toString()));
-      stream.on('end', () => {
-        mail.push({ to: session.envelope.rcptTo.map((r) => r.address), data });
-        done();
-      });
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
-  const smtpPort = (smtp.server.address() as { port: number }).port;
+  smtp = await startSmtpReceiver();
   config = testConfig({
     PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
     PAGERDUTY_EVENTS_URL: `${base}/v2/enqueue`,
     SLACK_WEBHOOK_URL: `${base}/services/T000/B000/XXXX`,
-    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
     SMTP_FROM: 'Downtimes <downtimes@example.test>',
     PUBLIC_URL: 'https://downtimes.example.test',
   });
@@ -93,7 +78,7 @@ beforeAll(async () => {
 afterAll(async () => {
   senders?.close();
   await new Promise((r) => http.close(r));
-  await new Promise<void>((r) => smtp.close(() => r()));
+  await smtp?.close();
   await db?.db.dropDatabase();
   await db?.close();
 });
@@ -146,12 +131,12 @@ test('a paged downtime reaches PagerDuty (trigger, acknowledge, resolve, in orde
   expect(JSON.stringify(slack[0])).toContain(`https://downtimes.example.test/v1/downtimes/${id}|API`);
 
   // PayU's gateway is the scope; HDFC's cards run on payu too; SBI's netbanking does not.
-  const to = mail.map((m) => m.to.join(','));
+  const to = smtp.mail.map((m) => m.to.join(','));
   expect(to.sort()).toEqual(['cards@hdfc.example', 'cards@hdfc.example', 'ops@payu.example,noc@payu.example', 'ops@payu.example,noc@payu.example']);
-  const payuStart = mail.find((m) => m.to.includes('ops@payu.example') && m.data.includes('Subject: [Downtime]'))!;
+  const payuStart = smtp.mail.find((m) => m.to.includes('ops@payu.example') && m.data.includes('Subject: [Downtime]'))!;
   expect(payuStart.data).toContain('Hello PayU');
   expect(payuStart.data).toMatch(/Evidence: success rate 5\.0% over 200 attempts/);
-  expect(mail.some((m) => m.to.includes('ops@payu.example') && m.data.includes('Subject: [Resolved]'))).toBe(true);
+  expect(smtp.mail.some((m) => m.to.includes('ops@payu.example') && m.data.includes('Subject: [Resolved]'))).toBe(true);
 
   // Every delivery is on record, delivered, and none holds a secret.
   const deliveries = await db.c.deliveries.find({ downtimeId: id }).toArray();

@@ -113,7 +113,7 @@ export async function adminRoutes(base: FastifyInstance): Promise<void> {
     onRequest: admins,
     schema: {
       ...secured('partners'),
-      description: 'Replaces the partner directory. Each partner gets mail (through SMTP_URL) when a downtime sharing a catalog route with its scope starts and when it ends, with the evidence. A name listed twice (ignoring case) is a 400 naming `partners.i.name`; a scope breaking a downtime scope's rules (a method of another mode, both a gateway and an aggregator, a method together with attributes) a 400 naming the dimension, `partners.i.scope.<dimension>`.',
+      description: 'Replaces the partner directory. Each partner gets mail (through SMTP_URL) when a downtime sharing a catalog route with its scope starts and when it ends, with the evidence. A name listed twice (ignoring case) is a 400 naming `partners.i.name`; a scope breaking the rules a downtime scope follows (a method of another mode, both a gateway and an aggregator, a method together with attributes) a 400 naming the dimension, `partners.i.scope.<dimension>`.',
       body: {
         type: 'object',
         additionalProperties: false,

@@ -82,12 +82,52 @@ export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db'>, outbox:
     ): Promise<void> {
       const opening = openingRecord(input, severity, expiresAt, disabledAt);
       await insertOnce(() => c.downtimes.insertOne(opening.downtime));
+      // A scheduled maintenance's record exists since it was scheduled: it opens now.
+      const { _id, ...opened } = opening.downtime;
+      await c.downtimes.updateOne({ _id, status: 'scheduled' }, { $set: opened });
       const outgoing = combined(
         { notifications: [], timeline: opening.timeline, webhooks: [] },
         notice(announce.notify),
         announce.page && pageNotice(announce.page),
       );
       await Promise.all([insertOnce(() => c.incidents.insertOne(opening.incident)), outbox.send(outgoing)]);
+    },
+
+    /**
+     * A maintenance scheduled ahead: its record (`scheduled`, nothing hidden yet), the timeline
+     * entry and the notice to subscribers, chat and partners, each once.
+     */
+    async scheduleDowntime(input: DowntimeInput, notify: NotifyParams): Promise<void> {
+      const at = new Date(input.openedAt);
+      const doc: DowntimeDoc = {
+        _id: input.downtimeId,
+        scope: input.scope,
+        scopeKey: input.scopeKey,
+        origin: input.origin,
+        reason: input.reason,
+        openedBy: input.openedBy,
+        status: 'scheduled',
+        phase: 'scheduled',
+        openedAt: at,
+        startsAt: new Date(input.startsAt ?? input.openedAt),
+        expiresAt: new Date(input.until ?? input.startsAt ?? input.openedAt),
+        until: input.until !== undefined ? new Date(input.until) : undefined,
+        probePercent: input.policy.probePercent,
+        severity: 'SEV4',
+        baseline: input.baseline,
+        threshold: input.threshold,
+        workflowId: `downtime:${input.scopeKey}`,
+        updatedAt: at,
+      };
+      await insertOnce(() => c.downtimes.insertOne(doc));
+      const window = `${doc.startsAt!.toISOString()} to ${doc.until?.toISOString() ?? 'open-ended'}`;
+      await outbox.send(combined(timelineEntry({ downtimeId: input.downtimeId, key: 'scheduled', kind: 'scheduled', text: `Maintenance scheduled by ${input.openedBy} for ${window}: ${input.reason}`, at: input.openedAt, by: input.openedBy }), notice(notify)));
+    },
+
+    /** Calls off a scheduled maintenance: its record says cancelled, and those told it was scheduled hear so. */
+    async cancelScheduled(p: { downtimeId: string; at: number; by: string; reason?: string }, notify: NotifyParams): Promise<void> {
+      await c.downtimes.updateOne({ _id: p.downtimeId, status: 'scheduled' }, { $set: { status: 'cancelled', phase: 'resolved', endReason: 'cancelled', cancelledAt: new Date(p.at), resolvedBy: p.by, updatedAt: new Date(p.at) } });
+      await outbox.send(combined(timelineEntry({ downtimeId: p.downtimeId, key: 'cancelled', kind: 'cancelled', text: `Maintenance cancelled by ${p.by}${p.reason ? `: ${p.reason}` : ''}`, at: p.at, by: p.by }), notice(notify)));
     },
 
     /** Persists the live state the API and the snapshot read. */
@@ -139,7 +179,7 @@ export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db'>, outbox:
         },
       );
       await c.incidents.updateOne({ _id: p.downtimeId, status: 'open' }, { $set: { status: 'resolved', resolvedAt: at, endReason: p.endReason, severity: p.severity } });
-      const how = { recovered: 'probe proved recovery', expired: 'expiry reached without enough probe evidence', manual: 'resolved by the incident manager', superseded: `superseded by ${p.supersededBy}` }[p.endReason];
+      const how = { recovered: 'probe proved recovery', expired: 'expiry reached without enough probe evidence', manual: 'resolved by the incident manager', superseded: `superseded by ${p.supersededBy}`, completed: 'the planned maintenance window is over', cancelled: 'the planned maintenance was cancelled' }[p.endReason];
       await outbox.send(timelineEntry({ downtimeId: p.downtimeId, key: 'closed', kind: 'resolved', text: `Re-enabled: ${how}`, at: p.at, by: p.by }));
     },
   };

@@ -14,6 +14,9 @@ export interface MessageContext {
   severity: Severity;
   reason?: string;
   openedAt?: Date;
+  /** Scheduled maintenance: its window. */
+  startsAt?: Date;
+  until?: Date;
   resolvedAt?: Date;
   endReason?: string;
   evidence?: Evidence;
@@ -54,6 +57,8 @@ const HEADLINE: Record<NoticeEvent, string> = {
   escalated: ':arrow_double_up: Downtime escalated',
   acknowledged: ':eyes: Downtime acknowledged',
   resolved: ':large_green_circle: Re-enabled',
+  scheduled: ':calendar: Maintenance scheduled',
+  cancelled: ':heavy_multiplication_x: Maintenance cancelled',
 };
 
 /** A Slack incoming-webhook message in Block Kit, with a plain-text fallback. */
@@ -86,6 +91,8 @@ export function partnerMail(event: NoticeEvent, ctx: MessageContext, partner: { 
   const subject = {
     started: `[Downtime] ${what}: failing since ${since}`,
     resolved: `[Resolved] ${what}: back in service`,
+    scheduled: `[Scheduled maintenance] ${what}${ctx.startsAt ? ` from ${ctx.startsAt.toISOString()}` : ''}`,
+    cancelled: `[Maintenance cancelled] ${what}`,
     escalated: `[Downtime escalated] ${what}`,
     acknowledged: `[Downtime acknowledged] ${what}`,
   }[event];
@@ -95,7 +102,7 @@ export function partnerMail(event: NoticeEvent, ctx: MessageContext, partner: { 
     event === 'resolved' ? `${what} is back in service: we have routed traffic to it again.` : event === 'started' ? `We see ${what} failing and have routed traffic away from it.` : subject,
     '',
     `Downtime: ${ctx.downtimeId}`,
-    `Since: ${since}`,
+    ...(ctx.startsAt ? [`Window: ${ctx.startsAt.toISOString()} to ${ctx.until?.toISOString() ?? 'open-ended'}`] : [`Since: ${since}`]),
     ...(ctx.resolvedAt ? [`Until: ${ctx.resolvedAt.toISOString()}${ctx.endReason ? ` (${ctx.endReason})` : ''}`] : []),
     ...(ctx.evidence ? [`Evidence: ${evidenceLine(ctx.evidence)}`] : []),
     ...(ctx.reason ? [`Reason: ${ctx.reason}`] : []),

@@ -80,6 +80,8 @@ export function createOutbox(deps: Pick<ActivityDeps, 'db' | 'log' | 'config'>) 
       severity: d?.severity ?? 'SEV4',
       reason: d?.reason,
       openedAt: d?.openedAt,
+      startsAt: d?.origin === 'planned' ? d.startsAt : undefined,
+      until: d?.until,
       resolvedAt: d?.resolvedAt,
       endReason: d?.endReason,
       evidence: d?.evidence,

@@ -22,8 +22,10 @@ const Downtime = {
     scopeKey: str,
     origin: { type: 'string', enum: ['detected', 'manual', 'planned'] },
     reason: str,
-    status: { type: 'string', enum: ['open', 'resolved'] },
-    phase: { type: 'string', enum: ['disabling', 'probing', 'resolved'] },
+    status: { type: 'string', enum: ['scheduled', 'open', 'resolved', 'cancelled'] },
+    phase: { type: 'string', enum: ['scheduled', 'disabling', 'probing', 'resolved'] },
+    startsAt: { ...time, description: 'Scheduled maintenance: when it begins.' },
+    until: time,
     severity,
     openedAt: time,
     disabledAt: time,
@@ -31,7 +33,7 @@ const Downtime = {
     extendedUntil: time,
     probePercent: { type: 'number' },
     acknowledgement: { type: 'object', required: ['by', 'at'], properties: { by: str, at: { type: 'number' }, note: str } },
-    endReason: { type: 'string', enum: ['recovered', 'expired', 'manual', 'superseded'] },
+    endReason: { type: 'string', enum: ['recovered', 'expired', 'manual', 'superseded', 'completed', 'cancelled'] },
     resolvedAt: time,
     resolvedBy: str,
     supersededBy: str,
@@ -51,8 +53,9 @@ const DowntimeState = {
     downtimeId: str,
     scope,
     scopeKey: str,
-    status: { type: 'string', enum: ['open', 'resolved'] },
-    phase: { type: 'string', enum: ['probing', 'resolved'] },
+    status: { type: 'string', enum: ['scheduled', 'open', 'resolved', 'cancelled'] },
+    phase: { type: 'string', enum: ['scheduled', 'probing', 'resolved'] },
+    startsAt: { type: 'number' },
     severity,
     openedAt: { type: 'number' },
     expiresAt: { type: 'number' },
@@ -189,7 +192,7 @@ const TransactionsAccepted = {
   required: ['accepted', 'duplicates', 'rejected'],
   properties: { accepted: { type: 'integer' }, duplicates: { type: 'integer' }, rejected: { type: 'array', items: { type: 'object', required: ['index', 'error'], properties: { index: { type: 'integer' }, error: str } } } },
 } as const;
-const DowntimeOpened = { $id: 'DowntimeOpened', type: 'object', required: ['id', 'scopeKey', 'status'], properties: { id: str, scopeKey: str, status: { type: 'string', enum: ['open'] } } } as const;
+const DowntimeOpened = { $id: 'DowntimeOpened', type: 'object', required: ['id', 'scopeKey', 'status'], properties: { id: str, scopeKey: str, status: { type: 'string', enum: ['open', 'scheduled'] } } } as const;
 const DowntimeRequestApplied = { $id: 'DowntimeRequestApplied', type: 'object', required: ['id', 'state'], properties: { id: str, state: { $ref: 'DowntimeState#' } } } as const;
 
 /** Every shared answer schema, to add to the app (each becomes a component of the document). */
@@ -215,6 +218,7 @@ export const ANSWERS: Record<string, string> = {
   extendDowntime: 'DowntimeRequestApplied',
   escalateDowntime: 'DowntimeRequestApplied',
   setDowntimeProbePercent: 'DowntimeRequestApplied',
+  cancelDowntime: 'DowntimeRequestApplied',
   reportTransactions: 'TransactionsAccepted',
   getPaymentOptions: 'PaymentOptions',
   getCatalog: 'Catalog',

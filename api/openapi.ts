@@ -62,6 +62,7 @@ export const OPERATION_IDS: Record<string, string> = {
   'POST /v1/downtimes/{id}/extend': 'extendDowntime',
   'POST /v1/downtimes/{id}/escalate': 'escalateDowntime',
   'POST /v1/downtimes/{id}/probe-percent': 'setDowntimeProbePercent',
+  'POST /v1/downtimes/{id}/cancel': 'cancelDowntime',
   'POST /v1/transactions': 'reportTransactions',
   'GET /v1/payment-options': 'getPaymentOptions',
   'GET /v1/catalog': 'getCatalog',

@@ -82,10 +82,20 @@ export interface StatusIncident {
   timeline: { at: number; kind: string; text: string }[];
 }
 
+/** A planned maintenance announced and not yet begun. */
+export interface ScheduledMaintenance {
+  id: string;
+  scope: Scope;
+  reason: string;
+  startsAt: number;
+  until?: number;
+}
+
 export interface StatusHistory {
   at: number;
   downtimes: HistoricDowntime[];
   incidents: StatusIncident[];
+  maintenance: ScheduledMaintenance[];
 }
 
 export interface SnapshotData {
@@ -154,7 +164,7 @@ function probeRateOf(d: DowntimeDoc): number | undefined {
   return p && p.samples > 0 ? p.successes / p.samples : undefined;
 }
 
-const emptyHistory = (): StatusHistory => ({ at: 0, downtimes: [], incidents: [] });
+const emptyHistory = (): StatusHistory => ({ at: 0, downtimes: [], incidents: [], maintenance: [] });
 
 /** A question a user's answer depends on: is the user in bucket B of this downtime at this share? */
 interface BucketTest {
@@ -299,10 +309,12 @@ export class Snapshot {
     try {
       const at = now();
       const from = Math.floor((at - config.detection.windowMs) / config.detection.counterBucketMs) * config.detection.counterBucketMs;
-      const [downtimes, catalog, counters] = await Promise.all([
+      const [downtimes, catalog, counters, scheduled] = await Promise.all([
         readOpenDowntimes(db),
         db.c.catalog.findOne({ _id: 'catalog' }),
         readCounters(db, from, at),
+        // Scheduled maintenance shows on the status page as soon as it is announced or called off.
+        db.c.downtimes.find({ status: 'scheduled' }, { projection: { _id: 1 } }).limit(50).toArray(),
       ]);
       const rates = new Map<string, RouteRate>();
       for (const c of counters) {
@@ -312,7 +324,7 @@ export class Snapshot {
         r.systemFailures += c.systemFailure ?? 0;
         rates.set(key, r);
       }
-      const openKey = downtimes.map((d) => `${d.id}:${d.severity}:${d.disabledAt ?? ''}`).join(',');
+      const openKey = `${downtimes.map((d) => `${d.id}:${d.severity}:${d.disabledAt ?? ''}`).join(',')}|${scheduled.map((d) => d._id).join(',')}`;
       let history = this.data.history;
       if (openKey !== this.historyKey || at - history.at >= STATUS_REFRESH_MS) {
         // The status page's history is secondary: failing to read it keeps the previous one
@@ -340,7 +352,7 @@ export class Snapshot {
   private async readHistory(at: number): Promise<StatusHistory> {
     const { db } = this.deps;
     const since = new Date(at - STATUS_HISTORY_DAYS * DAY_MS);
-    const [downtimes, incidents] = await Promise.all([
+    const [downtimes, incidents, scheduled] = await Promise.all([
       db.c.downtimes
         .find({ $or: [{ status: 'open' }, { resolvedAt: { $gte: since } }] }, { projection: { _id: 1, scope: 1, openedAt: 1, resolvedAt: 1 } })
         .toArray(),
@@ -349,12 +361,14 @@ export class Snapshot {
         .sort({ openedAt: -1 })
         .limit(50)
         .toArray(),
+      db.c.downtimes.find({ status: 'scheduled' }, { projection: { _id: 1, scope: 1, reason: 1, startsAt: 1, until: 1 } }).sort({ startsAt: 1 }).limit(50).toArray(),
     ]);
     const ids = incidents.map((i) => i._id);
     const entries = ids.length ? await db.c.timeline.find({ incidentId: { $in: ids } }).sort({ at: 1 }).toArray() : [];
     return {
       at,
       downtimes: downtimes.map((d) => ({ id: d._id, scope: d.scope, openedAt: d.openedAt.getTime(), resolvedAt: d.resolvedAt?.getTime() })),
+      maintenance: scheduled.map((d) => ({ id: d._id, scope: d.scope, reason: d.reason, startsAt: (d.startsAt ?? new Date(at)).getTime(), until: d.until?.getTime() })),
       incidents: incidents.map((i) => ({
         id: i._id,
         title: i.title,

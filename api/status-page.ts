@@ -5,7 +5,7 @@
  * the component), open and recent incidents with their public timelines. Computed from the
  * snapshot and cached per snapshot generation: no database read per request.
  */
-import { componentStatus, modeOf, scopeMatchesRoute } from '../domain';
+import { componentStatus, modeOf, scopeLabel, scopeMatchesRoute } from '../domain';
 import type { ComponentStatus, Scope, Topology } from '../domain';
 import { STATUS_HISTORY_DAYS } from './snapshot';
 import type { HistoricDowntime, Route, Snapshot, SnapshotData, StatusIncident } from './snapshot';
@@ -43,6 +43,8 @@ export interface StatusView {
     /** By attribute (issuer, network, type, psp...): only values a downtime touches or touched. */
     attributes: Record<string, ComponentView[]>;
   };
+  /** Planned maintenance announced and not yet begun, soonest first. */
+  maintenance: { id: string; title: string; startsAt: string; until?: string; reason: string }[];
   incidents: {
     id: string;
     title: string;
@@ -167,6 +169,13 @@ export function buildStatusView(data: SnapshotData, now: number, stale: boolean)
     updatedAt: data.at ? new Date(data.at).toISOString() : null,
     stale,
     components,
+    maintenance: data.history.maintenance.map((m) => ({
+      id: m.id,
+      title: `${scopeLabel(m.scope)} maintenance`,
+      startsAt: new Date(m.startsAt).toISOString(),
+      until: m.until !== undefined ? new Date(m.until).toISOString() : undefined,
+      reason: m.reason,
+    })),
     incidents: data.history.incidents.map((i: StatusIncident) => ({
       id: i.id,
       title: i.title,
@@ -222,6 +231,13 @@ function renderComponent(c: ComponentView): string {
   return `<div class="row"><div class="head"><span class="name">${escapeHtml(c.name)}</span><span class="badge t-${c.status}">${LABEL[c.status]}</span></div>${bars}</div>`;
 }
 
+const utc = (iso: string) => `${escapeHtml(iso.slice(0, 16).replace('T', ' '))} UTC`;
+
+function renderMaintenance(m: StatusView['maintenance'][number]): string {
+  const window = `<time datetime="${escapeHtml(m.startsAt)}">${utc(m.startsAt)}</time>${m.until ? ` to <time datetime="${escapeHtml(m.until)}">${utc(m.until)}</time>` : ''}`;
+  return `<div class="incident"><div class="head"><span class="name">${escapeHtml(m.title)}</span><span class="badge">Scheduled</span></div><ol><li>${window} · ${escapeHtml(m.reason)}</li></ol></div>`;
+}
+
 /** The server-rendered page: no scripts, no external assets. */
 export function renderStatusPage(view: StatusView, title = 'Payments status'): string {
   const open = view.incidents.filter((i) => i.status === 'open');
@@ -247,6 +263,7 @@ export function renderStatusPage(view: StatusView, title = 'Payments status'): s
 <div class="banner s-${view.status}">${BANNER[view.status]}</div>
 <div class="meta">${updated}${view.stale ? ' · <span class="stale">status may be out of date</span>' : ''}</div>
 ${open.length ? `<h2>Ongoing incidents</h2><div class="card">${incidentList(open)}</div>` : ''}
+${view.maintenance.length ? `<h2>Scheduled maintenance</h2><div class="card">${view.maintenance.map(renderMaintenance).join('')}</div>` : ''}
 ${section('Gateways', view.components.gateways, (l) => l.map(renderComponent).join(''))}
 ${section('Payment modes', view.components.modes, (l) => l.map(renderComponent).join(''))}
 ${section('Payment methods', view.components.methods, (l) => `<div class="methods">${l.map(renderComponent).join('')}</div>`)}

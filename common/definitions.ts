@@ -47,7 +47,8 @@ export const SA = {
 export const SEARCH_ATTRIBUTE_REGISTRATIONS = Object.values(SA).map((key) => `${key.name}=Keyword`);
 
 export type Origin = 'detected' | 'manual' | 'planned';
-export type DowntimeStatus = 'open' | 'resolved';
+/** `scheduled`: a planned maintenance not yet begun; `cancelled`: one called off before it began. */
+export type DowntimeStatus = 'scheduled' | 'open' | 'resolved' | 'cancelled';
 
 export interface DowntimeInput {
   downtimeId: string;
@@ -59,6 +60,8 @@ export interface DowntimeInput {
   openedAt: number;
   /** Manual or planned: stays disabled at least until then. */
   until?: number;
+  /** Scheduled maintenance: disabled from then (`openedAt` is when it was scheduled until it begins). */
+  startsAt?: number;
   /** Flap guard: the downtime this one reopens. */
   reopensId?: string;
   evidence?: Evidence;
@@ -75,8 +78,10 @@ export interface DowntimeView {
   scopeKey: string;
   origin: Origin;
   status: DowntimeStatus;
-  phase: 'probing' | 'resolved';
+  phase: 'scheduled' | 'probing' | 'resolved';
   severity: Severity;
+  /** Scheduled maintenance: when it begins. */
+  startsAt?: number;
   acknowledgement?: Acknowledgement;
   openedAt: number;
   expiresAt: number;
@@ -119,6 +124,13 @@ export const resolveUpdate = defineUpdate<DowntimeView, [ResolveRequest]>('resol
 export const extendUpdate = defineUpdate<DowntimeView, [ExtendRequest]>('extend');
 export const escalateUpdate = defineUpdate<DowntimeView, [EscalateRequest]>('escalate');
 export const setProbePercentUpdate = defineUpdate<DowntimeView, [ProbePercentRequest]>('setProbePercent');
+/** Calls off a scheduled maintenance before it begins. */
+export const cancelUpdate = defineUpdate<DowntimeView, [CancelRequest]>('cancel');
+
+export interface CancelRequest {
+  by: string;
+  reason?: string;
+}
 
 /**
  * The error type an update validator throws when it refuses a request; its first detail is the

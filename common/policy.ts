@@ -43,10 +43,11 @@ export function downtimePolicy(config: Config, expiryMs = config.downtime.expiry
  */
 export function manualDowntimeInput(
   config: Config,
-  p: { scope: Scope; scopeKey: string; reason: string; by: string; planned: boolean; at: number; until?: number },
+  p: { scope: Scope; scopeKey: string; reason: string; by: string; planned: boolean; at: number; until?: number; from?: number },
 ): DowntimeInput {
   const baseline = detectionSettings(config).defaultBaseline;
-  const expiryMs = p.until !== undefined ? Math.max(config.downtime.expiryMs, p.until - p.at) : config.downtime.expiryMs;
+  // Kept disabled from its start (now, or a scheduled maintenance's `from`) until `until`.
+  const expiryMs = p.until !== undefined ? Math.max(config.downtime.expiryMs, p.until - (p.from ?? p.at)) : config.downtime.expiryMs;
   return {
     downtimeId: newDowntimeId(),
     scope: p.scope,

@@ -75,7 +75,10 @@ export interface DowntimeDoc {
   reason: string;
   openedBy: string;
   status: DowntimeStatus;
-  phase: 'disabling' | 'probing' | 'resolved';
+  phase: 'scheduled' | 'disabling' | 'probing' | 'resolved';
+  /** Scheduled maintenance: when it begins (and `openedAt` once it has). */
+  startsAt?: Date;
+  cancelledAt?: Date;
   openedAt: Date;
   disabledAt?: Date;
   expiresAt: Date;
@@ -159,7 +162,7 @@ export interface PartnerDoc {
 
 export interface WebhookEventDoc {
   _id: string;
-  type: 'downtime.started' | 'downtime.updated' | 'downtime.resolved';
+  type: 'downtime.started' | 'downtime.updated' | 'downtime.resolved' | 'downtime.scheduled' | 'downtime.cancelled';
   downtimeId: string;
   data: Record<string, unknown>;
   createdAt: Date;

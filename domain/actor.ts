@@ -83,6 +83,8 @@ export interface ActorFacts {
   threshold: number;
   /** Manual or planned: stays disabled at least until then. */
   until?: number;
+  /** Scheduled maintenance: it ends at `until`, whatever the probe says. */
+  planned?: boolean;
   /** Flap guard: the downtime reopens one re-enabled shortly before. */
   reopens: boolean;
   evidence?: Evidence;
@@ -155,7 +157,7 @@ export interface Notice {
   /** The step it tells: which channels hear it (domain/channels.ts). */
   event: NoticeEvent;
   /** The webhook event type. */
-  type: 'downtime.started' | 'downtime.updated' | 'downtime.resolved';
+  type: 'downtime.started' | 'downtime.updated' | 'downtime.resolved' | 'downtime.scheduled' | 'downtime.cancelled';
   text: string;
   at: number;
 }
@@ -229,7 +231,8 @@ export function openingState(f: ActorFacts, now: number): { state: ActorState; p
     nextLookAt: now + f.policy.probeIntervalMs,
   };
   const severity = severityAt(blank, f, now);
-  if (!pages(severity)) return { state: { ...blank, severity } };
+  // Planned maintenance is expected: nobody is paged for it beginning.
+  if (f.planned || !pages(severity)) return { state: { ...blank, severity } };
   const page: Page = { downtimeId: f.downtimeId, severity, n: 1, at: now, text: `${scopeLabel(f.scope)} is ${severity}` };
   return { state: { ...blank, severity, pages: 1, lastPageAt: now }, page };
 }
@@ -260,6 +263,17 @@ export function probeSettings(s: Pick<ActorState, 'inFreeze' | 'extendedUntil'>,
  * past the expiry while still failing, hold a reopened downtime's recovery. Last, when to look
  * next and which bucket-B outcomes should wake the actor before then.
  */
+/** When the actor next looks: at its next probe look, or a planned maintenance's end if sooner. */
+export function nextWakeAt(s: ActorState, f: Pick<ActorFacts, 'planned' | 'until'>): number {
+  return f.planned && f.until !== undefined ? Math.min(s.nextLookAt, f.until) : s.nextLookAt;
+}
+
+/** A planned maintenance whose window is over closes as completed, before any probe verdict. */
+export function maintenanceOver(s: ActorState, now: number, f: Pick<ActorFacts, 'planned' | 'until'>): ActorState | undefined {
+  if (!f.planned || f.until === undefined || now < f.until || s.closing) return undefined;
+  return { ...s, closing: { reason: 'completed', by: 'schedule' } };
+}
+
 export function decideLook(s: ActorState, read: ProbeRead, now: number, f: ActorFacts): ActorDecision {
   const { policy } = f;
   const outcome = lessCounted(read, s.probeSeen);
@@ -333,7 +347,9 @@ export function wokenBy(s: Pick<ActorState, 'wakeOnProbeSuccess' | 'wakeOnProbeO
 
 /** Raises severity when its inputs say so, telling ops and paging on the way up; re-pages an unacknowledged SEV1/SEV2. */
 export function decideEscalation(s: ActorState, now: number, f: ActorFacts): ActorDecision {
-  const next = severityAt(s, f, now, s.severity);
+  // Planned maintenance does not escalate with time or silence; an incident manager may still raise it (and page).
+  const raisedByHand = s.severityFloor !== undefined && severityRank(s.severityFloor) < severityRank(s.severity) ? s.severityFloor : s.severity;
+  const next = f.planned ? raisedByHand : severityAt(s, f, now, s.severity);
   const label = scopeLabel(f.scope);
   const page = (severity: Severity, text: string): ActorDecision => {
     const n = s.pages + 1;

@@ -8,13 +8,13 @@ import { scopeMatchesRoute, scopesOverlap, NO_TOPOLOGY } from './scope';
 import type { Severity } from './severity';
 
 /** The step of a downtime's life a notice tells. */
-export type NoticeEvent = 'started' | 'escalated' | 'acknowledged' | 'resolved';
+export type NoticeEvent = 'started' | 'escalated' | 'acknowledged' | 'resolved' | 'scheduled' | 'cancelled';
 
 /** Ops chat hears these. */
-export const CHAT_EVENTS: readonly NoticeEvent[] = ['started', 'escalated', 'acknowledged', 'resolved'];
+export const CHAT_EVENTS: readonly NoticeEvent[] = ['scheduled', 'cancelled', 'started', 'escalated', 'acknowledged', 'resolved'];
 
 /** Partners are mailed on these, with the evidence. */
-export const PARTNER_EVENTS: readonly NoticeEvent[] = ['started', 'resolved'];
+export const PARTNER_EVENTS: readonly NoticeEvent[] = ['scheduled', 'cancelled', 'started', 'resolved'];
 
 /** PagerDuty Events API v2 actions. */
 export type PagerDutyAction = 'trigger' | 'acknowledge' | 'resolve';

@@ -5,7 +5,8 @@
 import type { ProbeDecision } from './probe';
 
 export type DowntimeState = 'disabled' | 'probing' | 'resolved';
-export type EndReason = 'recovered' | 'expired' | 'manual' | 'superseded';
+/** How a downtime ended; `completed` is a planned maintenance's window over, `cancelled` one called off before it began. */
+export type EndReason = 'recovered' | 'expired' | 'manual' | 'superseded' | 'completed' | 'cancelled';
 export type ProbeTick =
   | { kind: 'continue'; reason: string }
   | { kind: 'extend'; reason: string; expiresAt: number }

@@ -13,11 +13,14 @@ import {
   ActorAction,
   ActorFacts,
   ActorState,
+  Refusal,
   RequestRule,
   actorDetails,
   decideEscalation,
   decideLook,
   downtimeRequests,
+  maintenanceOver,
+  nextWakeAt,
   openingState,
   persisted,
   resolvedState,
@@ -33,6 +36,7 @@ import {
   REQUEST_REFUSED,
   SA,
   acknowledgeUpdate,
+  cancelUpdate,
   escalateUpdate,
   evidenceSignal,
   extendUpdate,
@@ -58,6 +62,9 @@ const local = wf.proxyLocalActivities<Activities>(STEP_OPTIONS);
 /** A run continues as new well before its history gets heavy (a 24-hour downtime stays small). */
 const MAX_EVENTS_PER_RUN = 1_000;
 
+/** An incident manager's request refused by an update's validator: the API answers 409 or 400 from its details. */
+const refused = (refusal: Refusal) => wf.ApplicationFailure.create({ type: REQUEST_REFUSED, message: refusal.message, details: [refusal], nonRetryable: true });
+
 const actorFacts = (input: DowntimeInput): ActorFacts => ({
   downtimeId: input.downtimeId,
   scope: input.scope,
@@ -65,14 +72,22 @@ const actorFacts = (input: DowntimeInput): ActorFacts => ({
   baseline: input.baseline,
   threshold: input.threshold,
   until: input.until,
+  planned: input.origin === 'planned' && input.until !== undefined,
   reopens: input.reopensId !== undefined,
   evidence: input.evidence,
   policy: input.policy,
 });
 
-export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeResult> {
-  const facts = actorFacts(input);
-  const opening = input.carried ? undefined : openingState(facts, Date.now());
+export async function downtimeWorkflow(scheduledInput: DowntimeInput): Promise<DowntimeResult> {
+  // 0. Scheduled maintenance: recorded and announced now, begun at `startsAt` (or at once when
+  // detection finds the scope failing first), or called off before.
+  const scheduled = !scheduledInput.carried && scheduledInput.startsAt !== undefined && scheduledInput.startsAt > Date.now();
+  let waiting = scheduled;
+  let cancelled: { by: string; reason?: string; at: number } | undefined;
+  let startEarly = false;
+  let input = scheduled ? { ...scheduledInput, openedAt: scheduledInput.startsAt! } : scheduledInput;
+  let facts = actorFacts(input);
+  let opening = input.carried ? undefined : openingState(facts, Math.max(Date.now(), input.openedAt));
   let s: ActorState = input.carried ?? opening!.state;
   /** An incident manager changed something since the last save. */
   let changed = false;
@@ -84,8 +99,9 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     scope: input.scope,
     scopeKey: input.scopeKey,
     origin: input.origin,
-    status: s.phase === 'resolved' ? 'resolved' : 'open',
-    phase: s.phase,
+    status: cancelled ? 'cancelled' : waiting ? 'scheduled' : s.phase === 'resolved' ? 'resolved' : 'open',
+    phase: waiting ? 'scheduled' : s.phase,
+    startsAt: input.startsAt,
     severity: s.severity,
     acknowledgement: s.acknowledgement,
     openedAt: input.openedAt,
@@ -101,7 +117,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   const publish = () => {
     wf.upsertSearchAttributes([
       { key: SA.severity, value: s.severity },
-      { key: SA.state, value: s.phase === 'resolved' ? 'resolved' : 'open' },
+      { key: SA.state, value: cancelled ? 'cancelled' : waiting ? 'scheduled' : s.phase === 'resolved' ? 'resolved' : 'open' },
     ]);
     wf.setCurrentDetails(actorDetails(s, input.scope));
   };
@@ -117,6 +133,8 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   // Fresh evidence only feeds the next look's severity: detection signals every cycle, and
   // waking for each would fill the history with saves that change nothing.
   wf.setHandler(evidenceSignal, (ev) => {
+    // Detection finds a scope under scheduled maintenance failing: the maintenance begins now.
+    if (waiting) startEarly = true;
     s = withEvidence(s, ev.trafficShare);
   });
   wf.setHandler(probeSuccessSignal, () => {
@@ -143,8 +161,9 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
       },
       {
         validator: (req) => {
+          if (waiting || cancelled) throw refused({ kind: 'conflict', message: `downtime ${input.downtimeId} is scheduled maintenance that has not begun; cancel it instead` });
           const refusal = rule.refuse(s, req, Date.now(), facts);
-          if (refusal) throw wf.ApplicationFailure.create({ type: REQUEST_REFUSED, message: refusal.message, details: [refusal], nonRetryable: true });
+          if (refusal) throw refused(refusal);
         },
       },
     );
@@ -153,6 +172,20 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   takeRequests(extendUpdate, downtimeRequests.extend);
   takeRequests(escalateUpdate, downtimeRequests.escalate);
   takeRequests(setProbePercentUpdate, downtimeRequests.setProbePercent);
+  wf.setHandler(
+    cancelUpdate,
+    async (req) => {
+      cancelled = { by: req.by, reason: req.reason, at: Date.now() };
+      await wf.condition(() => !waiting);
+      return view();
+    },
+    {
+      validator: (req) => {
+        if (!req || typeof req.by !== 'string' || req.by.trim() === '') throw refused({ kind: 'invalid', field: 'by', message: 'by: who is acting is required' });
+        if (!waiting || cancelled) throw refused({ kind: 'conflict', message: `downtime ${input.downtimeId} is not scheduled maintenance waiting to begin; resolve it instead` });
+      },
+    },
+  );
 
   /** The state last saved, so a look that changed nothing writes nothing. */
   let savedKey: string | undefined;
@@ -169,8 +202,29 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
     await perform(decided.actions);
   };
 
-  // 1-2. Open: recorded already disabled for bucket A, then the incident, the notice, the partner alert and the page.
   publish();
+  if (scheduled) {
+    const label = scopeLabel(input.scope);
+    await acts.scheduleDowntime(scheduledInput, { key: `${input.downtimeId}:scheduled`, downtimeId: input.downtimeId, event: 'scheduled', type: 'downtime.scheduled', text: `Maintenance of ${label} scheduled from ${new Date(input.startsAt!).toISOString()}${input.until ? ` to ${new Date(input.until).toISOString()}` : ''}: ${input.reason}`, at: scheduledInput.openedAt, data: { ...view() } });
+    await wf.condition(() => cancelled !== undefined || startEarly, Math.max(1, input.startsAt! - Date.now()));
+    if (cancelled) {
+      const c = cancelled;
+      await acts.cancelScheduled({ downtimeId: input.downtimeId, at: c.at, by: c.by, reason: c.reason }, { key: `${input.downtimeId}:cancelled`, downtimeId: input.downtimeId, event: 'cancelled', type: 'downtime.cancelled', text: `Maintenance of ${label} cancelled by ${c.by}${c.reason ? `: ${c.reason}` : ''}`, at: c.at, data: { ...view(), status: 'cancelled' } });
+      waiting = false;
+      publish();
+      await wf.condition(wf.allHandlersFinished);
+      return { downtimeId: input.downtimeId, endReason: 'cancelled', resolvedAt: c.at, severity: s.severity };
+    }
+    // It begins now: its clock (expiry, probe looks) starts here, not when it was scheduled.
+    input = { ...scheduledInput, openedAt: Date.now() };
+    facts = actorFacts(input);
+    opening = openingState(facts, Date.now());
+    s = opening.state;
+    waiting = false;
+    publish();
+  }
+
+  // 1-2. Open: recorded already disabled for bucket A, then the incident, the notice, the partner alert and the page.
   if (opening) {
     const at = s.probeSince;
     const notify = { key: `${input.downtimeId}:started`, downtimeId: input.downtimeId, event: 'started' as const, type: 'downtime.started' as const, text: `${scopeLabel(input.scope)} is down (${s.severity}): ${input.reason}`, at: input.openedAt, data: { ...view() } };
@@ -179,9 +233,14 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
 
   // 3-5. Probe, wait for sample size or expiry, escalate.
   while (!s.closing) {
-    await wf.condition(() => s.closing !== undefined || changed || wokenBy(s, signalled), Math.max(1, s.nextLookAt - Date.now()));
+    await wf.condition(() => s.closing !== undefined || changed || wokenBy(s, signalled), Math.max(1, nextWakeAt(s, facts) - Date.now()));
     if (s.closing) break;
     const now = Date.now();
+    const over = maintenanceOver(s, now, facts);
+    if (over) {
+      s = over;
+      break;
+    }
     if (!(changed && now < s.nextLookAt && !wokenBy(s, signalled))) {
       signalled.success = signalled.outcome = false;
       const read = await acts.readProbe({ scope: input.scope, since: s.probeSince, now });
@@ -204,7 +263,7 @@ export async function downtimeWorkflow(input: DowntimeInput): Promise<DowntimeRe
   }
 
   // 7. Re-enable and close.
-  const close = s.closing;
+  const close = s.closing!;
   const at = Date.now();
   await acts.closeDowntime({ downtimeId: input.downtimeId, endReason: close.reason, at, by: close.by, supersededBy: close.supersededBy, severity: s.severity, lastProbe: s.lastProbe });
   s = resolvedState(s, at);

@@ -13,7 +13,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import type { Config } from '../../common/config';
-import { DowntimeInput, DowntimeView, REQUEST_REFUSED, stateQuery } from '../../common/definitions';
+import { DowntimeInput, DowntimeStatus, DowntimeView, REQUEST_REFUSED, stateQuery } from '../../common/definitions';
 import { manualDowntimeInput } from '../../common/policy';
 import { startManualDowntime } from '../../common/starter';
 import { workflowInUi } from '../../common/temporal-ui';
@@ -53,6 +53,8 @@ export function presentDowntime(d: DowntimeDoc, config: Config) {
     phase: d.phase,
     severity: d.severity,
     openedAt: d.openedAt.toISOString(),
+    startsAt: d.startsAt?.toISOString(),
+    until: d.until?.toISOString(),
     disabledAt: d.disabledAt?.toISOString(),
     expiresAt: d.expiresAt.toISOString(),
     extendedUntil: d.extendedUntil?.toISOString(),
@@ -80,12 +82,14 @@ export interface ManualDowntimeRequest {
   until?: string;
   by?: string;
   planned?: boolean;
+  /** Scheduled maintenance: a future start (with `until`). */
+  startsAt?: string;
 }
 
 export class DowntimeService {
   constructor(private readonly deps: { db: Database; temporal: Client; config: Config; now: () => number }) {}
 
-  async list(q: { status?: 'open' | 'resolved'; limit: number }) {
+  async list(q: { status?: DowntimeStatus; limit: number }) {
     const docs = await this.deps.db.c.downtimes.find(q.status ? { status: q.status } : {}).sort({ openedAt: -1 }).limit(q.limit).toArray();
     return docs.map((d) => presentDowntime(d, this.deps.config));
   }
@@ -96,7 +100,7 @@ export class DowntimeService {
     const doc = await this.record(id);
     let live: DowntimeView | null = null;
     let liveError: string | undefined;
-    if (doc.status === 'open') {
+    if (doc.status === 'open' || doc.status === 'scheduled') {
       try {
         live = await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINES_MS.query, () => temporal.workflow.getHandle(doc.workflowId).query(stateQuery));
       } catch (err) {
@@ -117,25 +121,32 @@ export class DowntimeService {
   }
 
   /** Opens a manual (or planned) downtime of a scope: its actor starts and disables it at once. */
-  async open(req: ManualDowntimeRequest): Promise<{ id: string; scopeKey: string; status: 'open' }> {
+  async open(req: ManualDowntimeRequest): Promise<{ id: string; scopeKey: string; status: 'open' | 'scheduled' }> {
     const { db, temporal, config, now } = this.deps;
     const scope = validScope(req.scope);
     const at = now();
     const until = req.until !== undefined ? parseTime('until', req.until) : undefined;
+    const startsAt = req.startsAt !== undefined ? parseTime('startsAt', req.startsAt) : undefined;
+    if (startsAt !== undefined) {
+      if (startsAt <= at) throw badRequest('startsAt', 'must be in the future (leave it out to start now)');
+      if (until === undefined) throw badRequest('until', 'scheduled maintenance needs an end');
+      if (until <= startsAt) throw badRequest('until', 'must be after startsAt');
+    }
     if (until !== undefined && until <= at) throw badRequest('until', 'must be in the future');
-    const input: DowntimeInput = manualDowntimeInput(config, { scope, scopeKey: scopeKey(scope), reason: req.reason, by: req.by ?? 'operator', planned: req.planned === true, at, until });
+    const planned = req.planned === true || startsAt !== undefined;
+    const input: DowntimeInput = { ...manualDowntimeInput(config, { scope, scopeKey: scopeKey(scope), reason: req.reason, by: req.by ?? 'operator', planned, at, until: until, from: startsAt }), ...(startsAt !== undefined ? { startsAt } : {}) };
     try {
       await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINES_MS.start, () => startManualDowntime(temporal, config.temporal.taskQueue, input));
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        const open = await db.c.downtimes.findOne({ scopeKey: input.scopeKey, status: 'open' });
-        throw conflict(`scope ${input.scopeKey} already has an open downtime`, open ? { downtimeId: open._id } : {});
+        const open = await db.c.downtimes.findOne({ scopeKey: input.scopeKey, status: { $in: ['open', 'scheduled'] } });
+        throw conflict(`scope ${input.scopeKey} already has ${open?.status === 'scheduled' ? 'scheduled maintenance' : 'an open downtime'}`, open ? { downtimeId: open._id } : {});
       }
       if (isUnavailable(err)) throw temporalUnavailable();
       throw err;
     }
     await this.recorded(input.downtimeId);
-    return { id: input.downtimeId, scopeKey: input.scopeKey, status: 'open' };
+    return { id: input.downtimeId, scopeKey: input.scopeKey, status: startsAt !== undefined ? ('scheduled' as const) : ('open' as const) };
   }
 
   /**
@@ -158,7 +169,7 @@ export class DowntimeService {
   async request<R>(id: string, action: string, update: UpdateDefinition<DowntimeView, [R]>, arg: R, updateId?: string): Promise<{ id: string; state: DowntimeView }> {
     const { temporal } = this.deps;
     const doc = await this.record(id);
-    if (doc.status !== 'open') throw conflict(`downtime ${id} is already resolved (${doc.endReason})`);
+    if (doc.status === 'resolved' || doc.status === 'cancelled') throw conflict(`downtime ${id} is already ${doc.status} (${doc.endReason})`);
     try {
       const handle = temporal.workflow.getHandle(doc.workflowId);
       const started = await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINES_MS.accept, () => handle.startUpdate(update, { args: [arg], waitForStage: WorkflowUpdateStage.ACCEPTED, ...(updateId ? { updateId } : {}) }));

@@ -8,7 +8,7 @@ import type { Database, DeliveryDoc, WebhookDoc } from '../../db/mongo';
 import { newWebhookSecret } from '../../common/webhook-signature';
 import { badRequest, conflict, notFound } from '../errors';
 
-export const WEBHOOK_EVENTS = ['downtime.started', 'downtime.updated', 'downtime.resolved'] as const;
+export const WEBHOOK_EVENTS = ['downtime.scheduled', 'downtime.cancelled', 'downtime.started', 'downtime.updated', 'downtime.resolved'] as const;
 
 const iso = (d: Date | undefined) => d?.toISOString();
 

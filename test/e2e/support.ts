@@ -53,7 +53,7 @@ export interface DowntimeBody {
   scopeKey: string;
   scope: { mode?: string; method?: string; gateway?: string };
   origin: string;
-  status: 'open' | 'resolved';
+  status: 'scheduled' | 'open' | 'resolved' | 'cancelled';
   phase: string;
   severity: string;
   disabledAt?: string;

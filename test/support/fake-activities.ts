@@ -44,6 +44,14 @@ export function fakeActivities(world: FakeWorld): Activities {
       once(notify.key);
       if (page) once(`${page.downtimeId}:page:${page.n}`);
     },
+    async scheduleDowntime(...args) {
+      record('scheduleDowntime', args);
+      once(args[1].key);
+    },
+    async cancelScheduled(...args) {
+      record('cancelScheduled', args);
+      once(args[1].key);
+    },
     async notify(p) {
       record('notify', [p]);
       return once(p.key);

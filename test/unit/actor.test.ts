@@ -13,6 +13,8 @@ import {
   ProbeDecision,
   ProbeRead,
   decideEscalation,
+  maintenanceOver,
+  nextWakeAt,
   decideLook,
   downtimeRequests,
   openingState,
@@ -309,6 +311,34 @@ describe('escalation', () => {
     const again = decideEscalation({ ...paged, acknowledgement: undefined, severityFloor: 'SEV2' }, T0 + policy.repageIntervalMs, busy);
     expect(again.actions).toEqual([{ kind: 'page', page: expect.objectContaining({ severity: 'SEV2', n: 2, text: expect.stringContaining('still SEV2 and unacknowledged') }) }]);
     expect(decideEscalation({ ...paged, acknowledgement: { by: 'ops', at: T0 } }, T0 + policy.repageIntervalMs, busy).actions).toEqual([]);
+  });
+});
+
+describe('planned maintenance', () => {
+  const planned = factsOf({ scope: { gateway: 'payu' }, planned: true, until: T0 + 60 * MIN, evidence: undefined });
+  const opened = openingState(planned, T0).state;
+
+  test('is not paged when it begins, whatever its share of traffic', () => {
+    expect(openingState({ ...planned, evidence: { ...HARD, trafficShare: 0.5 } }, T0).page).toBeUndefined();
+    expect(openingState({ ...factsOf({ scope: { gateway: 'payu' } }), evidence: { ...HARD, trafficShare: 0.5 } }, T0).page).toBeDefined();
+  });
+
+  test.each<[string, Partial<ActorState>, number, string, string[]]>([
+    ['unacknowledged for long, in a freeze: stays where it began, silent', { inFreeze: true, trafficShare: 0.5 }, 50 * MIN, opened.severity, []],
+    ["an incident manager's escalation: raised, told and paged", { severityFloor: 'SEV1' }, 5 * MIN, 'SEV1', ['notify', 'page']],
+  ])('%s', (_name, over, afterMs, severity, actions) => {
+    const d = decideEscalation({ ...opened, ...over }, T0 + afterMs, planned);
+    expect(d.state.severity).toBe(severity);
+    expect(d.actions.map((a) => a.kind)).toEqual(actions);
+  });
+
+  test('wakes at its end, and is over from then: completed, whatever the probe', () => {
+    const s = { ...opened, nextLookAt: T0 + 90 * MIN };
+    expect(nextWakeAt(s, planned)).toBe(T0 + 60 * MIN);
+    expect(nextWakeAt(s, factsOf())).toBe(T0 + 90 * MIN);
+    expect(maintenanceOver(s, T0 + 60 * MIN - 1, planned)).toBeUndefined();
+    expect(maintenanceOver(s, T0 + 60 * MIN, planned)?.closing).toEqual({ reason: 'completed', by: 'schedule' });
+    expect(maintenanceOver(s, T0 + 120 * MIN, factsOf({ until: T0 + 60 * MIN }))).toBeUndefined();
   });
 });
 

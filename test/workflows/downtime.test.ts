@@ -10,11 +10,14 @@ import type { Config } from '../../common/config';
 import {
   DowntimeInput,
   acknowledgeUpdate,
+  cancelUpdate,
+  evidenceSignal,
   extendUpdate,
   resolveUpdate,
   stateQuery,
 } from '../../common/definitions';
-import { downtimePolicy } from '../../common/policy';
+import { downtimePolicy, manualDowntimeInput } from '../../common/policy';
+import { openDowntimes } from '../../db/queries';
 import { downtimeSearchAttributes } from '../../common/starter';
 import { normalizeScope, scopeKey, Scope, ScopeHealth } from '../../domain';
 import type { Database } from '../../db/mongo';
@@ -22,7 +25,7 @@ import { packRoutes, zeroCounts } from '../../db/counters';
 import { workflowBundle } from '../../worker/worker';
 import type { downtimeWorkflow } from '../../workflows';
 import { testConfig, testDatabase, timeSkippingEnvironment } from '../support/stack';
-import { downtimeInput } from '../support/downtime-input';
+import { detectionEvidence, downtimeInput } from '../support/downtime-input';
 
 let env: TestWorkflowEnvironment;
 let config: Config;
@@ -312,4 +315,74 @@ test('the workflow is filterable in the Web UI by scope, method, gateway, severi
   await handle.executeUpdate(resolveUpdate, { args: [{ by: 'heidi' }] });
   await handle.result();
   expect(((await handle.describe()).searchAttributes as Record<string, unknown[]>).DowntimeState).toEqual(['resolved']);
+});
+
+describe('scheduled maintenance', () => {
+  const HOUR = 60 * MIN;
+  function maintenance(scopeIn: Scope, startsIn: number, lasts: number): DowntimeInput {
+    const scope = normalizeScope(scopeIn);
+    const startsAt = clock + startsIn;
+    return { ...manualDowntimeInput(config, { scope, scopeKey: scopeKey(scope), reason: 'PayU database upgrade', by: 'amy', planned: true, at: clock, until: startsAt + lasts, from: startsAt }), startsAt };
+  }
+  async function recordOf(id: string) {
+    return db.c.downtimes.findOne({ _id: id });
+  }
+  async function eventuallyStatus(id: string, status: string) {
+    for (let i = 0; i < 200; i++) {
+      if ((await recordOf(id))?.status === status) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`downtime ${id} never became ${status}`);
+  }
+  const eventsOf = async (id: string) => (await notificationsOf(id)).map((n) => n.event);
+  /** The reason an update's validator gave for refusing it. */
+  const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (err: { cause?: { message?: string } }) => String(err.cause?.message));
+
+  test('is announced at once, hides nothing until it begins, begins at startsAt and ends at until', async () => {
+    const input = maintenance({ gateway: 'payu_mw1' }, HOUR, 2 * HOUR);
+    const handle = await start(input);
+    await eventuallyStatus(input.downtimeId, 'scheduled');
+    expect((await handle.query(stateQuery)).status).toBe('scheduled');
+    expect(await openDowntimes(db)).not.toContainEqual(expect.objectContaining({ _id: input.downtimeId }));
+    expect(await eventsOf(input.downtimeId)).toEqual(['downtime.scheduled']);
+    // Nothing to acknowledge or resolve before it begins.
+    expect(await refusal(handle.executeUpdate(acknowledgeUpdate, { args: [{ by: 'amy' }] }))).toMatch(/has not begun/);
+
+    await env.sleep(HOUR + 5_000);
+    await eventuallyStatus(input.downtimeId, 'open');
+    const opened = (await recordOf(input.downtimeId))!;
+    expect(opened.disabledAt!.getTime()).toBeGreaterThanOrEqual(input.startsAt!);
+    expect(opened.disabledAt!.getTime() - input.startsAt!).toBeLessThan(MIN);
+    expect(await refusal(handle.executeUpdate(cancelUpdate, { args: [{ by: 'amy' }] }))).toMatch(/not scheduled maintenance waiting/);
+
+    await env.sleep(2 * HOUR);
+    const result = await handle.result();
+    expect(result.endReason).toBe('completed');
+    expect(result.resolvedAt).toBeGreaterThanOrEqual(input.until!);
+    expect(result.resolvedAt - input.until!).toBeLessThan(config.probe.intervalMs + 5_000);
+    expect(await recordOf(input.downtimeId)).toMatchObject({ status: 'resolved', endReason: 'completed' });
+    expect(await eventsOf(input.downtimeId)).toEqual(['downtime.scheduled', 'downtime.started', 'downtime.resolved']);
+  });
+
+  test('cancelled before it begins, it never hides anything and says so', async () => {
+    const input = maintenance({ gateway: 'payu_mw2' }, HOUR, HOUR);
+    const handle = await start(input);
+    await eventuallyStatus(input.downtimeId, 'scheduled');
+    const view = await handle.executeUpdate(cancelUpdate, { args: [{ by: 'amy', reason: 'postponed by PayU' }] });
+    expect(view.status).toBe('cancelled');
+    expect((await handle.result()).endReason).toBe('cancelled');
+    expect(await recordOf(input.downtimeId)).toMatchObject({ status: 'cancelled', endReason: 'cancelled', resolvedBy: 'amy' });
+    expect((await recordOf(input.downtimeId))?.disabledAt).toBeUndefined();
+    expect(await eventsOf(input.downtimeId)).toEqual(['downtime.scheduled', 'downtime.cancelled']);
+  });
+
+  test('detection finding the scope failing first begins it at once', async () => {
+    const input = maintenance({ gateway: 'payu_mw3' }, 3 * HOUR, HOUR);
+    const handle = await start(input);
+    await eventuallyStatus(input.downtimeId, 'scheduled');
+    await handle.signal(evidenceSignal, { ...detectionEvidence(clock), trafficShare: 0.2 });
+    await eventuallyStatus(input.downtimeId, 'open');
+    expect((await recordOf(input.downtimeId))!.disabledAt!.getTime()).toBeLessThan(input.startsAt!);
+    await handle.terminate('test done');
+  });
 });

@@ -121,7 +121,7 @@ export async function adminRoutes(base: FastifyInstance): Promise<void> {
         properties: {
           partners: {
             type: 'array',
-            maxItems: 1000,
+            maxItems: 100,
             items: {
               type: 'object',
               additionalProperties: false,
@@ -129,7 +129,7 @@ export async function adminRoutes(base: FastifyInstance): Promise<void> {
               properties: {
                 name: { type: 'string', minLength: 1, maxLength: 100, pattern: '\\S' },
                 scope: scopeSchema(config.methodAttributes),
-                emails: { type: 'array', minItems: 1, maxItems: 20, items: { type: 'string', maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$' } },
+                emails: { type: 'array', minItems: 1, maxItems: 10, items: { type: 'string', maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$' } },
               },
             },
           },

@@ -24,6 +24,7 @@ import {
   anyJson,
   bearer,
   breakageArb,
+  dateTimeArb,
   fieldName,
   healthy,
   jsonOf,
@@ -53,6 +54,7 @@ const ROUTES = [
   'POST /v1/downtimes/{id}/extend',
   'POST /v1/downtimes/{id}/escalate',
   'POST /v1/downtimes/{id}/probe-percent',
+  'POST /v1/downtimes/{id}/cancel',
   'POST /v1/transactions',
   'GET /v1/payment-options',
   'GET /v1/catalog',
@@ -232,10 +234,19 @@ function bodyArb(op: Operation): fc.Arbitrary<unknown> {
   const now = Date.now();
   const retention = stack.config.retentionMs;
   const validTx = fc.tuple(fc.stringMatching(/^[A-Za-z0-9_:.-]{1,12}$/), validTxArb(now, retention)).map(([id, t]) => ({ id, ...t }));
+  /** A scheduled maintenance's start (an hour to ten days ahead) and an end after any of them. */
+  const soon = fc.integer({ min: 3_600_000, max: 10 * 86_400_000 }).map((d) => new Date(now + d).toISOString());
+  const later = fc.integer({ min: 11 * 86_400_000, max: 40 * 86_400_000 }).map((d) => new Date(now + d).toISOString());
   const hooks: Record<string, { overrides: Record<string, fc.Arbitrary<unknown>>; clean: Record<string, fc.Arbitrary<unknown>> }> = {
     'POST /v1/transactions': {
       overrides: { 'transactions.*': fc.oneof(validTx, fc.tuple(validTxArb(now, retention), breakageArb(now)).map(([t, b]) => b.apply({ id: 'broken', ...t })), anyJson) },
       clean: { 'transactions.*': validTx },
+    },
+    // A scheduled maintenance needs a future start and an end after it: mostly so, sometimes anything.
+    'POST /v1/downtimes': {
+      overrides: { startsAt: fc.oneof({ weight: 3, arbitrary: soon }, { weight: 1, arbitrary: dateTimeArb(now) }), until: fc.oneof({ weight: 3, arbitrary: later }, { weight: 1, arbitrary: dateTimeArb(now) }) },
+      // The clean branch's scope: one dimension a scope may hold alone, so the route's own rules are reached.
+      clean: { scope: fc.oneof(fc.stringMatching(/^[a-z0-9_-]{1,20}$/).map((gateway) => ({ gateway })), fc.stringMatching(/^[a-z0-9_]{1,12}$/).map((mode) => ({ mode }))), startsAt: soon, until: later },
     },
     'POST /v1/webhooks': {
       overrides: { url: fc.oneof(fc.constantFrom('http://127.0.0.1:9/hook', 'https://127.0.0.1/x', 'ftp://127.0.0.1/', 'http://u:p@127.0.0.1/', 'javascript:alert(1)', '//127.0.0.1', 'http://[::1', 'not a url'), fc.string({ maxLength: 20 })) },
@@ -285,7 +296,16 @@ function semantics(route: string, body: Body): { sure: string[]; maybe: string[]
   switch (route) {
     case 'POST /v1/downtimes': {
       sure.push(...scopeRefusals(body.scope as Record<string, string | undefined>, 'scope'));
-      if (body.until !== undefined) {
+      if (body.startsAt !== undefined) {
+        // Scheduled maintenance: a future start, and an end after it.
+        const startsAt = dateOf(body.startsAt);
+        const s = Number.isFinite(startsAt) ? side(startsAt) : 'past';
+        const until = dateOf(body.until);
+        if (s === 'past') sure.push('startsAt');
+        else if (s === 'near') maybe.push('startsAt', 'until');
+        else if (body.until === undefined || !Number.isFinite(until) || until <= startsAt) sure.push('until');
+        if (sure.length > 0 || s === 'near') maybe.push('until');
+      } else if (body.until !== undefined) {
         const until = dateOf(body.until);
         const s = Number.isFinite(until) ? side(until) : 'past';
         if (s === 'past') sure.push('until');
@@ -344,6 +364,7 @@ function semantics(route: string, body: Body): { sure: string[]; maybe: string[]
       return { sure, maybe: ['by', 'severity'], ok: [200, 404, 409] };
     case 'POST /v1/downtimes/{id}/acknowledge':
     case 'POST /v1/downtimes/{id}/resolve':
+    case 'POST /v1/downtimes/{id}/cancel':
     case 'POST /v1/downtimes/{id}/probe-percent':
       return { sure, maybe: ['by'], ok: [200, 404, 409] };
     case 'POST /v1/transactions':

@@ -1,7 +1,7 @@
 /** The probe's read: bucket B's outcomes of a downtime's scope, and whether a freeze window is on. */
 import type { ProbeRead, Scope } from '../domain';
-import { activeFreeze, windowedProbe } from '../domain';
-import { readCounters, readTopology } from '../db/queries';
+import { windowedProbe } from '../domain';
+import { readActiveFreeze, readCounters, readTopology } from '../db/queries';
 import type { ActivityDeps } from './deps';
 
 export function probeActivities(deps: Pick<ActivityDeps, 'db' | 'config'>) {
@@ -19,8 +19,7 @@ export function probeActivities(deps: Pick<ActivityDeps, 'db' | 'config'>) {
       const probe = windowedProbe(counters, p.scope, from, p.now, topo);
       const bucketStart = Math.floor(p.now / bucketMs) * bucketMs;
       const inBucket = windowedProbe(counters, p.scope, bucketStart, p.now, topo);
-      const windows = await db.c.freezeWindows.find({ endsAt: { $gt: new Date(p.now) } }).toArray();
-      const freeze = activeFreeze(windows.map((w) => ({ id: w._id, name: w.name, startsAt: w.startsAt.getTime(), endsAt: w.endsAt.getTime() })), p.now);
+      const freeze = await readActiveFreeze(db, p.now);
       return { ...probe, inFreeze: freeze !== undefined, bucketStart, inBucket };
     },
   };

@@ -146,7 +146,23 @@ const Status = {
   },
 } as const;
 
-const FreezeWindow = { $id: 'FreezeWindow', type: 'object', required: ['id', 'name', 'startsAt', 'endsAt', 'active'], properties: { id: str, name: str, startsAt: time, endsAt: time, reason: str, active: { type: 'boolean' }, createdAt: time } } as const;
+const occurrence = { type: 'object', required: ['startsAt', 'endsAt'], properties: { startsAt: time, endsAt: time } } as const;
+const FreezeWindow = {
+  $id: 'FreezeWindow',
+  type: 'object',
+  required: ['id', 'name', 'startsAt', 'active'],
+  properties: {
+    id: str,
+    name: str,
+    startsAt: { ...time, description: "A one-off window's start, or a recurring one's first occurrence." },
+    endsAt: { ...time, description: 'When it (its last occurrence) ends; absent for a rule that never ends.' },
+    recurrence: { type: 'object', required: ['rule', 'durationSeconds'], properties: { rule: str, durationSeconds: { type: 'number' } } },
+    next: { type: 'array', items: occurrence, description: 'A recurring window: the occurrence under way, then the next ones.' },
+    reason: str,
+    active: { type: 'boolean' },
+    createdAt: time,
+  },
+} as const;
 
 const Webhook = { $id: 'Webhook', type: 'object', required: ['id', 'url', 'events', 'createdAt'], properties: { id: str, url: str, events: { type: 'array', items: str }, description: str, createdAt: time } } as const;
 const NewWebhook = { $id: 'NewWebhook', allOf: [{ $ref: 'Webhook#' }, { type: 'object', required: ['secret'], properties: { secret: { type: 'string', description: 'The signing secret; shown in this answer only.' } } }] } as const;

@@ -205,8 +205,12 @@ export interface DeliveryDoc {
 export interface FreezeWindowDoc {
   _id: string;
   name: string;
+  /** A one-off window's start, or a recurring one's first occurrence (its anchor). */
   startsAt: Date;
+  /** When the window (a recurring one's last occurrence) ends; the latest date there is for a rule that never ends. */
   endsAt: Date;
+  /** A recurring window: the RRULE and how long each occurrence lasts. */
+  recurrence?: { rule: string; durationMs: number };
   reason?: string;
   createdAt: Date;
 }

@@ -1,6 +1,21 @@
 /** Reads shared by activities and the API. */
 import { Topology, topologyOf } from '../domain/scope';
-import type { Database, DowntimeDoc } from './mongo';
+import { FreezeWindow, activeFreeze } from '../domain/freeze';
+import { occurrenceAt } from '../domain/recurrence';
+import type { Database, DowntimeDoc, FreezeWindowDoc } from './mongo';
+
+/** The window as it stands at `now`: a one-off window as stored, a recurring one's occurrence under way (if any). */
+export function freezeWindowAt(w: FreezeWindowDoc, now: number): FreezeWindow | undefined {
+  if (!w.recurrence) return { id: w._id, name: w.name, startsAt: w.startsAt.getTime(), endsAt: w.endsAt.getTime() };
+  const o = occurrenceAt({ rule: w.recurrence.rule, dtstart: w.startsAt.getTime(), durationMs: w.recurrence.durationMs }, now);
+  return o ? { id: w._id, name: w.name, ...o } : undefined;
+}
+
+/** The freeze window on at `now`, one-off or an occurrence of a recurring one. */
+export async function readActiveFreeze(db: Database, now: number): Promise<FreezeWindow | undefined> {
+  const windows = await db.c.freezeWindows.find({ endsAt: { $gt: new Date(now) }, startsAt: { $lte: new Date(now) } }).toArray();
+  return activeFreeze(windows.flatMap((w) => freezeWindowAt(w, now) ?? []), now);
+}
 
 export async function openDowntimes(db: Database): Promise<DowntimeDoc[]> {
   return db.c.downtimes.find({ status: 'open' }).sort({ openedAt: -1 }).toArray();

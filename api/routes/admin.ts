@@ -40,18 +40,28 @@ export async function adminRoutes(base: FastifyInstance): Promise<void> {
     onRequest: operators,
     schema: {
       ...secured('freeze-windows'),
-      description: 'A freeze window: detection keeps extra caution between `startsAt` and `endsAt`. `endsAt` must be after `startsAt` (equal times are refused) and in the future; 400 naming `endsAt` otherwise.',
+      description:
+        'A freeze window: downtimes keep extra caution while it is on. One-off: from `startsAt` to `endsAt`, which must be after `startsAt` (equal times are refused) and in the future; 400 naming `endsAt` otherwise. Recurring: `recurrence.rule` is an RFC 5545 RRULE (FREQ DAILY, WEEKLY, MONTHLY or YEARLY; no DTSTART or TZID) anchored at `startsAt` in UTC, each occurrence lasting `recurrence.duration`; e.g. the last two days of every month is `FREQ=MONTHLY;BYMONTHDAY=-2` from a midnight for `2d`. A recurring window gives no `endsAt` (400 naming it), and a rule with no occurrence left is a 400 naming `recurrence.rule`. Listed with its next occurrences.',
       body: {
         type: 'object',
         additionalProperties: false,
-        required: ['name', 'startsAt', 'endsAt'],
+        required: ['name', 'startsAt'],
         properties: {
           name: { type: 'string', minLength: 1, maxLength: 200 },
           startsAt: { type: 'string', format: 'date-time' },
           endsAt: { type: 'string', format: 'date-time' },
+          recurrence: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['rule', 'duration'],
+            properties: { rule: { type: 'string', minLength: 1, maxLength: 500 }, duration: { type: 'string', minLength: 1, maxLength: 20 } },
+          },
           reason: { type: 'string', maxLength: 2000 },
         },
-        examples: [{ name: 'Month end', startsAt: '2030-01-31T18:30:00Z', endsAt: '2030-02-01T18:30:00Z', reason: 'month-end salary checkouts' }],
+        examples: [
+          { name: 'Month end', startsAt: '2030-01-31T18:30:00Z', endsAt: '2030-02-01T18:30:00Z', reason: 'month-end salary checkouts' },
+          { name: 'Every month end', startsAt: '2030-01-30T00:00:00Z', recurrence: { rule: 'FREQ=MONTHLY;BYMONTHDAY=-2', duration: '2d' }, reason: 'salary days' },
+        ],
       } as const,
     },
   }, async (req, reply) => reply.code(201).send(await freezeWindows.create(req.body)));

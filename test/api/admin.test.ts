@@ -1,4 +1,5 @@
 /** Operator and admin records: freeze windows, webhook subscriptions and deliveries, incidents, problems. */
+import { readActiveFreeze } from '../../db/queries';
 import { Harness, KEYS, bearer, reset, startApi } from './harness';
 
 let h: Harness;
@@ -15,6 +16,35 @@ const call = (method: 'GET' | 'POST' | 'DELETE', url: string, key?: string, payl
 
 describe('freeze windows', () => {
   const window = () => ({ name: '11.11 sale', startsAt: new Date(Date.now() - HOUR).toISOString(), endsAt: new Date(Date.now() + HOUR).toISOString(), reason: 'peak' });
+
+  test('a recurring window is listed with its next occurrences, and the probe sees it on during one', async () => {
+    // Every day from 00:00 UTC for 23 h 59 m: on now, whatever the time, unless within the last minute of the day.
+    const midnight = new Date(new Date().toISOString().slice(0, 10) + 'T00:00:00Z').getTime();
+    const res = await call('POST', '/v1/freeze-windows', KEYS.operator, { name: 'daily peak', startsAt: new Date(midnight - 2 * 86_400_000).toISOString(), recurrence: { rule: 'RRULE:FREQ=DAILY', duration: '1439m' } });
+    expect(res.statusCode).toBe(201);
+    const fw = res.json() as { id: string; endsAt?: string; recurrence: unknown; next: { startsAt: string; endsAt: string }[]; active: boolean };
+    expect(fw.recurrence).toEqual({ rule: 'FREQ=DAILY', durationSeconds: 1439 * 60 });
+    expect(fw.endsAt).toBeUndefined();
+    expect(fw.next).toHaveLength(5);
+    expect(fw.next[0]).toEqual({ startsAt: new Date(midnight).toISOString(), endsAt: new Date(midnight + 1439 * 60_000).toISOString() });
+    expect(fw.next[1]!.startsAt).toBe(new Date(midnight + 86_400_000).toISOString());
+    const inLastMinute = Date.now() >= midnight + 1439 * 60_000;
+    expect(fw.active).toBe(!inLastMinute);
+    expect((await readActiveFreeze(h.db, midnight + 3_600_000))?.id).toBe(fw.id);
+    expect(await readActiveFreeze(h.db, midnight + 1439 * 60_000 + 1)).toBeUndefined();
+  });
+
+  test.each([
+    ['recurrence.rule', 'an hourly rule', { recurrence: { rule: 'FREQ=HOURLY', duration: '30m' } }],
+    ['recurrence.duration', 'a duration that is none', { recurrence: { rule: 'FREQ=DAILY', duration: 'soon' } }],
+    ['recurrence.rule', 'a rule whose last occurrence is over', { recurrence: { rule: 'FREQ=DAILY;COUNT=1', duration: '1h' } }],
+    ['endsAt', 'a recurring window with an end too', { recurrence: { rule: 'FREQ=DAILY', duration: '1h' }, endsAt: new Date(Date.now() + HOUR).toISOString() }],
+    ['endsAt', 'neither an end nor a recurrence', {}],
+  ])('a 400 names %s for %s', async (field, _what, over) => {
+    const body = { name: 'x', startsAt: new Date(Date.now() - 10 * 86_400_000).toISOString(), ...over };
+    const res = await call('POST', '/v1/freeze-windows', KEYS.operator, body);
+    expect({ status: res.statusCode, field: res.json().field }).toEqual({ status: 400, field });
+  });
 
   test('an operator creates, lists and deletes a freeze window', async () => {
     const created = await call('POST', '/v1/freeze-windows', KEYS.operator, window());

@@ -248,6 +248,11 @@ function bodyArb(op: Operation): fc.Arbitrary<unknown> {
       // The clean branch's scope: one dimension a scope may hold alone, so the route's own rules are reached.
       clean: { scope: fc.oneof(fc.stringMatching(/^[a-z0-9_-]{1,20}$/).map((gateway) => ({ gateway })), fc.stringMatching(/^[a-z0-9_]{1,12}$/).map((mode) => ({ mode }))), startsAt: soon, until: later },
     },
+    // A window is one-off (an end) or recurring (a rule): the clean branch gives valid ones of each.
+    'POST /v1/freeze-windows': {
+      overrides: {},
+      clean: { endsAt: later, recurrence: fc.constantFrom({ rule: 'FREQ=MONTHLY;BYMONTHDAY=-2', duration: '2d' }, { rule: 'RRULE:FREQ=WEEKLY;BYDAY=FR', duration: '12h' }) },
+    },
     'POST /v1/webhooks': {
       overrides: { url: fc.oneof(fc.constantFrom('http://127.0.0.1:9/hook', 'https://127.0.0.1/x', 'ftp://127.0.0.1/', 'http://u:p@127.0.0.1/', 'javascript:alert(1)', '//127.0.0.1', 'http://[::1', 'not a url'), fc.string({ maxLength: 20 })) },
       clean: { url: fc.constantFrom('http://127.0.0.1:9/hook', 'https://127.0.0.1:9/x?y=1', 'http://localhost:9/') },
@@ -315,8 +320,14 @@ function semantics(route: string, body: Body): { sure: string[]; maybe: string[]
     }
     case 'POST /v1/freeze-windows': {
       const [startsAt, endsAt] = [dateOf(body.startsAt), dateOf(body.endsAt)];
+      const recurrence = body.recurrence as { rule: string; duration: string } | undefined;
       if (!Number.isFinite(startsAt)) sure.push('startsAt');
-      else if (!Number.isFinite(endsAt) || endsAt <= startsAt || side(endsAt) === 'past') sure.push('endsAt');
+      else if (recurrence !== undefined) {
+        // Recurring: no end of its own, a duration, and a rule (whose validity is the rule library's: maybe).
+        if (body.endsAt !== undefined) sure.push('endsAt');
+        else if (!/^\d+(\.\d+)?\s*(ms|s|m|h|d)?$/.test(recurrence.duration.trim()) || /^0+(\.0+)?\s*[a-z]*$/.test(recurrence.duration.trim())) sure.push('recurrence.duration');
+        else maybe.push('recurrence.duration', 'recurrence.rule');
+      } else if (!Number.isFinite(endsAt) || endsAt <= startsAt || side(endsAt) === 'past') sure.push('endsAt');
       else if (side(endsAt) === 'near') maybe.push('endsAt');
       return { sure, maybe, ok: [201] };
     }

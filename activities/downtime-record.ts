@@ -3,7 +3,7 @@
  * the actor's live state, closed when it re-enables. The checkout snapshot and the API read them.
  */
 import type { ActorState, EndReason, Page, ProbeDecision, Severity } from '../domain';
-import { scopeLabel } from '../domain';
+import { reviewDueAt, scopeLabel } from '../domain';
 import type { DowntimeInput } from '../common/definitions';
 import { DowntimeDoc, IncidentDoc, TimelineDoc, isDuplicateKey } from '../db/mongo';
 import type { ActivityDeps } from './deps';
@@ -44,6 +44,7 @@ function openingRecord(input: DowntimeInput, severity: Severity, expiresAt: numb
     title: `${scopeLabel(input.scope)} unavailable`,
     severity,
     status: 'open',
+    stage: 'investigating',
     openedAt: at,
     escalations: [],
   };
@@ -55,7 +56,7 @@ function openingRecord(input: DowntimeInput, severity: Severity, expiresAt: numb
   return { downtime, incident, timeline };
 }
 
-export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db'>, outbox: Outbox) {
+export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db' | 'config'>, outbox: Outbox) {
   const c = deps.db.c;
 
   async function insertOnce<T>(insert: () => Promise<T>): Promise<void> {
@@ -157,6 +158,8 @@ export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db'>, outbox:
           },
         },
       );
+      // Someone owns it now: an incident still investigating has its cause identified by them.
+      if (p.acknowledgement) await c.incidents.updateOne({ _id: p.downtimeId, status: 'open', stage: 'investigating' }, { $set: { stage: 'identified' } });
     },
 
     /** Re-enables the scope and closes the record and the incident. */
@@ -178,7 +181,11 @@ export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db'>, outbox:
           },
         },
       );
-      await c.incidents.updateOne({ _id: p.downtimeId, status: 'open' }, { $set: { status: 'resolved', resolvedAt: at, endReason: p.endReason, severity: p.severity } });
+      const dueAt = reviewDueAt(p.severity, p.at, deps.config.reviewDueAfterMs);
+      await c.incidents.updateOne(
+        { _id: p.downtimeId, status: 'open' },
+        { $set: { status: 'resolved', stage: 'resolved', resolvedAt: at, endReason: p.endReason, severity: p.severity, ...(dueAt !== undefined ? { reviewDueAt: new Date(dueAt) } : {}) } },
+      );
       const how = { recovered: 'probe proved recovery', expired: 'expiry reached without enough probe evidence', manual: 'resolved by the incident manager', superseded: `superseded by ${p.supersededBy}`, completed: 'the planned maintenance window is over', cancelled: 'the planned maintenance was cancelled' }[p.endReason];
       await outbox.send(timelineEntry({ downtimeId: p.downtimeId, key: 'closed', kind: 'resolved', text: `Re-enabled: ${how}`, at: p.at, by: p.by }));
     },

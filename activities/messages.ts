@@ -59,6 +59,7 @@ const HEADLINE: Record<NoticeEvent, string> = {
   resolved: ':large_green_circle: Re-enabled',
   scheduled: ':calendar: Maintenance scheduled',
   cancelled: ':heavy_multiplication_x: Maintenance cancelled',
+  review_overdue: ':memo: Post-incident review overdue',
 };
 
 /** A Slack incoming-webhook message in Block Kit, with a plain-text fallback. */
@@ -95,6 +96,7 @@ export function partnerMail(event: NoticeEvent, ctx: MessageContext, partner: { 
     cancelled: `[Maintenance cancelled] ${what}`,
     escalated: `[Downtime escalated] ${what}`,
     acknowledged: `[Downtime acknowledged] ${what}`,
+    review_overdue: `[Review overdue] ${what}`,
   }[event];
   const lines = [
     `Hello ${partner.name},`,

@@ -183,7 +183,7 @@ const PagerDutyOutcome = {
 const Incident = {
   $id: 'Incident',
   type: 'object',
-  required: ['id', 'downtimeId', 'scopeKey', 'title', 'severity', 'status', 'openedAt', 'escalations'],
+  required: ['id', 'downtimeId', 'scopeKey', 'title', 'severity', 'status', 'stage', 'openedAt', 'escalations'],
   properties: {
     id: str,
     downtimeId: str,
@@ -191,6 +191,7 @@ const Incident = {
     title: str,
     severity,
     status: { type: 'string', enum: ['open', 'resolved'] },
+    stage: { type: 'string', enum: ['investigating', 'identified', 'monitoring', 'resolved', 'reviewed'] },
     openedAt: time,
     acknowledgedAt: time,
     acknowledgedBy: str,
@@ -198,9 +199,41 @@ const Incident = {
     endReason: str,
     escalations: { type: 'array', items: { type: 'object', required: ['at', 'severity'], properties: { at: time, severity, by: str } } },
     timeline: { type: 'array', items: { $ref: 'TimelineEntry#' } },
+    reviewDueAt: { ...time, description: 'SEV1/SEV2: when the post-incident review is due.' },
+    reviewOverdue: { type: 'boolean' },
+    review: {
+      type: 'object',
+      required: ['by', 'at', 'cause', 'lessons', 'impact'],
+      properties: {
+        by: str,
+        at: time,
+        cause: str,
+        lessons: { type: 'array', items: str },
+        actions: { type: 'array', items: str },
+        impact: { type: 'object', required: ['from', 'to', 'attempts', 'failed'], properties: { from: time, to: time, attempts: { type: 'integer' }, failed: { type: 'integer', description: "Attempts on the scope's routes that failed for the system's reasons while it was down." } } },
+      },
+    },
   },
 } as const;
-const Problem = { $id: 'Problem', type: 'object', required: ['id', 'scopeKey', 'status', 'openedAt', 'downtimeIds', 'downtimeCount'], properties: { id: str, scopeKey: str, scope, status: { type: 'string', enum: ['open', 'closed'] }, openedAt: time, downtimeIds: { type: 'array', items: str }, downtimeCount: { type: 'integer' }, note: str } } as const;
+const Problem = {
+  $id: 'Problem',
+  type: 'object',
+  required: ['id', 'scopeKey', 'status', 'openedAt', 'downtimeIds', 'downtimeCount'],
+  properties: {
+    id: str,
+    scopeKey: str,
+    scope,
+    status: { type: 'string', enum: ['open', 'investigating', 'known_error', 'resolved'] },
+    openedAt: time,
+    downtimeIds: { type: 'array', items: str },
+    downtimeCount: { type: 'integer' },
+    note: str,
+    workaround: str,
+    rootCause: str,
+    resolvedAt: time,
+    reopenedAt: { type: 'array', items: time },
+  },
+} as const;
 
 const TransactionsAccepted = {
   $id: 'TransactionsAccepted',
@@ -252,6 +285,9 @@ export const ANSWERS: Record<string, string> = {
   pagerDutyWebhook: 'PagerDutyOutcome',
   listIncidents: 'IncidentList',
   getIncident: 'Incident',
+  setIncidentStage: 'Incident',
+  reviewIncident: 'Incident',
   listProblems: 'ProblemList',
   getProblem: 'Problem',
+  updateProblem: 'Problem',
 };

@@ -42,7 +42,7 @@ export function declaredAnswers(schema: FastifySchema | undefined, url: string, 
   if (secured) codes.push(401, 403, 503);
   if (route.preValidation !== undefined) codes.push(401, 503);
   if (url.includes(':id')) codes.push(404);
-  if (method === 'POST' && url.startsWith('/v1/downtimes')) codes.push(409);
+  if (method === 'POST' && /^\/v1\/(downtimes|incidents|problems)/.test(url)) codes.push(409);
   if (url.endsWith('/rotate-secret')) codes.push(409);
   if (schema?.body) codes.push(413, 415);
   for (const code of codes) response[code] ??= { description: REFUSALS[code], ...ERROR_REF };
@@ -83,8 +83,11 @@ export const OPERATION_IDS: Record<string, string> = {
   'POST /v1/integrations/pagerduty': 'pagerDutyWebhook',
   'GET /v1/incidents': 'listIncidents',
   'GET /v1/incidents/{id}': 'getIncident',
+  'POST /v1/incidents/{id}/stage': 'setIncidentStage',
+  'POST /v1/incidents/{id}/review': 'reviewIncident',
   'GET /v1/problems': 'listProblems',
   'GET /v1/problems/{id}': 'getProblem',
+  'POST /v1/problems/{id}': 'updateProblem',
 };
 
 /** Answers other than JSON, by operation id. */

@@ -138,6 +138,7 @@ const schema = z.object({
   SMTP_URL: optionalString.refine((v) => v === undefined || /^smtps?:\/\/[^\s]+$/.test(v), 'expected smtp://host:port or smtps://user:password@host:port'),
   SMTP_FROM: z.string().default('Payment downtimes <downtimes@localhost>'),
   WEBHOOK_SECRET_GRACE: duration('24h', true),
+  REVIEW_DUE_AFTER: duration('5d'),
 });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -210,6 +211,8 @@ function toConfig(env: z.infer<typeof schema>, apiKeys: Map<string, Set<Role>> |
     },
     /** How long a rotated webhook secret still signs deliveries beside the new one. */
     webhookSecretGraceMs: env.WEBHOOK_SECRET_GRACE,
+    /** A SEV1/SEV2 incident's post-incident review is due this long after it resolved. */
+    reviewDueAfterMs: env.REVIEW_DUE_AFTER,
   };
 }
 

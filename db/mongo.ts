@@ -3,7 +3,7 @@
  * which has no TTL indexes (a retention purge replaces them there).
  */
 import { Collection, Db, MongoClient, MongoServerError } from 'mongodb';
-import type { Scope, Severity, ProbeDecision, EndReason, Outcome } from '../domain';
+import type { Scope, Severity, ProbeDecision, EndReason, Outcome, IncidentStage, ProblemStatus } from '../domain';
 import type { Origin, DowntimeStatus, Evidence, Acknowledgement } from '../common/definitions';
 
 export interface TransactionDoc {
@@ -104,6 +104,17 @@ export interface DowntimeDoc {
   updatedAt: Date;
 }
 
+
+/** What was learned: the cause, what it cost (from the counters), what changes. */
+export interface IncidentReview {
+  by: string;
+  at: Date;
+  cause: string;
+  lessons: string[];
+  actions?: string[];
+  impact: { from: Date; to: Date; attempts: number; failed: number };
+}
+
 export interface IncidentDoc {
   _id: string;
   downtimeId: string;
@@ -111,6 +122,12 @@ export interface IncidentDoc {
   title: string;
   severity: Severity;
   status: 'open' | 'resolved';
+  /** Absent on records written before stages: read as investigating while open, resolved after. */
+  stage?: IncidentStage;
+  review?: IncidentReview;
+  /** A SEV1/SEV2's review is due then; the overdue notice goes out once. */
+  reviewDueAt?: Date;
+  reviewReminded?: boolean;
   openedAt: Date;
   acknowledgedAt?: Date;
   acknowledgedBy?: string;
@@ -215,14 +232,21 @@ export interface FreezeWindowDoc {
   createdAt: Date;
 }
 
+
 export interface ProblemDoc {
   _id: string;
   scopeKey: string;
   scope: Scope;
-  status: 'open' | 'closed';
+  status: ProblemStatus;
   openedAt: Date;
   downtimeIds: string[];
   note?: string;
+  workaround?: string;
+  rootCause?: string;
+  resolvedAt?: Date;
+  /** Each time it came back after it was resolved. */
+  reopenedAt?: Date[];
+  updatedAt?: Date;
 }
 
 export interface CatalogDoc {

@@ -8,10 +8,10 @@ import { scopeMatchesRoute, scopesOverlap, NO_TOPOLOGY } from './scope';
 import type { Severity } from './severity';
 
 /** The step of a downtime's life a notice tells. */
-export type NoticeEvent = 'started' | 'escalated' | 'acknowledged' | 'resolved' | 'scheduled' | 'cancelled';
+export type NoticeEvent = 'started' | 'escalated' | 'acknowledged' | 'resolved' | 'scheduled' | 'cancelled' | 'review_overdue';
 
 /** Ops chat hears these. */
-export const CHAT_EVENTS: readonly NoticeEvent[] = ['scheduled', 'cancelled', 'started', 'escalated', 'acknowledged', 'resolved'];
+export const CHAT_EVENTS: readonly NoticeEvent[] = ['scheduled', 'cancelled', 'started', 'escalated', 'acknowledged', 'resolved', 'review_overdue'];
 
 /** Partners are mailed on these, with the evidence. */
 export const PARTNER_EVENTS: readonly NoticeEvent[] = ['scheduled', 'cancelled', 'started', 'resolved'];

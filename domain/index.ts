@@ -13,3 +13,4 @@ export * from './lifecycle';
 export * from './status';
 export * from './actor';
 export * from './channels';
+export * from './incident';

@@ -25,12 +25,17 @@ export async function runWorker(): Promise<void> {
     purgeExpired(db, Date.now(), config.retentionMs).catch((err) => log.warn({ err }, 'retention purge failed'));
   }, 60 * 60_000);
   const compaction = startCompaction(db, config.detection.counterBucketMs, log);
+  // SEV1/SEV2 incidents whose post-incident review is past due: ops hear of each once.
+  const reviews = setInterval(() => {
+    parts.activities.remindOverdueReviews(Date.now()).catch((err) => log.warn({ err: err instanceof Error ? err.message : err }, 'overdue review reminders failed'));
+  }, 60_000);
   const shutdown = () => parts.worker.shutdown();
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
   log.info({ temporalAddress }, 'worker running');
   await parts.worker.run();
   clearInterval(purge);
+  clearInterval(reviews);
   await compaction.stop();
   await dispatcher.stop();
   senders.close();

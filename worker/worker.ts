@@ -46,6 +46,8 @@ const TUNING = {
 export interface WorkerParts {
   worker: Worker;
   client: Client;
+  /** The same steps, for the worker's own loops (overdue reviews). */
+  activities: ReturnType<typeof createActivities>;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export async function createWorker(config: Config, db: Database, temporalAddress
   return {
     worker,
     client,
+    activities,
     async close() {
       await clientConnection.close();
       await connection.close();

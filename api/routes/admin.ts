@@ -14,6 +14,8 @@ import { scopeSchema } from '../scope-schema';
 
 const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_:-]{1,64}$' } } } as const;
 const limit = { type: 'integer', minimum: 1, maximum: 500, default: 100 } as const;
+/** Who is acting. */
+const actor = { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' } as const;
 const secured = (tag: string) => ({ tags: [tag], security: [{ bearer: [] }] });
 /** `?status=...&limit=...` over the given statuses. */
 const listQuery = <S extends readonly string[]>(statuses: S) =>
@@ -27,7 +29,7 @@ export async function adminRoutes(base: FastifyInstance): Promise<void> {
   const freezeWindows = new FreezeWindowService({ db, now });
   const webhooks = new WebhookService({ db, now, secretGraceMs: config.webhookSecretGraceMs });
   const partners = new PartnerService({ db, now });
-  const incidents = new IncidentService({ db });
+  const incidents = new IncidentService({ db, now });
 
   // Freeze windows -------------------------------------------------------------------------
 
@@ -153,15 +155,80 @@ export async function adminRoutes(base: FastifyInstance): Promise<void> {
 
   app.get('/v1/incidents', {
     onRequest: operators,
-    schema: { ...secured('incidents'), querystring: listQuery(['open', 'resolved'] as const) },
+    schema: {
+      ...secured('incidents'),
+      description: 'Incidents, newest first; `stage` filters by where the work stands, `overdue=true` keeps SEV1/SEV2 incidents whose review is past due.',
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { status: { type: 'string', enum: ['open', 'resolved'] }, stage: { type: 'string', enum: ['investigating', 'identified', 'monitoring', 'resolved', 'reviewed'] }, overdue: { type: 'boolean' }, limit },
+      } as const,
+    },
   }, async (req) => ({ incidents: await incidents.incidents(req.query) }));
 
   app.get('/v1/incidents/:id', { onRequest: operators, schema: { ...secured('incidents'), params: idParam } }, async (req) => incidents.incident(req.params.id));
 
+  app.post('/v1/incidents/:id/stage', {
+    onRequest: operators,
+    schema: {
+      ...secured('incidents'),
+      description: "Says where the work on an open incident stands: investigating, identified (acknowledging does this) or monitoring. Resolved follows the downtime's close; 409 once it has.",
+      params: idParam,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['stage', 'by'],
+        properties: { stage: { type: 'string', enum: ['investigating', 'identified', 'monitoring'] }, by: actor, note: { type: 'string', maxLength: 2000 } },
+      } as const,
+    },
+  }, async (req) => incidents.setStage(req.params.id, req.body));
+
+  app.post('/v1/incidents/:id/review', {
+    onRequest: operators,
+    schema: {
+      ...secured('incidents'),
+      description: 'The post-incident review of a resolved incident: the cause, the lessons learned and the follow-up actions; its impact (attempts and system failures on the scope while it was down) is read from the counters. Once per incident; 409 while it is open or once reviewed. A SEV1/SEV2 not reviewed within REVIEW_DUE_AFTER of resolving is listed as overdue and ops are told once.',
+      params: idParam,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['by', 'cause', 'lessons'],
+        properties: {
+          by: actor,
+          cause: { type: 'string', minLength: 1, maxLength: 4000, pattern: '\\S' },
+          lessons: { type: 'array', minItems: 1, maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 2000, pattern: '\\S' } },
+          actions: { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 2000, pattern: '\\S' } },
+        },
+        examples: [{ by: 'amy', cause: "PayU's load balancer dropped TLS sessions after a certificate rotation", lessons: ['Detection caught it in 40 s; the partner was told in a minute'], actions: ['Ask PayU for rotation notices'] }],
+      } as const,
+    },
+  }, async (req) => incidents.review(req.params.id, req.body));
+
   app.get('/v1/problems', {
     onRequest: operators,
-    schema: { ...secured('problems'), querystring: listQuery(['open', 'closed'] as const) },
+    schema: { ...secured('problems'), querystring: listQuery(['open', 'investigating', 'known_error', 'resolved'] as const) },
   }, async (req) => ({ problems: await incidents.problems(req.query) }));
 
   app.get('/v1/problems/:id', { onRequest: operators, schema: { ...secured('problems'), params: idParam } }, async (req) => incidents.problem(req.params.id));
+
+  app.post('/v1/problems/:id', {
+    onRequest: operators,
+    schema: {
+      ...secured('problems'),
+      description: 'Problem management: move a problem to investigating, to known_error (with its `workaround`, 400 naming it otherwise) or to resolved (with its `rootCause`, 400 naming it otherwise), or add a note. A resolved problem is not changed by hand (409): it reopens when its scope goes down again.',
+      params: idParam,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['by'],
+        properties: {
+          by: actor,
+          status: { type: 'string', enum: ['investigating', 'known_error', 'resolved'] },
+          note: { type: 'string', maxLength: 4000 },
+          workaround: { type: 'string', minLength: 1, maxLength: 4000, pattern: '\\S' },
+          rootCause: { type: 'string', minLength: 1, maxLength: 4000, pattern: '\\S' },
+        },
+      } as const,
+    },
+  }, async (req) => incidents.updateProblem(req.params.id, req.body));
 }

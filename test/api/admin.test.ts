@@ -1,5 +1,6 @@
 /** Operator and admin records: freeze windows, webhook subscriptions and deliveries, incidents, problems. */
 import { readActiveFreeze } from '../../db/queries';
+import { counterDoc } from '../support/counters';
 import { Harness, KEYS, bearer, reset, startApi } from './harness';
 
 let h: Harness;
@@ -184,6 +185,44 @@ describe('incidents and problems', () => {
     ]);
   }
 
+  test('an open incident moves through its stages; resolved, it is reviewed once, with the impact read from the counters', async () => {
+    await seedIncident('dt_work', 'open', Date.now() - HOUR);
+    const staged = await call('POST', '/v1/incidents/dt_work/stage', KEYS.operator, { stage: 'monitoring', by: 'amy', note: 'fix deployed, watching' });
+    expect(staged.statusCode).toBe(200);
+    expect(staged.json()).toMatchObject({ stage: 'monitoring', timeline: expect.arrayContaining([expect.objectContaining({ kind: 'monitoring', text: 'Monitoring: fix deployed, watching', by: 'amy' })]) });
+    expect((await call('POST', '/v1/incidents/dt_work/review', KEYS.operator, { by: 'amy', cause: 'x', lessons: ['y'] })).statusCode).toBe(409);
+
+    // It resolves (as the actor closes it) after 200 attempts on its scope, 150 failed by the bank.
+    const openedAt = Date.now() - HOUR;
+    await h.db.c.downtimes.insertOne({ _id: 'dt_work', scope: { method: 'netbanking:sbi' }, scopeKey: 'netbanking:sbi@*', origin: 'detected', reason: 'r', openedBy: 'detection', status: 'resolved', phase: 'resolved', openedAt: new Date(openedAt), disabledAt: new Date(openedAt), expiresAt: new Date(), probePercent: 10, severity: 'SEV2', baseline: 0.95, threshold: 0.8, workflowId: 'downtime:netbanking:sbi@*', updatedAt: new Date() });
+    await h.db.c.incidents.updateOne({ _id: 'dt_work' }, { $set: { status: 'resolved', stage: 'resolved', resolvedAt: new Date(), reviewDueAt: new Date(Date.now() - 1000) } });
+    await h.db.c.counters.insertMany([
+      counterDoc(openedAt + 60_000, [{ method: 'netbanking:sbi', gateway: 'payu', systemFailure: 150 }, { method: 'upi:gpay', gateway: 'payu', systemFailure: 30 }]),
+      counterDoc(openedAt + 120_000, [{ method: 'netbanking:sbi', gateway: 'razorpay', success: 50 }]),
+      // Before it was disabled: not its cost.
+      counterDoc(openedAt - 60_000, [{ method: 'netbanking:sbi', gateway: 'payu', systemFailure: 500 }]),
+    ]);
+    expect((await call('GET', '/v1/incidents?overdue=true', KEYS.operator)).json().incidents.map((i: { id: string }) => i.id)).toEqual(['dt_work']);
+    expect((await call('POST', '/v1/incidents/dt_work/stage', KEYS.operator, { stage: 'monitoring', by: 'amy' })).statusCode).toBe(409);
+    const reviewed = await call('POST', '/v1/incidents/dt_work/review', KEYS.operator, { by: 'amy', cause: 'SBI core banking failover', lessons: ['detected in 40 s'], actions: ['ask SBI for maintenance notices'] });
+    expect(reviewed.statusCode).toBe(200);
+    expect(reviewed.json()).toMatchObject({ stage: 'reviewed', reviewOverdue: false, review: { by: 'amy', cause: 'SBI core banking failover', lessons: ['detected in 40 s'], impact: { attempts: 200, failed: 150 } } });
+    expect((await call('GET', '/v1/incidents?overdue=true', KEYS.operator)).json().incidents).toEqual([]);
+    expect((await call('POST', '/v1/incidents/dt_work/review', KEYS.operator, { by: 'amy', cause: 'again', lessons: ['again'] })).statusCode).toBe(409);
+    expect((await call('POST', '/v1/incidents/dt_work/review', KEYS.operator, { by: 'amy', cause: 'x', lessons: [] })).json()).toMatchObject({ field: 'lessons' });
+  });
+
+  test('a problem becomes a known error with its workaround, then resolved with its root cause, and is not changed by hand after', async () => {
+    await h.db.c.problems.insertOne({ _id: 'pb_work', scopeKey: 'netbanking:sbi@*', scope: { method: 'netbanking:sbi' }, status: 'open', openedAt: new Date(), downtimeIds: ['a', 'b', 'c'] });
+    const post = (body: object) => call('POST', '/v1/problems/pb_work', KEYS.operator, body);
+    expect((await post({ by: 'amy', status: 'investigating', note: 'SBI says their failover flaps' })).json()).toMatchObject({ status: 'investigating', note: 'SBI says their failover flaps' });
+    expect((await post({ by: 'amy', status: 'known_error' })).json()).toMatchObject({ field: 'workaround' });
+    expect((await post({ by: 'amy', status: 'known_error', workaround: 'route SBI through razorpay' })).json()).toMatchObject({ status: 'known_error', workaround: 'route SBI through razorpay' });
+    expect((await post({ by: 'amy', status: 'resolved' })).json()).toMatchObject({ field: 'rootCause' });
+    expect((await post({ by: 'amy', status: 'resolved', rootCause: 'SBI fixed their failover' })).json()).toMatchObject({ status: 'resolved', rootCause: 'SBI fixed their failover', resolvedAt: expect.any(String) });
+    expect((await post({ by: 'amy', note: 'one more thing' })).statusCode).toBe(409);
+  });
+
   test('lists incidents newest first, filtered by status, and reads one with its timeline in order', async () => {
     await seedIncident('dt_old', 'resolved', Date.now() - 2 * HOUR);
     await seedIncident('dt_new', 'open', Date.now() - HOUR);
@@ -209,12 +248,12 @@ describe('incidents and problems', () => {
   test('lists problems by status and reads one; 404 for an unknown one', async () => {
     await h.db.c.problems.insertMany([
       { _id: 'pb_dt_1', scopeKey: 'netbanking:sbi@*', scope: { method: 'netbanking:sbi' }, status: 'open', openedAt: new Date(), downtimeIds: ['a', 'b', 'c'] },
-      { _id: 'pb_dt_0', scopeKey: 'upi@*', scope: { mode: 'upi' }, status: 'closed', openedAt: new Date(Date.now() - HOUR), downtimeIds: ['d', 'e', 'f'] },
+      { _id: 'pb_dt_0', scopeKey: 'upi@*', scope: { mode: 'upi' }, status: 'resolved', resolvedAt: new Date(), rootCause: 'x', openedAt: new Date(Date.now() - HOUR), downtimeIds: ['d', 'e', 'f'] },
     ]);
     const open = await call('GET', '/v1/problems?status=open', KEYS.operator);
     expect(open.json().problems).toEqual([expect.objectContaining({ id: 'pb_dt_1', downtimeCount: 3, scope: { method: 'netbanking:sbi' } })]);
     expect((await call('GET', '/v1/problems', KEYS.operator)).json().problems).toHaveLength(2);
-    expect((await call('GET', '/v1/problems/pb_dt_0', KEYS.operator)).json()).toMatchObject({ id: 'pb_dt_0', status: 'closed' });
+    expect((await call('GET', '/v1/problems/pb_dt_0', KEYS.operator)).json()).toMatchObject({ id: 'pb_dt_0', status: 'resolved' });
     expect((await call('GET', '/v1/problems/pb_missing', KEYS.operator)).statusCode).toBe(404);
     expect((await call('GET', '/v1/problems')).statusCode).toBe(401);
   });

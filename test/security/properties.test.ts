@@ -74,8 +74,11 @@ const ROUTES = [
   'PUT /v1/partners',
   'GET /v1/incidents',
   'GET /v1/incidents/{id}',
+  'POST /v1/incidents/{id}/stage',
+  'POST /v1/incidents/{id}/review',
   'GET /v1/problems',
   'GET /v1/problems/{id}',
+  'POST /v1/problems/{id}',
 ];
 
 /** Routes a signature admits instead of a key: every unsigned request is a 401 before its body is read (test/api/integrations.test.ts). */
@@ -378,6 +381,15 @@ function semantics(route: string, body: Body): { sure: string[]; maybe: string[]
     case 'POST /v1/downtimes/{id}/cancel':
     case 'POST /v1/downtimes/{id}/probe-percent':
       return { sure, maybe: ['by'], ok: [200, 404, 409] };
+    case 'POST /v1/incidents/{id}/stage':
+    case 'POST /v1/incidents/{id}/review':
+      // The incident's state decides (open or resolved, reviewed or not): 409, not a field.
+      return { sure, maybe, ok: [200, 404, 409] };
+    case 'POST /v1/problems/{id}':
+      // A known error needs its workaround and a resolved problem its root cause, unless the problem's state refuses first.
+      if (body.status === 'resolved' && body.rootCause === undefined) maybe.push('rootCause');
+      if (body.status === 'known_error' && body.workaround === undefined) maybe.push('workaround');
+      return { sure, maybe, ok: [200, 404, 409] };
     case 'POST /v1/transactions':
       return { sure, maybe, ok: [202] };
     default:

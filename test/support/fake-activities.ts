@@ -52,6 +52,14 @@ export function fakeActivities(world: FakeWorld): Activities {
       record('cancelScheduled', args);
       once(args[1].key);
     },
+    async remindOverdueReviews(...args) {
+      record('remindOverdueReviews', args);
+      return 0;
+    },
+    async remindReview(...args) {
+      record('remindReview', args);
+      return once(`${args[0].incidentId}:review-overdue`);
+    },
     async notify(p) {
       record('notify', [p]);
       return once(p.key);

@@ -386,3 +386,46 @@ describe('scheduled maintenance', () => {
     await handle.terminate('test done');
   });
 });
+
+test('a SEV1 closes with its review due REVIEW_DUE_AFTER later; left unreviewed, ops are told once when it falls due', async () => {
+  const input = inputFor({ gateway: 'payu_review' }, { evidence: { at: clock, attempts: 500, windowMs: config.detection.windowMs, successes: 20, rate: 0.04, baseline: 0.95, threshold: 0.8, trafficShare: 0.5 } });
+  const handle = await start(input);
+  await untilProbing(handle);
+  await handle.executeUpdate(resolveUpdate, { args: [{ by: 'amy' }] });
+  const result = await handle.result();
+  expect(result.severity).toBe('SEV1');
+  const incident = (await db.c.incidents.findOne({ _id: input.downtimeId }))!;
+  expect(incident.reviewDueAt!.getTime()).toBe(incident.resolvedAt!.getTime() + config.reviewDueAfterMs);
+
+  const due = incident.reviewDueAt!.getTime();
+  // Other tests' SEV1/SEV2 incidents share the database: only this one is left to remind.
+  await db.c.incidents.updateMany({ _id: { $ne: input.downtimeId } }, { $set: { reviewReminded: true } });
+  expect(await activities.remindOverdueReviews(due - 1)).toBe(0);
+  expect(await activities.remindOverdueReviews(due)).toBeGreaterThanOrEqual(1);
+  // The next sweep, or a second worker's: nothing more.
+  await activities.remindOverdueReviews(due + MIN);
+  expect(await db.c.notifications.countDocuments({ downtimeId: input.downtimeId, event: 'review.overdue' })).toBe(1);
+  expect(await activities.remindReview({ incidentId: input.downtimeId, at: due + MIN })).toBe(false);
+});
+
+test('a reviewed incident is not raised when its review falls due', async () => {
+  const input = inputFor({ gateway: 'payu_reviewed' });
+  await db.c.incidents.updateMany({ reviewDueAt: { $exists: true } }, { $set: { reviewReminded: true } });
+  await db.c.incidents.insertOne({ _id: input.downtimeId, downtimeId: input.downtimeId, scopeKey: input.scopeKey, title: 't', severity: 'SEV1', status: 'resolved', stage: 'reviewed', openedAt: new Date(clock), resolvedAt: new Date(clock), escalations: [], reviewDueAt: new Date(clock), review: { by: 'amy', at: new Date(clock), cause: 'c', lessons: ['l'], impact: { from: new Date(clock), to: new Date(clock), attempts: 0, failed: 0 } } });
+  expect(await activities.remindOverdueReviews(clock + MIN)).toBe(0);
+  expect(await activities.remindReview({ incidentId: input.downtimeId, at: clock + MIN })).toBe(false);
+  expect(await db.c.notifications.countDocuments({ downtimeId: input.downtimeId, event: 'review.overdue' })).toBe(0);
+});
+
+test('a resolved problem reopens when its scope goes down again', async () => {
+  const input = inputFor({ gateway: 'payu_problem' });
+  await db.c.problems.insertOne({ _id: `pb_${input.downtimeId}`, scopeKey: input.scopeKey, scope: input.scope, status: 'resolved', openedAt: new Date(clock - 10 * 86_400_000), resolvedAt: new Date(clock - 86_400_000), rootCause: 'payu fixed it', downtimeIds: ['a', 'b', 'c'] });
+  await db.c.downtimes.insertOne({ _id: input.downtimeId, scope: input.scope, scopeKey: input.scopeKey, origin: 'detected', reason: 'r', openedBy: 'detection', status: 'resolved', phase: 'resolved', openedAt: new Date(clock), expiresAt: new Date(clock), probePercent: 10, severity: 'SEV3', baseline: 0.95, threshold: 0.8, workflowId: 'x', updatedAt: new Date(clock) });
+  for (let i = 0; i < 2; i++) {
+    expect((await activities.recordRecurrence({ downtimeId: input.downtimeId, scope: input.scope, scopeKey: input.scopeKey, at: clock + MIN })).reopened).toBe(i === 0 ? true : undefined);
+  }
+  const problem = await db.c.problems.findOne({ _id: `pb_${input.downtimeId}` });
+  expect(problem).toMatchObject({ status: 'open', downtimeIds: ['a', 'b', 'c', input.downtimeId] });
+  expect(problem?.reopenedAt).toHaveLength(1);
+  expect(await db.c.notifications.countDocuments({ event: 'problem.reopened', downtimeId: input.downtimeId })).toBe(1);
+});

@@ -4,37 +4,44 @@
  */
 import type { ActorState, EndReason, Page, ProbeDecision, Severity } from '../domain';
 import { reviewDueAt, scopeLabel } from '../domain';
-import type { DowntimeInput } from '../common/definitions';
+import { downtimeWorkflowId, type DowntimeInput } from '../common/definitions';
 import { DowntimeDoc, IncidentDoc, TimelineDoc, isDuplicateKey } from '../db/mongo';
 import type { ActivityDeps } from './deps';
 import { NotifyParams, Outbox, combined, notice, pageNotice, timelineEntry } from './outbox';
 
 const DISABLED_TEXT = 'Hidden at checkout for bucket A; bucket B keeps it as a probe';
 
-/** A new downtime's record, disabled from `disabledAt`, its incident, and its first timeline entries. */
-function openingRecord(input: DowntimeInput, severity: Severity, expiresAt: number, disabledAt: number): { downtime: DowntimeDoc; incident: IncidentDoc; timeline: TimelineDoc[] } {
-  const at = new Date(input.openedAt);
-  const disabled = new Date(disabledAt);
-  const downtime: DowntimeDoc = {
+/** What a downtime's record takes from its input, scheduled or opened. */
+function recordOf(input: DowntimeInput) {
+  return {
     _id: input.downtimeId,
     scope: input.scope,
     scopeKey: input.scopeKey,
     origin: input.origin,
     reason: input.reason,
     openedBy: input.openedBy,
+    until: input.until !== undefined ? new Date(input.until) : undefined,
+    baseline: input.baseline,
+    threshold: input.threshold,
+    workflowId: downtimeWorkflowId(input.scopeKey),
+  };
+}
+
+/** A new downtime's record, disabled from `disabledAt`, its incident, and its first timeline entries. */
+function openingRecord(input: DowntimeInput, severity: Severity, expiresAt: number, disabledAt: number): { downtime: DowntimeDoc; incident: IncidentDoc; timeline: TimelineDoc[] } {
+  const at = new Date(input.openedAt);
+  const disabled = new Date(disabledAt);
+  const downtime: DowntimeDoc = {
+    ...recordOf(input),
     status: 'open',
     phase: 'probing',
     disabledAt: disabled,
     openedAt: at,
     expiresAt: new Date(expiresAt),
-    until: input.until !== undefined ? new Date(input.until) : undefined,
     probePercent: input.policy.probePercent,
     severity,
     evidence: input.evidence,
-    baseline: input.baseline,
-    threshold: input.threshold,
     reopensId: input.reopensId,
-    workflowId: `downtime:${input.scopeKey}`,
     updatedAt: disabled,
   };
   const incident: IncidentDoc = {
@@ -101,23 +108,14 @@ export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db' | 'config
     async scheduleDowntime(input: DowntimeInput, notify: NotifyParams): Promise<void> {
       const at = new Date(input.openedAt);
       const doc: DowntimeDoc = {
-        _id: input.downtimeId,
-        scope: input.scope,
-        scopeKey: input.scopeKey,
-        origin: input.origin,
-        reason: input.reason,
-        openedBy: input.openedBy,
+        ...recordOf(input),
         status: 'scheduled',
         phase: 'scheduled',
         openedAt: at,
         startsAt: new Date(input.startsAt ?? input.openedAt),
         expiresAt: new Date(input.until ?? input.startsAt ?? input.openedAt),
-        until: input.until !== undefined ? new Date(input.until) : undefined,
         probePercent: input.policy.probePercent,
         severity: 'SEV4',
-        baseline: input.baseline,
-        threshold: input.threshold,
-        workflowId: `downtime:${input.scopeKey}`,
         updatedAt: at,
       };
       await insertOnce(() => c.downtimes.insertOne(doc));

@@ -178,7 +178,7 @@ test('a 30-second database outage: ingest answers 503 with Retry-After, payment 
   for (const [id, r] of [[expiring, ICICI], [held, AMAZON]] as const) {
     expect(await db.c.downtimes.countDocuments({ scopeKey: `${r.method}@*` })).toBe(1);
     const n = await db.c.notifications.find({ downtimeId: id }).toArray();
-    expect(n.map((x) => `${x.channel}:${x.event}`).sort()).toEqual(['ops:downtime.resolved', 'ops:downtime.started', 'partner:partner.alert']);
+    expect(n.map((x) => `${x.channel}:${x.event}`).sort()).toEqual(['ops:downtime.resolved', 'ops:downtime.started']);
     const kinds = (await db.c.timeline.find({ incidentId: id }).toArray()).map((e) => e.kind);
     for (const kind of ['opened', 'disabled', 'downtime.started', 'resolved', 'downtime.resolved']) {
       expect({ id, kind, n: kinds.filter((k) => k === kind).length }).toEqual({ id, kind, n: 1 });

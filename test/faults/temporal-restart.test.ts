@@ -175,7 +175,7 @@ test('Temporal stopped and restarted on its state file: open downtimes continue;
   for (const [id, r] of [[expiring, PAYTM], [recovering, PHONEPE]] as const) {
     expect(await db.c.downtimes.countDocuments({ scopeKey: `${r.method}@*` })).toBe(1);
     const n = await db.c.notifications.find({ downtimeId: id }).toArray();
-    expect(n.map((x) => `${x.channel}:${x.event}`).sort()).toEqual(['ops:downtime.resolved', 'ops:downtime.started', 'partner:partner.alert']);
+    expect(n.map((x) => `${x.channel}:${x.event}`).sort()).toEqual(['ops:downtime.resolved', 'ops:downtime.started']);
   }
   expect(await db.c.downtimes.countDocuments({ scopeKey: `${AXIS.method}@*` })).toBe(1);
   expect(await db.c.timeline.countDocuments({ incidentId: expiring, kind: 'acknowledged' })).toBe(1);

@@ -119,7 +119,7 @@ test('re-enables through the probe when bucket B proves recovery', async () => {
   const events = (await handle.fetchHistory()).events!;
   const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
   // The start is one local activity in the first workflow task (a marker, no scheduled task):
-  // the record written already disabled, with the notification and the partner alert.
+  // the record written already disabled, with the notification.
   expect(scheduled.filter((name) => name === 'openDowntime')).toEqual([]);
   const firstTask = events.slice(0, events.findIndex((e) => e.timerStartedEventAttributes));
   expect(firstTask.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(1);

@@ -8,7 +8,7 @@
  * Up to `DELIVERY_CONCURRENCY` deliveries are in flight, at most one per receiver: one slow or
  * unreachable receiver (each attempt may wait its timeout) does not hold up any other, and each
  * receiver gets one downtime's messages in the order they were written (PagerDuty must see the
- * trigger before the acknowledgement). Claims stay one at a time within the process.
+ * trigger before the acknowledgement; webhooks excepted, see `waitingFor`). Claims stay one at a time within the process.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -77,9 +77,13 @@ export async function deliverDue(db: Database, send: Sender, log: Logger, now: (
   return delivered;
 }
 
-/** An earlier delivery of the same downtime to the same receiver still pending: this one waits for it. */
+/**
+ * An earlier delivery of the same downtime to the same receiver still pending: this one waits for
+ * it. Webhooks are not held back: the Standard Webhooks receiver orders by the event's time and
+ * de-duplicates by id, and one subscriber's failing event should not hide the next from it.
+ */
 async function waitingFor(db: Database, d: DeliveryDoc): Promise<DeliveryDoc | null> {
-  if (d.downtimeId === undefined) return null;
+  if (d.downtimeId === undefined || d.channel === 'webhook') return null;
   return db.c.deliveries.findOne(
     { receiver: d.receiver, downtimeId: d.downtimeId, status: 'pending', _id: { $ne: d._id }, createdAt: { $lt: d.createdAt } },
     { sort: { createdAt: 1 }, projection: { _id: 1, nextAttemptAt: 1 } },

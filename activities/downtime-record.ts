@@ -179,7 +179,7 @@ export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db' | 'config
           },
         },
       );
-      const dueAt = reviewDueAt(p.severity, p.at, deps.config.reviewDueAfterMs);
+      const dueAt = reviewDueAt(p.severity, p.at, deps.config.reviewDueAfterMs, p.endReason);
       await c.incidents.updateOne(
         { _id: p.downtimeId, status: 'open' },
         { $set: { status: 'resolved', stage: 'resolved', resolvedAt: at, endReason: p.endReason, severity: p.severity, ...(dueAt !== undefined ? { reviewDueAt: new Date(dueAt) } : {}) } },

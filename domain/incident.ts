@@ -29,8 +29,9 @@ export function refuseReview(i: { status: 'open' | 'resolved'; reviewed: boolean
   return undefined;
 }
 
-/** SEV1 and SEV2 need a review: due `dueAfterMs` after they resolve. */
-export function reviewDueAt(severity: Severity, resolvedAt: number, dueAfterMs: number): number | undefined {
+/** SEV1 and SEV2 need a review: due `dueAfterMs` after they resolve. A planned maintenance that ran its course needs none. */
+export function reviewDueAt(severity: Severity, resolvedAt: number, dueAfterMs: number, endReason?: string): number | undefined {
+  if (endReason === 'completed' || endReason === 'cancelled') return undefined;
   return severity === 'SEV1' || severity === 'SEV2' ? resolvedAt + dueAfterMs : undefined;
 }
 

@@ -361,6 +361,8 @@ describe('scheduled maintenance', () => {
     expect(result.resolvedAt).toBeGreaterThanOrEqual(input.until!);
     expect(result.resolvedAt - input.until!).toBeLessThan(config.probe.intervalMs + 5_000);
     expect(await recordOf(input.downtimeId)).toMatchObject({ status: 'resolved', endReason: 'completed' });
+    // A maintenance that ran its course is no incident to review.
+    expect((await db.c.incidents.findOne({ _id: input.downtimeId }))?.reviewDueAt).toBeUndefined();
     expect(await eventsOf(input.downtimeId)).toEqual(['downtime.scheduled', 'downtime.started', 'downtime.resolved']);
   });
 

@@ -146,11 +146,12 @@ export interface TimelineDoc {
   by?: string;
 }
 
+/** The notification log: what ops were told and who was paged (partners hear through the outbox's mail). */
 export interface NotificationDoc {
   /** Idempotency key: a notification is sent once. */
   _id: string;
   downtimeId: string;
-  channel: 'ops' | 'partner' | 'page';
+  channel: 'ops' | 'page';
   event: string;
   text: string;
   at: Date;

@@ -14,10 +14,12 @@
  * the same loop, at most every STATUS_REFRESH_MS or when the set of open downtimes changes.
  */
 import { NO_TOPOLOGY, Topology, bucketOf, modeOf, scopeMatchesRoute, topologyOf } from '../domain';
+import { CheckoutPlan, CoverIndex, answerJson, buildCheckoutPlan } from './checkout-plan';
+import type { PaymentOption, PaymentOptions } from './checkout-plan';
 import type { DowntimeState, Scope, Severity } from '../domain';
 import type { Config } from '../common/config';
 import type { CatalogDoc, Database, DowntimeDoc } from '../db/mongo';
-import { openDowntimes, readCounters } from '../db/queries';
+import { readCounters } from '../db/queries';
 import type { Metrics } from './metrics';
 
 export type CatalogEntry = CatalogDoc['methods'][number];
@@ -51,18 +53,7 @@ export interface RouteRate {
   systemFailures: number;
 }
 
-export interface PaymentOption {
-  method: string;
-  mode: string;
-  gateway: string;
-  state: 'available' | 'probe';
-  warning?: string;
-}
-
-export interface PaymentOptions {
-  options: PaymentOption[];
-  unavailable: { method: string; downtimeId: string }[];
-}
+export type { PaymentOption, PaymentOptions };
 
 /** A downtime of the last 90 days, for the status page's uptime bars. */
 export interface HistoricDowntime {
@@ -153,9 +144,13 @@ function toOpenDowntime(d: DowntimeDoc): OpenDowntime {
   };
 }
 
+/** The fields of a downtime record the snapshot reads: what it reads every DOWNTIME_REFRESH is the small part of each record. */
+const HOT_FIELDS = { _id: 1, scope: 1, scopeKey: 1, severity: 1, phase: 1, probePercent: 1, openedAt: 1, disabledAt: 1, lastProbe: 1, wakeOnProbeSuccess: 1, wakeOnProbeOutcome: 1 } as const;
+
 /** The open downtimes as the hot path needs them, oldest first (the first covering one decides a user's bucket). */
 async function readOpenDowntimes(db: Database): Promise<OpenDowntime[]> {
-  return (await openDowntimes(db)).map(toOpenDowntime).sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id));
+  const docs = (await db.c.downtimes.find({ status: 'open' }, { projection: HOT_FIELDS }).toArray()) as DowntimeDoc[];
+  return docs.map(toOpenDowntime).sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id));
 }
 
 /** The success rate the last probe saw, when it saw any samples. */
@@ -166,48 +161,18 @@ function probeRateOf(d: DowntimeDoc): number | undefined {
 
 const emptyHistory = (): StatusHistory => ({ at: 0, downtimes: [], incidents: [], maintenance: [] });
 
-/** A question a user's answer depends on: is the user in bucket B of this downtime at this share? */
-interface BucketTest {
-  downtimeId: string;
-  percent: number;
-}
-
-/**
- * One catalog method as every user sees it under one snapshot, with the one bucket test (an
- * index into CheckoutPlan.tests) that can change it for a user.
- */
-type PlannedMethod =
-  | { kind: 'available'; order: number; score: number; option: PaymentOption }
-  /** Fails over to a healthy gateway; bucket B of `test` still probes the covered first gateway. */
-  | { kind: 'failover'; order: number; score: number; test: number; available: PaymentOption; probe: PaymentOption }
-  /** No healthy gateway: hidden from bucket A of `test`, shown to its bucket B as a probe. */
-  | { kind: 'hidden'; order: number; test: number; probe: PaymentOption; unavailable: { method: string; downtimeId: string } };
-
-/**
- * What checkout answers under one snapshot, worked out once: everything that does not depend on
- * the user. A user's answer then depends only on their bucket signature (which bucket tests put
- * them in B), and the serialized answer per signature is cached until the snapshot changes.
- */
-interface CheckoutPlan {
-  data: SnapshotData;
-  tests: BucketTest[];
-  methods: PlannedMethod[];
-  /** Serialized answers by bucket signature (see optionsJson). */
-  answers: Map<number | string, string>;
-}
-
-/**
- * At most this many serialized answers are kept per snapshot. Signatures are few (bucket B is a
- * small share of each downtime's users), so this bounds memory only against many downtimes.
- */
-export const MAX_CACHED_ANSWERS = 1024;
-
 const probeWarning = (method: string) => `${method} is having trouble; your payment may fail`;
 
 export class Snapshot {
   private data: SnapshotData = { at: 0, generation: 0, downtimes: [], catalog: [], topology: NO_TOPOLOGY, rates: new Map(), history: emptyHistory() };
   /** The checkout plan of `data`; rebuilt on first use after a refresh. */
-  private plan: CheckoutPlan | undefined;
+  private plan: { data: SnapshotData; plan: CheckoutPlan } | undefined;
+  /**
+   * The cover index of `data`'s downtimes and topology, kept while what it depends on (which
+   * downtimes are open, their shares and when they were disabled) stays the same: a probe's
+   * outcome changes the downtimes' records every few seconds, not what they cover.
+   */
+  private cover: { downtimes: OpenDowntime[]; topology: Topology; key: string; index: CoverIndex<OpenDowntime> } | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** When the last whole refresh started (epoch ms), failed or not. */
   private lastWholeAt = 0;
@@ -336,7 +301,11 @@ export class Snapshot {
           this.deps.log?.warn({ err: err instanceof Error ? err.message : String(err) }, 'status history refresh failed; keeping the previous one');
         }
       }
-      this.data = { at, generation: this.data.generation + 1, downtimes, catalog: catalog?.methods ?? [], topology: topologyOf(catalog ?? { methods: [] }), rates, history };
+      // Unchanged parts keep their identity, so what is derived from them (the cover index) is kept.
+      const read = topologyOf(catalog ?? { methods: [] });
+      const topology = JSON.stringify(read) === JSON.stringify(this.data.topology) ? this.data.topology : read;
+      const same = JSON.stringify(downtimes) === JSON.stringify(this.data.downtimes);
+      this.data = { at, generation: this.data.generation + 1, downtimes: same ? this.data.downtimes : downtimes, catalog: catalog?.methods ?? [], topology, rates, history };
       this.lastError = undefined;
       this.staleSince = undefined;
       this.countOpen(downtimes);
@@ -390,10 +359,17 @@ export class Snapshot {
    * The open, disabled downtimes whose scope covers the route at time `at` (default: now),
    * oldest first. The first one decides a user's bucket, at checkout and at ingest alike.
    */
-  coveringDowntimes(route: Route, at?: number): OpenDowntime[] {
-    return this.data.downtimes.filter(
-      (d) => d.disabledAt !== undefined && (at === undefined || d.disabledAt <= at) && scopeMatchesRoute(d.scope, route, this.data.topology),
-    );
+  coveringDowntimes(route: Route, at?: number): readonly OpenDowntime[] {
+    return this.coverIndex().covering(route, at);
+  }
+
+  private coverIndex(): CoverIndex<OpenDowntime> {
+    const { downtimes, topology } = this.data;
+    if (this.cover?.downtimes === downtimes && this.cover.topology === topology) return this.cover.index;
+    const key = downtimes.map((d) => `${d.id}:${d.probePercent}:${d.disabledAt ?? ''}`).join(',');
+    const index = this.cover?.key === key && this.cover.topology === topology ? this.cover.index : new CoverIndex(downtimes, topology);
+    this.cover = { downtimes, topology, key, index };
+    return index;
   }
 
   /** The route's recent success rate, blended with the baseline so a handful of attempts cannot swing it. */
@@ -405,94 +381,52 @@ export class Snapshot {
   }
 
   /**
-   * What to show one user, as the JSON the API answers: optionsFor's answer, served from the
-   * checkout plan's cache of serialized answers per bucket signature (rebuilt when the snapshot
-   * changes), so a request costs a few bucket hashes and a Map lookup.
+   * What to show one user, as the JSON the API answers: the checkout plan (rebuilt when the
+   * snapshot changes) with this user's bucket tests applied. The same answer as optionsFor.
    */
   optionsJson(userId: string): string {
-    const plan = this.checkoutPlan();
-    const { tests } = plan;
-    // The bucket signature: bit i set when test i puts the user in bucket B (a string of 'A'/'B'
-    // beyond 30 tests), so the lookup key is a small integer rather than a string built per request.
-    let signature: number | string;
-    if (tests.length <= 30) {
-      signature = 0;
-      for (let i = 0; i < tests.length; i += 1) if (bucketOf(userId, tests[i]!.downtimeId, tests[i]!.percent) === 'B') signature |= 1 << i;
-    } else {
-      signature = tests.map((t) => bucketOf(userId, t.downtimeId, t.percent)).join('');
+    if (this.plan?.data !== this.data) {
+      this.plan = {
+        data: this.data,
+        plan: buildCheckoutPlan(this.data.catalog, this.coverIndex(), {
+          failoverProbeFraction: FAILOVER_PROBE_FRACTION,
+          warning: probeWarning,
+          rate: (route) => this.successRate(route).rate,
+        }),
+      };
     }
-    let json = plan.answers.get(signature);
-    if (json === undefined) {
-      const bits = signature;
-      json = JSON.stringify(answerFor(plan, typeof bits === 'number' ? (test) => (bits & (1 << test)) !== 0 : (test) => bits[test] === 'B'));
-      if (plan.answers.size < MAX_CACHED_ANSWERS) plan.answers.set(signature, json);
-    }
-    return json;
-  }
-
-  /** How many serialized answers the current snapshot's plan holds (for tests). */
-  cachedAnswers(): number {
-    return this.plan?.data === this.data ? this.plan.answers.size : 0;
-  }
-
-  private checkoutPlan(): CheckoutPlan {
-    if (this.plan?.data !== this.data) this.plan = this.buildPlan();
-    return this.plan;
-  }
-
-  /** optionsFor's decisions that do not depend on the user, for every catalog method. */
-  private buildPlan(): CheckoutPlan {
-    const data = this.data;
-    const tests: BucketTest[] = [];
-    const testIndex = new Map<string, number>();
-    const testOf = (downtimeId: string, percent: number): number => {
-      const key = `${percent}|${downtimeId}`;
-      let i = testIndex.get(key);
-      if (i === undefined) {
-        i = tests.push({ downtimeId, percent }) - 1;
-        testIndex.set(key, i);
-      }
-      return i;
-    };
-    const methods = data.catalog.map((entry, order): PlannedMethod => {
-      const mode = modeOf(entry.method);
-      const first = entry.gateways[0]!;
-      const healthy = entry.gateways.find((gateway) => this.coveringDowntimes({ method: entry.method, gateway }).length === 0);
-      const probe: PaymentOption = { method: entry.method, mode, gateway: first, state: 'probe', warning: probeWarning(entry.method) };
-      if (healthy !== undefined) {
-        const score = (entry.priority ?? 0) + 10 * this.successRate({ method: entry.method, gateway: healthy }).rate;
-        const available: PaymentOption = { method: entry.method, mode, gateway: healthy, state: 'available' };
-        const covering = first === healthy ? undefined : this.coveringDowntimes({ method: entry.method, gateway: first })[0];
-        if (!covering) return { kind: 'available', order, score, option: available };
-        return { kind: 'failover', order, score, test: testOf(covering.id, covering.probePercent * FAILOVER_PROBE_FRACTION), available, probe };
-      }
-      const covering = this.coveringDowntimes({ method: entry.method, gateway: first })[0]!;
-      return { kind: 'hidden', order, test: testOf(covering.id, covering.probePercent), probe, unavailable: { method: entry.method, downtimeId: covering.id } };
-    });
-    return { data, tests, methods, answers: new Map() };
+    return answerJson(this.plan.plan, userId);
   }
 
   /**
-   * What to show one user: gateway failover (a small share of bucket B still probes the covered
-   * gateway), bucket A hidden, bucket B probe, dynamic order. The same answer as optionsJson,
-   * as an object and without the cache.
+   * What to show one user, worked out directly from the snapshot (every downtime against every
+   * route, one bucket hash per decision): gateway failover (a share of bucket B still probes the
+   * covered first gateway), bucket A hidden, bucket B probe, dynamic order. The definition the
+   * checkout plan's answers are tested against.
    */
   optionsFor(userId: string): PaymentOptions {
-    const plan = this.checkoutPlan();
-    return answerFor(plan, (i) => bucketOf(userId, plan.tests[i]!.downtimeId, plan.tests[i]!.percent) === 'B');
+    const { data } = this;
+    const covering = (route: Route) =>
+      data.downtimes.filter((d) => d.disabledAt !== undefined && scopeMatchesRoute(d.scope, route, data.topology));
+    const shown: { option: PaymentOption; score: number; order: number }[] = [];
+    const unavailable: PaymentOptions['unavailable'] = [];
+    data.catalog.forEach((entry, order) => {
+      const mode = modeOf(entry.method);
+      const first = entry.gateways[0]!;
+      const probe: PaymentOption = { method: entry.method, mode, gateway: first, state: 'probe', warning: probeWarning(entry.method) };
+      const healthy = entry.gateways.find((gateway) => covering({ method: entry.method, gateway }).length === 0);
+      if (healthy !== undefined) {
+        const score = (entry.priority ?? 0) + 10 * this.successRate({ method: entry.method, gateway: healthy }).rate;
+        const cover = first === healthy ? undefined : covering({ method: entry.method, gateway: first })[0];
+        const probes = cover !== undefined && bucketOf(userId, cover.id, cover.probePercent * FAILOVER_PROBE_FRACTION) === 'B';
+        shown.push({ option: probes ? probe : { method: entry.method, mode, gateway: healthy, state: 'available' }, score, order });
+        return;
+      }
+      const cover = covering({ method: entry.method, gateway: first })[0]!;
+      if (bucketOf(userId, cover.id, cover.probePercent) === 'B') shown.push({ option: probe, score: -Infinity, order });
+      else unavailable.push({ method: entry.method, downtimeId: cover.id });
+    });
+    shown.sort((a, b) => (a.score === b.score ? a.order - b.order : b.score - a.score));
+    return { options: shown.map((s) => s.option), unavailable };
   }
-}
-
-/** The answer for one bucket signature under a plan: methods by score, then catalog order; hidden ones last as probes. */
-function answerFor(plan: CheckoutPlan, inBucketB: (test: number) => boolean): PaymentOptions {
-  const shown: { option: PaymentOption; score: number; order: number }[] = [];
-  const unavailable: PaymentOptions['unavailable'] = [];
-  for (const m of plan.methods) {
-    if (m.kind === 'available') shown.push({ option: { ...m.option }, score: m.score, order: m.order });
-    else if (m.kind === 'failover') shown.push({ option: { ...(inBucketB(m.test) ? m.probe : m.available) }, score: m.score, order: m.order });
-    else if (inBucketB(m.test)) shown.push({ option: { ...m.probe }, score: -Infinity, order: m.order });
-    else unavailable.push({ ...m.unavailable });
-  }
-  shown.sort((a, b) => (a.score === b.score ? a.order - b.order : b.score - a.score));
-  return { options: shown.map((s) => s.option), unavailable };
 }

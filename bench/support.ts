@@ -50,14 +50,14 @@ export async function stopAllChildren(): Promise<void> {
  * Runs a TypeScript file with `node --import tsx` (so the pid is the process itself, for its RSS),
  * output appended to `logFile`, or piped when `pipe` is set.
  */
-export function spawnTs(script: string, args: string[], env: NodeJS.ProcessEnv, out: { logFile?: string; pipe?: boolean }): ChildProcess {
+export function spawnTs(script: string, args: string[], env: NodeJS.ProcessEnv, out: { logFile?: string; pipe?: boolean; nodeArgs?: string[] }): ChildProcess {
   let fd: number | undefined;
   if (out.logFile) {
     mkdirSync(join(out.logFile, '..'), { recursive: true });
     fd = openSync(out.logFile, 'a');
   }
   const stdout = out.pipe ? 'pipe' : fd ?? 'ignore';
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], {
+  const child = spawn(process.execPath, [...(out.nodeArgs ?? []), '--import', 'tsx', join(ROOT, script), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', stdout, fd ?? 'inherit'],
@@ -99,6 +99,7 @@ export interface RunningChild {
 }
 
 /** The real API (`api/main.ts`) as a child process on a free port, against its own database. */
+/** BENCH_API_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") are passed to the API's node, for profiling. */
 export async function startApiProcess(ctx: BenchContext, dbName: string, logFile: string, env: Record<string, string> = {}): Promise<RunningChild> {
   if (!ctx.temporalAddress) throw new Error('the API needs the Temporal dev server');
   const port = await freePort();
@@ -112,7 +113,7 @@ export async function startApiProcess(ctx: BenchContext, dbName: string, logFile
     API_KEYS,
     DATA_DIR: join(ctx.workDir, 'data'),
     ...env,
-  }, { logFile });
+  }, { logFile, nodeArgs: process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) });
   await waitForPort('127.0.0.1', port, 60_000, child);
   return { url: `http://127.0.0.1:${port}`, process: child, stop: () => stopProcess(child, 10_000) };
 }

@@ -23,18 +23,39 @@ export function thousandRoutes(): Route[] {
   return routes;
 }
 
-/** A checkout catalog of 30 methods on 1 or 2 gateways each. */
-export function checkoutCatalog(): { method: string; gateways: string[]; priority?: number }[] {
-  const methods = [
-    'upi:gpay', 'upi:phonepe', 'upi:paytm', 'upi:bhim', 'upi:amazonpay', 'upi:cred',
-    'card:visa', 'card:mastercard', 'card:rupay', 'card:amex', 'card:diners',
-    'netbanking:hdfc', 'netbanking:icici', 'netbanking:sbi', 'netbanking:axis', 'netbanking:kotak',
-    'netbanking:yes', 'netbanking:pnb', 'netbanking:bob', 'netbanking:idfc', 'netbanking:indusind',
-    'wallet:paytm', 'wallet:amazonpay', 'wallet:mobikwik', 'wallet:freecharge', 'wallet:airtel',
-    'emi:hdfc', 'emi:icici', 'paylater:simpl', 'paylater:lazypay',
-  ];
-  return methods.map((method, i) => ({
-    method,
+export interface CatalogMethod {
+  method: string;
+  gateways: string[];
+  priority?: number;
+  attributes?: Record<string, string>;
+}
+
+const NAMED_METHODS = [
+  'upi:gpay', 'upi:phonepe', 'upi:paytm', 'upi:bhim', 'upi:amazonpay', 'upi:cred',
+  'card:visa', 'card:mastercard', 'card:rupay', 'card:amex', 'card:diners',
+  'netbanking:hdfc', 'netbanking:icici', 'netbanking:sbi', 'netbanking:axis', 'netbanking:kotak',
+  'netbanking:yes', 'netbanking:pnb', 'netbanking:bob', 'netbanking:idfc', 'netbanking:indusind',
+  'wallet:paytm', 'wallet:amazonpay', 'wallet:mobikwik', 'wallet:freecharge', 'wallet:airtel',
+  'emi:hdfc', 'emi:icici', 'paylater:simpl', 'paylater:lazypay',
+];
+const NETWORKS = ['visa', 'mastercard', 'rupay'];
+
+/**
+ * A checkout catalog of `size` methods on 1 or 2 of four gateways: the 30 named ones, then
+ * generated bank methods (netbanking, EMI and issuer cards) carrying issuer and network attributes,
+ * so scopes over an issuer or a network match them.
+ */
+export function checkoutCatalog(size = 30): CatalogMethod[] {
+  const methods: { method: string; attributes?: Record<string, string> }[] = NAMED_METHODS.slice(0, size).map((method) => ({ method }));
+  for (let i = 0; methods.length < size; i += 1) {
+    const bank = `bank_${String(Math.floor(i / 3)).padStart(3, '0')}`;
+    const kind = i % 3;
+    if (kind === 0) methods.push({ method: `netbanking:${bank}`, attributes: { issuer: bank } });
+    else if (kind === 1) methods.push({ method: `card:${bank}_${NETWORKS[i % NETWORKS.length]}`, attributes: { issuer: bank, network: NETWORKS[i % NETWORKS.length]! } });
+    else methods.push({ method: `emi:${bank}`, attributes: { issuer: bank } });
+  }
+  return methods.map((m, i) => ({
+    ...m,
     gateways: i % 3 === 0 ? [GATEWAYS[i % 4]!] : [GATEWAYS[i % 4]!, GATEWAYS[(i + 1) % 4]!],
     ...(i < 6 ? { priority: 2 } : {}),
   }));

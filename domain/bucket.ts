@@ -13,28 +13,41 @@ const FNV_PRIME = 0x01000193;
  * reproduce in any language (the simulator and other services can compute the same buckets).
  */
 export function fnv1a32(text: string): number {
-  let hash = FNV_OFFSET;
-  const byte = (b: number) => {
-    hash = Math.imul(hash ^ b, FNV_PRIME);
-  };
-  for (const ch of text) {
-    const cp = ch.codePointAt(0)!;
-    if (cp < 0x80) byte(cp);
-    else if (cp < 0x800) {
-      byte(0xc0 | (cp >> 6));
-      byte(0x80 | (cp & 0x3f));
+  return fnvContinue(FNV_OFFSET, text) >>> 0;
+}
+
+/** FNV-1a's state after feeding `text`'s UTF-8 bytes to state `hash`. */
+function fnvContinue(hash: number, text: string): number {
+  for (let i = 0; i < text.length; i += 1) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) {
+      hash = Math.imul(hash ^ unit, FNV_PRIME);
+      continue;
+    }
+    let cp = unit;
+    // A surrogate pair is one code point; a lone surrogate is encoded as itself (as for...of did).
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const low = text.charCodeAt(i + 1);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        cp = 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00);
+        i += 1;
+      }
+    }
+    if (cp < 0x800) {
+      hash = Math.imul(hash ^ (0xc0 | (cp >> 6)), FNV_PRIME);
+      hash = Math.imul(hash ^ (0x80 | (cp & 0x3f)), FNV_PRIME);
     } else if (cp < 0x10000) {
-      byte(0xe0 | (cp >> 12));
-      byte(0x80 | ((cp >> 6) & 0x3f));
-      byte(0x80 | (cp & 0x3f));
+      hash = Math.imul(hash ^ (0xe0 | (cp >> 12)), FNV_PRIME);
+      hash = Math.imul(hash ^ (0x80 | ((cp >> 6) & 0x3f)), FNV_PRIME);
+      hash = Math.imul(hash ^ (0x80 | (cp & 0x3f)), FNV_PRIME);
     } else {
-      byte(0xf0 | (cp >> 18));
-      byte(0x80 | ((cp >> 12) & 0x3f));
-      byte(0x80 | ((cp >> 6) & 0x3f));
-      byte(0x80 | (cp & 0x3f));
+      hash = Math.imul(hash ^ (0xf0 | (cp >> 18)), FNV_PRIME);
+      hash = Math.imul(hash ^ (0x80 | ((cp >> 12) & 0x3f)), FNV_PRIME);
+      hash = Math.imul(hash ^ (0x80 | ((cp >> 6) & 0x3f)), FNV_PRIME);
+      hash = Math.imul(hash ^ (0x80 | (cp & 0x3f)), FNV_PRIME);
     }
   }
-  return hash >>> 0;
+  return hash;
 }
 
 /**
@@ -52,10 +65,20 @@ export function fmix32(h: number): number {
   return h >>> 0;
 }
 
+/** The hash state of `${userId}|`: a user's slots for many downtimes hash the user id once. */
+export function bucketSeed(userId: string): number {
+  return fnvContinue(FNV_OFFSET, `${userId}|`);
+}
+
+/** The user's slot in [0, 10000) for the downtime: bucket B at share p% is the slots below p × 100. */
+export function bucketSlot(seed: number, downtimeId: string): number {
+  return fmix32(fnvContinue(seed, downtimeId) >>> 0) % 10000;
+}
+
 /**
  * 'B' (probe: scope stays visible with a warning) for about `probePercent`% of users,
  * 'A' (scope hidden) for the rest. Resolution is 0.01%.
  */
 export function bucketOf(userId: string, downtimeId: string, probePercent: number): 'A' | 'B' {
-  return fmix32(fnv1a32(`${userId}|${downtimeId}`)) % 10000 < probePercent * 100 ? 'B' : 'A';
+  return bucketSlot(bucketSeed(userId), downtimeId) < probePercent * 100 ? 'B' : 'A';
 }

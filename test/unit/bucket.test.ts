@@ -1,4 +1,5 @@
-import { bucketOf, fnv1a32 } from '../../domain';
+import { bucketOf, bucketSeed, bucketSlot, fmix32, fnv1a32 } from '../../domain';
+import { mulberry32 } from '../../sim/random';
 
 describe('FNV-1a hash', () => {
   // Published FNV-1a 32-bit test vectors.
@@ -14,6 +15,31 @@ describe('FNV-1a hash', () => {
     // "é" is 0xC3 0xA9 in UTF-8.
     const expected = Math.imul(Math.imul(0x811c9dc5 ^ 0xc3, 0x01000193) ^ 0xa9, 0x01000193) >>> 0;
     expect(fnv1a32('é')).toBe(expected);
+  });
+
+  /** The byte-by-byte definition: each code point's UTF-8 bytes through FNV-1a. */
+  const reference = (text: string) => {
+    let hash = 0x811c9dc5;
+    for (const byte of Buffer.from(text, 'utf8')) hash = Math.imul(hash ^ byte, 0x01000193);
+    return hash >>> 0;
+  };
+
+  test('hashes any text as its UTF-8 bytes: ASCII, accents, CJK, emoji (surrogate pairs)', () => {
+    const random = mulberry32(240);
+    const alphabet = ['a', 'Z', '0', '_', '|', 'é', 'ß', '€', '日本', '😀', '🇮🇳', ' '];
+    for (let n = 0; n < 2_000; n += 1) {
+      const text = Array.from({ length: Math.floor(random() * 12) }, () => alphabet[Math.floor(random() * alphabet.length)]!).join('');
+      expect(fnv1a32(text)).toBe(reference(text));
+    }
+  });
+
+  test('the slot from a user seed equals hashing user and downtime together', () => {
+    const random = mulberry32(241);
+    for (let n = 0; n < 2_000; n += 1) {
+      const user = `user_${Math.floor(random() * 1e9).toString(36)}${n % 7 === 0 ? 'é😀' : ''}`;
+      const downtime = `dt_${Math.floor(random() * 1e12).toString(36)}`;
+      expect(bucketSlot(bucketSeed(user), downtime)).toBe(fmix32(reference(`${user}|${downtime}`)) % 10000);
+    }
   });
 });
 

@@ -149,7 +149,7 @@ const HOT_FIELDS = { _id: 1, scope: 1, scopeKey: 1, severity: 1, phase: 1, probe
 
 /** The open downtimes as the hot path needs them, oldest first (the first covering one decides a user's bucket). */
 async function readOpenDowntimes(db: Database): Promise<OpenDowntime[]> {
-  const docs = (await db.c.downtimes.find({ status: 'open' }, { projection: HOT_FIELDS }).toArray()) as DowntimeDoc[];
+  const docs = await db.c.downtimes.find({ status: 'open' }, { projection: HOT_FIELDS }).toArray();
   return docs.map(toOpenDowntime).sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id));
 }
 
@@ -168,9 +168,10 @@ export class Snapshot {
   /** The checkout plan of `data`; rebuilt on first use after a refresh. */
   private plan: { data: SnapshotData; plan: CheckoutPlan } | undefined;
   /**
-   * The cover index of `data`'s downtimes and topology, kept while what it depends on (which
-   * downtimes are open, their shares and when they were disabled) stays the same: a probe's
-   * outcome changes the downtimes' records every few seconds, not what they cover.
+   * The cover index of `data`'s downtimes and topology, kept across refreshes while what it
+   * depends on (which downtimes are open, their shares and when they were disabled, the
+   * topology) stays the same: a probe's outcome changes the downtimes' records every few
+   * seconds, and a whole refresh re-reads the catalog every second, without changing what they cover.
    */
   private cover: { downtimes: OpenDowntime[]; topology: Topology; key: string; index: CoverIndex<OpenDowntime> } | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -301,11 +302,7 @@ export class Snapshot {
           this.deps.log?.warn({ err: err instanceof Error ? err.message : String(err) }, 'status history refresh failed; keeping the previous one');
         }
       }
-      // Unchanged parts keep their identity, so what is derived from them (the cover index) is kept.
-      const read = topologyOf(catalog ?? { methods: [] });
-      const topology = JSON.stringify(read) === JSON.stringify(this.data.topology) ? this.data.topology : read;
-      const same = JSON.stringify(downtimes) === JSON.stringify(this.data.downtimes);
-      this.data = { at, generation: this.data.generation + 1, downtimes: same ? this.data.downtimes : downtimes, catalog: catalog?.methods ?? [], topology, rates, history };
+      this.data = { at, generation: this.data.generation + 1, downtimes, catalog: catalog?.methods ?? [], topology: topologyOf(catalog ?? { methods: [] }), rates, history };
       this.lastError = undefined;
       this.staleSince = undefined;
       this.countOpen(downtimes);
@@ -366,8 +363,8 @@ export class Snapshot {
   private coverIndex(): CoverIndex<OpenDowntime> {
     const { downtimes, topology } = this.data;
     if (this.cover?.downtimes === downtimes && this.cover.topology === topology) return this.cover.index;
-    const key = downtimes.map((d) => `${d.id}:${d.probePercent}:${d.disabledAt ?? ''}`).join(',');
-    const index = this.cover?.key === key && this.cover.topology === topology ? this.cover.index : new CoverIndex(downtimes, topology);
+    const key = `${downtimes.map((d) => `${d.id}:${d.probePercent}:${d.disabledAt ?? ''}`).join(',')}|${JSON.stringify(topology)}`;
+    const index = this.cover?.key === key ? this.cover.index : new CoverIndex(downtimes, topology);
     this.cover = { downtimes, topology, key, index };
     return index;
   }

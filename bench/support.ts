@@ -98,8 +98,10 @@ export interface RunningChild {
   stop(): Promise<void>;
 }
 
-/** The real API (`api/main.ts`) as a child process on a free port, against its own database. */
-/** BENCH_API_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") are passed to the API's node, for profiling. */
+/**
+ * The real API (`api/main.ts`) as a child process on a free port, against its own database.
+ * BENCH_API_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") are passed to its node, for profiling.
+ */
 export async function startApiProcess(ctx: BenchContext, dbName: string, logFile: string, env: Record<string, string> = {}): Promise<RunningChild> {
   if (!ctx.temporalAddress) throw new Error('the API needs the Temporal dev server');
   const port = await freePort();

@@ -11,4 +11,13 @@ export interface ActivityDeps {
   now: () => number;
   /** Where ops notifications are logged (pino in the worker). */
   log?: { info(obj: object, msg: string): void };
+  /** The worker's metrics (worker/metrics.ts), when it keeps them. */
+  metrics?: ProbeMetrics;
+}
+
+/** What the probe reports about itself. */
+export interface ProbeMetrics {
+  probeLag: { observe(seconds: number): void };
+  probeReads: { inc(): void };
+  probeDbReads: { inc(): void };
 }

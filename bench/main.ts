@@ -1,11 +1,11 @@
 /**
- * `npm run bench`: the four benchmarks, each measured side by side with its baseline in the same
+ * `npm run bench`: the benchmarks, each measured side by side with its baseline in the same
  * run so the ratio holds on a noisy machine. Starts its own Temporal dev server and
  * MongoDB-wire server on free ports and stops them at the end (and on Ctrl-C).
  *
  *   npm run bench                      short sizes, a few minutes on 2 cores
  *   npm run bench -- --full            the full sizes of the targets
- *   npm run bench -- --only ingest     one benchmark (payment-options, ingest, detection, actors)
+ *   npm run bench -- --only ingest     one benchmark (payment-options, ingest, detection, actors, steady-state)
  *
  * Each prints one line; results land in bench/results/<name>.json and docs/results/benchmarks.md.
  */
@@ -18,6 +18,7 @@ import { paymentOptionsBench } from './payment-options';
 import { ingestBench } from './ingest';
 import { detectionBench } from './detection';
 import { actorsBench } from './actors';
+import { steadyBench } from './steady';
 
 interface Bench {
   name: string;
@@ -30,6 +31,7 @@ const BENCHES: Bench[] = [
   { name: 'ingest', needsTemporal: true, run: ingestBench },
   { name: 'detection', needsTemporal: false, run: detectionBench },
   { name: 'actors', needsTemporal: true, run: actorsBench },
+  { name: 'steady-state', needsTemporal: true, run: steadyBench },
 ];
 
 function parseArgs(argv: string[]): { full: boolean; only?: string; keep: boolean } {
@@ -43,7 +45,7 @@ function parseArgs(argv: string[]): { full: boolean; only?: string; keep: boolea
     else if (arg === '--only') only = argv[++i];
     else if (arg.startsWith('--only=')) only = arg.slice('--only='.length);
     else if (arg === '--help' || arg === '-h') {
-      console.log('usage: npm run bench [-- --full] [-- --only <payment-options|ingest|detection|actors>] [--keep (keep logs)]');
+      console.log('usage: npm run bench [-- --full] [-- --only <payment-options|ingest|detection|actors|steady-state>] [--keep (keep logs)]');
       process.exit(0);
     } else {
       console.error(`unknown argument ${arg}`);
@@ -97,6 +99,7 @@ async function main(): Promise<void> {
       mongoUri: mongo.address,
       temporalAddress: temporal?.address,
       workDir,
+      pids: { mongo: mongo.process.pid, temporal: temporal?.process.pid },
       log: (line) => console.log(`  ${line}`),
     };
     for (const bench of selected) {

@@ -14,13 +14,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, stopProcess, waitForPort } from '../scripts/local-servers';
 import { connectDatabase } from '../db/mongo';
+import { markDowntimesChanged } from '../db/downtime-changes';
 import type { DowntimeDoc } from '../db/mongo';
 import { normalizeScope, scopeKey } from '../domain';
 import type { Scope } from '../domain';
 import { BenchContext, BenchOutcome, KEYS, RunningChild, freePort, http, median, round, runJsonChild, sleep, spawnTs, startApiProcess, thousands } from './support';
 import type { LoadInput, LoadResult } from './children/load';
-import { GATEWAYS, attempts, checkoutCatalog, rng } from './workload';
-import type { CatalogMethod } from './workload';
+import { AGGREGATED_GATEWAY, AGGREGATOR, attempts, checkoutCatalog, incidentScopes, rng } from './workload';
 
 const PATH = '/v1/payment-options';
 const CONNECTIONS = 32;
@@ -32,8 +32,6 @@ export const OPEN_DOWNTIME_STATES = [0, 10, 100, 1_000];
 const states = (process.env.BENCH_PO_STATES?.split(',').map(Number) ?? OPEN_DOWNTIME_STATES).filter((n) => Number.isInteger(n) && n >= 0);
 const MIN_RATIO = 0.85;
 const MAX_P99_MS = 5;
-const AGGREGATED_GATEWAY = GATEWAYS[1]!;
-const AGGREGATOR = 'bench_aggregator';
 
 interface StateResult {
   open: number;
@@ -80,6 +78,7 @@ export async function paymentOptionsBench(ctx: BenchContext): Promise<BenchOutco
       await db.c.downtimes.deleteMany({});
       const docs = scopes.slice(0, open).map((s, i) => downtimeDoc(s, i));
       for (let i = 0; i < docs.length; i += 50) await db.c.downtimes.insertMany(docs.slice(i, i + 50));
+      await markDowntimesChanged(db);
       await waitForOpenDowntimes(api.url, open);
       const state = await measureState(ctx, api, open);
       results.push(state);
@@ -205,33 +204,6 @@ async function waitForOpenDowntimes(url: string, open: number): Promise<void> {
     await sleep(200);
   }
   throw new Error(`the API's snapshot shows ${seen} open downtimes, expected ${open}`);
-}
-
-/**
- * `count` distinct scopes in a shuffled order of every shape an incident takes: the catalog's
- * routes and methods, modes, gateways, the aggregator, issuers, networks, issuer-gateway pairs,
- * then methods no shop offers (downtimes detected on other merchants' traffic), so a state of
- * N open downtimes mixes wide and narrow scopes as a bad day does.
- */
-function incidentScopes(catalog: CatalogMethod[], count: number): Scope[] {
-  const scopes: Scope[] = [];
-  const gateways = [...new Set(catalog.flatMap((m) => m.gateways))];
-  const issuers = [...new Set(catalog.map((m) => m.attributes?.issuer).filter((x): x is string => x !== undefined))];
-  for (const m of catalog) for (const gateway of m.gateways) scopes.push({ method: m.method, gateway });
-  for (const m of catalog) scopes.push({ method: m.method });
-  for (const mode of new Set(catalog.map((m) => m.method.split(':')[0]!))) scopes.push({ mode });
-  for (const gateway of gateways) scopes.push({ gateway });
-  scopes.push({ aggregator: AGGREGATOR });
-  for (const issuer of issuers) scopes.push({ issuer });
-  for (const network of ['visa', 'mastercard', 'rupay']) scopes.push({ network });
-  for (const issuer of issuers) for (const gateway of gateways) scopes.push({ issuer, gateway });
-  for (let i = 0; scopes.length < count; i += 1) scopes.push({ method: `netbanking:elsewhere_${i}`, gateway: GATEWAYS[i % GATEWAYS.length]! });
-  const random = rng(11);
-  for (let i = scopes.length - 1; i > 0; i -= 1) {
-    const j = Math.floor(random() * (i + 1));
-    [scopes[i], scopes[j]] = [scopes[j]!, scopes[i]!];
-  }
-  return scopes.slice(0, count);
 }
 
 function compact(r: { round: number; api: LoadResult; bare: LoadResult }) {

@@ -20,6 +20,8 @@ export interface BenchContext {
   temporalAddress?: string;
   /** Scratch folder of this run: logs, the database files. */
   workDir: string;
+  /** The servers' processes, for their CPU time and memory. */
+  pids: { mongo?: number; temporal?: number };
   log(line: string): void;
 }
 
@@ -141,6 +143,24 @@ export function percentile(values: readonly number[], p: number): number {
 
 export const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
 export const thousands = (n: number): string => Math.round(n).toLocaleString('en-US');
+/** A process's resident memory (MiB) and CPU time so far (user + system, seconds), from /proc; undefined once it is gone. */
+export function processUsage(pid: number | undefined): { rssMiB: number; cpuSeconds: number } | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    // Fields after the parenthesised name: utime and stime are the 14th and 15th of the line, in clock ticks.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return rss ? { rssMiB: Number(rss[1]) / 1024, cpuSeconds: ticks / CLOCK_TICKS } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: Linux reports CPU times in hundredths of a second on every architecture Node runs on. */
+const CLOCK_TICKS = 100;
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The machine and the code the figures were measured on. */

@@ -2,8 +2,13 @@
 import type { TransactionRecord } from '../common/transaction';
 import type { TransactionDoc } from '../db/mongo';
 import { classifyOutcome, modeOf } from '../domain';
+import type { Scope } from '../domain';
+import { mulberry32 } from '../sim/random';
 
 export const GATEWAYS = ['razorpay', 'payu', 'cashfree', 'ccavenue', 'billdesk', 'paytm_pg', 'juspay', 'stripe', 'easebuzz', 'phonepe_pg'];
+/** The gateway the benchmark catalogs put behind an aggregator, and that aggregator. */
+export const AGGREGATED_GATEWAY = GATEWAYS[1]!;
+export const AGGREGATOR = 'bench_aggregator';
 const ERROR_CODES = ['GATEWAY_TIMEOUT', 'BANK_DECLINED', 'INSUFFICIENT_FUNDS', 'USER_CANCELLED', 'ISSUER_UNAVAILABLE'];
 
 export interface Route {
@@ -109,4 +114,31 @@ export function storedDoc(a: Attempt, receivedAt: Date, userCodes: ReadonlySet<s
   if (countToken !== undefined) doc.countToken = countToken;
   if (a.errorCode !== undefined) doc.errorCode = a.errorCode;
   return doc;
+}
+
+/**
+ * `count` distinct scopes in a shuffled order of every shape an incident takes: the catalog's
+ * routes and methods, modes, gateways, the aggregator, issuers, networks, issuer-gateway pairs,
+ * then methods no shop offers (downtimes detected on other merchants' traffic), so a state of
+ * N open downtimes mixes wide and narrow scopes as a bad day does.
+ */
+export function incidentScopes(catalog: CatalogMethod[], count: number): Scope[] {
+  const scopes: Scope[] = [];
+  const gateways = [...new Set(catalog.flatMap((m) => m.gateways))];
+  const issuers = [...new Set(catalog.map((m) => m.attributes?.issuer).filter((x): x is string => x !== undefined))];
+  for (const m of catalog) for (const gateway of m.gateways) scopes.push({ method: m.method, gateway });
+  for (const m of catalog) scopes.push({ method: m.method });
+  for (const mode of new Set(catalog.map((m) => m.method.split(':')[0]!))) scopes.push({ mode });
+  for (const gateway of gateways) scopes.push({ gateway });
+  scopes.push({ aggregator: AGGREGATOR });
+  for (const issuer of issuers) scopes.push({ issuer });
+  for (const network of ['visa', 'mastercard', 'rupay']) scopes.push({ network });
+  for (const issuer of issuers) for (const gateway of gateways) scopes.push({ issuer, gateway });
+  for (let i = 0; scopes.length < count; i += 1) scopes.push({ method: `netbanking:elsewhere_${i}`, gateway: GATEWAYS[i % GATEWAYS.length]! });
+  const random = mulberry32(11);
+  for (let i = scopes.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(random() * (i + 1));
+    [scopes[i], scopes[j]] = [scopes[j]!, scopes[i]!];
+  }
+  return scopes.slice(0, count);
 }

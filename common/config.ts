@@ -86,6 +86,7 @@ export function parseApiKeys(value: string): Map<string, Set<Role>> | string {
 
 const schema = z.object({
   PORT: integer(3000, 0, 65535),
+  WORKER_METRICS_PORT: integer(0, 0, 65535),
   HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().default('.data'),
@@ -153,6 +154,8 @@ export class ConfigError extends Error {
 function toConfig(env: z.infer<typeof schema>, apiKeys: Map<string, Set<Role>> | undefined) {
   return {
     port: env.PORT,
+    /** Where the worker serves its Prometheus metrics; 0 serves none. */
+    workerMetricsPort: env.WORKER_METRICS_PORT,
     host: env.HOST,
     logLevel: env.LOG_LEVEL,
     dataDir: env.DATA_DIR,

@@ -13,7 +13,16 @@ export function freezeWindowAt(w: FreezeWindowDoc, now: number): FreezeWindow | 
 
 /** The freeze window on at `now`, one-off or an occurrence of a recurring one. */
 export async function readActiveFreeze(db: Database, now: number): Promise<FreezeWindow | undefined> {
-  const windows = await db.c.freezeWindows.find({ endsAt: { $gt: new Date(now) }, startsAt: { $lte: new Date(now) } }).toArray();
+  return activeFreezeAt(await readFreezeWindows(db, now, now), now);
+}
+
+/** The stored windows that may be on at some time in [from, to]. */
+export function readFreezeWindows(db: Database, from: number, to: number): Promise<FreezeWindowDoc[]> {
+  return db.c.freezeWindows.find({ endsAt: { $gt: new Date(from) }, startsAt: { $lte: new Date(to) } }).toArray();
+}
+
+/** Of the stored windows, the one on at `now`. */
+export function activeFreezeAt(windows: readonly FreezeWindowDoc[], now: number): FreezeWindow | undefined {
   return activeFreeze(windows.flatMap((w) => freezeWindowAt(w, now) ?? []), now);
 }
 

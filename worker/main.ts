@@ -7,6 +7,7 @@ import { createWorker } from './worker';
 import { startDispatcher } from './dispatcher';
 import { createSenders } from './channels';
 import { logger } from '../common/logger';
+import { WorkerMetrics, serveMetrics } from './metrics';
 
 export async function runWorker(): Promise<void> {
   const config = loadConfigOrExit();
@@ -15,7 +16,10 @@ export async function runWorker(): Promise<void> {
   const mongoUri = config.mongo.uri ?? `mongodb://127.0.0.1:${config.mongo.embeddedPort}/`;
   const db = await connectDatabase(mongoUri, config.mongo.db);
   await ensureIndexes(db, config.retentionMs);
-  const parts = await createWorker(config, db, temporalAddress, log);
+  const metrics = new WorkerMetrics();
+  const metricsServer = config.workerMetricsPort > 0 ? await serveMetrics(metrics, config.host, config.workerMetricsPort) : undefined;
+  if (metricsServer) log.info({ port: config.workerMetricsPort }, 'worker metrics on /metrics');
+  const parts = await createWorker(config, db, temporalAddress, log, metrics);
   const schedule = await ensureDetectionSchedule(parts.client, config.temporal.taskQueue, config.detection.intervalMs);
   log.info({ schedule, taskQueue: config.temporal.taskQueue }, 'detection schedule ensured');
   const senders = createSenders(config, db);
@@ -37,6 +41,7 @@ export async function runWorker(): Promise<void> {
   clearInterval(purge);
   clearInterval(reviews);
   await compaction.stop();
+  metricsServer?.close();
   await dispatcher.stop();
   senders.close();
   await parts.close();

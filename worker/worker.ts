@@ -51,11 +51,11 @@ export interface WorkerParts {
   close(): Promise<void>;
 }
 
-export async function createWorker(config: Config, db: Database, temporalAddress: string, log?: ActivityDeps['log']): Promise<WorkerParts> {
+export async function createWorker(config: Config, db: Database, temporalAddress: string, log?: ActivityDeps['log'], metrics?: ActivityDeps['metrics']): Promise<WorkerParts> {
   const connection = await NativeConnection.connect({ address: temporalAddress });
   const clientConnection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-  const activities = createActivities({ db, config, temporal: { client, taskQueue: config.temporal.taskQueue }, now: Date.now, log });
+  const activities = createActivities({ db, config, temporal: { client, taskQueue: config.temporal.taskQueue }, now: Date.now, log, metrics });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,

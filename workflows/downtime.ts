@@ -187,14 +187,17 @@ export async function downtimeWorkflow(scheduledInput: DowntimeInput): Promise<D
     },
   );
 
-  /** The state last saved, so a look that changed nothing writes nothing. */
-  let savedKey: string | undefined;
+  /**
+   * The state last saved, so a look that changed nothing writes nothing; and its incident's and
+   * checkout's parts: most looks change only the probe's figures, which neither reads.
+   */
+  let saved: { all: string; incident: string; checkout: string } | undefined;
   const save = async () => {
     const state = persisted(s);
-    const key = JSON.stringify(state);
-    if (key === savedKey) return;
-    await acts.saveDowntimeState({ downtimeId: input.downtimeId, at: Date.now(), ...state });
-    savedKey = key;
+    const now = { all: JSON.stringify(state), incident: JSON.stringify([state.severity, state.acknowledgement]), checkout: JSON.stringify([state.severity, state.probePercent, state.wakeOnProbeSuccess, state.wakeOnProbeOutcome]) };
+    if (now.all === saved?.all) return;
+    await acts.saveDowntimeState({ downtimeId: input.downtimeId, at: Date.now(), ...state, changed: { incident: now.incident !== saved?.incident, checkout: now.checkout !== saved?.checkout } });
+    saved = now;
   };
   const escalate = async (now: number) => {
     const decided = decideEscalation(s, now, facts);
@@ -243,7 +246,9 @@ export async function downtimeWorkflow(scheduledInput: DowntimeInput): Promise<D
     }
     if (!(changed && now < s.nextLookAt && !wokenBy(s, signalled))) {
       signalled.success = signalled.outcome = false;
-      const read = await acts.readProbe({ scope: input.scope, since: s.probeSince, now });
+      // A look its timer called for was due at nextLookAt: the read reports how late it ran.
+      const dueAt = now >= s.nextLookAt ? s.nextLookAt : undefined;
+      const read = await acts.readProbe({ scope: input.scope, since: s.probeSince, now, dueAt });
       const look = decideLook(s, read, now, facts);
       s = look.state;
       await perform(look.actions);

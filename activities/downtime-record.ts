@@ -6,6 +6,7 @@ import type { ActorState, EndReason, Page, ProbeDecision, Severity } from '../do
 import { reviewDueAt, scopeLabel } from '../domain';
 import { downtimeWorkflowId, type DowntimeInput } from '../common/definitions';
 import { DowntimeDoc, IncidentDoc, TimelineDoc, isDuplicateKey } from '../db/mongo';
+import { markDowntimesChanged } from '../db/downtime-changes';
 import type { ActivityDeps } from './deps';
 import { NotifyParams, Outbox, combined, notice, pageNotice, timelineEntry } from './outbox';
 
@@ -90,9 +91,13 @@ export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db' | 'config
     ): Promise<void> {
       const opening = openingRecord(input, severity, expiresAt, disabledAt);
       await insertOnce(() => c.downtimes.insertOne(opening.downtime));
-      // A scheduled maintenance's record exists since it was scheduled: it opens now.
-      const { _id, ...opened } = opening.downtime;
-      await c.downtimes.updateOne({ _id, status: 'scheduled' }, { $set: opened });
+      // A scheduled maintenance's record exists since it was scheduled: it opens now. (Only then:
+      // an update reads the whole collection on FerretDB 1.24, and a burst of opens pays it each.)
+      if (input.startsAt !== undefined) {
+        const { _id, ...opened } = opening.downtime;
+        await c.downtimes.updateOne({ _id, status: 'scheduled' }, { $set: opened });
+      }
+      await markDowntimesChanged(deps.db);
       const outgoing = combined(
         { notifications: [], timeline: opening.timeline, webhooks: [] },
         notice(announce.notify),
@@ -119,6 +124,7 @@ export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db' | 'config
         updatedAt: at,
       };
       await insertOnce(() => c.downtimes.insertOne(doc));
+      await markDowntimesChanged(deps.db);
       const window = `${doc.startsAt!.toISOString()} to ${doc.until?.toISOString() ?? 'open-ended'}`;
       await outbox.send(combined(timelineEntry({ downtimeId: input.downtimeId, key: 'scheduled', kind: 'scheduled', text: `Maintenance scheduled by ${input.openedBy} for ${window}: ${input.reason}`, at: input.openedAt, by: input.openedBy }), notice(notify)));
     },
@@ -126,11 +132,17 @@ export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db' | 'config
     /** Calls off a scheduled maintenance: its record says cancelled, and those told it was scheduled hear so. */
     async cancelScheduled(p: { downtimeId: string; at: number; by: string; reason?: string }, notify: NotifyParams): Promise<void> {
       await c.downtimes.updateOne({ _id: p.downtimeId, status: 'scheduled' }, { $set: { status: 'cancelled', phase: 'resolved', endReason: 'cancelled', cancelledAt: new Date(p.at), resolvedBy: p.by, updatedAt: new Date(p.at) } });
+      await markDowntimesChanged(deps.db);
       await outbox.send(combined(timelineEntry({ downtimeId: p.downtimeId, key: 'cancelled', kind: 'cancelled', text: `Maintenance cancelled by ${p.by}${p.reason ? `: ${p.reason}` : ''}`, at: p.at, by: p.by }), notice(notify)));
     },
 
-    /** Persists the live state the API and the snapshot read. */
-    async saveDowntimeState(p: { downtimeId: string; at: number } & Pick<ActorState, 'severity' | 'probePercent' | 'expiresAt' | 'extendedUntil' | 'acknowledgement' | 'lastProbe' | 'wakeOnProbeSuccess' | 'wakeOnProbeOutcome'>): Promise<void> {
+    /**
+     * Persists the live state the API and the snapshot read. `changed` says which parts differ from
+     * the last save (all, when absent): the incident's severity and acknowledgement, and what
+     * checkout reads (severity, probe share, wake requests; see db/downtime-changes.ts). A part
+     * that did not change is not written, and checkout is not told.
+     */
+    async saveDowntimeState(p: { downtimeId: string; at: number; changed?: { incident: boolean; checkout: boolean } } & Pick<ActorState, 'severity' | 'probePercent' | 'expiresAt' | 'extendedUntil' | 'acknowledgement' | 'lastProbe' | 'wakeOnProbeSuccess' | 'wakeOnProbeOutcome'>): Promise<void> {
       await c.downtimes.updateOne(
         { _id: p.downtimeId, status: 'open' },
         {
@@ -147,6 +159,8 @@ export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db' | 'config
           },
         },
       );
+      if (p.changed?.checkout !== false) await markDowntimesChanged(deps.db);
+      if (p.changed?.incident === false) return;
       await c.incidents.updateOne(
         { _id: p.downtimeId, status: 'open' },
         {
@@ -179,6 +193,7 @@ export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db' | 'config
           },
         },
       );
+      await markDowntimesChanged(deps.db);
       const dueAt = reviewDueAt(p.severity, p.at, deps.config.reviewDueAfterMs, p.endReason);
       await c.incidents.updateOne(
         { _id: p.downtimeId, status: 'open' },

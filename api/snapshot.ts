@@ -4,9 +4,9 @@
  * and never wait on MongoDB or Temporal; a failed refresh keeps the previous snapshot and
  * records the error and since when it is stale.
  *
- * Between whole refreshes the open downtimes alone are re-read every DOWNTIME_REFRESH (one small
- * indexed query), so a disable, a probe share and a re-enable reach checkout within that instead
- * of within SNAPSHOT_REFRESH; the catalog and the success rates (the window's counters, the
+ * Between whole refreshes the open downtimes alone are re-read every DOWNTIME_REFRESH when their
+ * change token moved (db/downtime-changes.ts), so a disable, a probe share and a re-enable reach
+ * checkout within that instead of within SNAPSHOT_REFRESH; the catalog and the success rates (the window's counters, the
  * costly read) change slowly and keep the longer period. The snapshot changes (a new generation)
  * only when what was read differs.
  *
@@ -20,6 +20,7 @@ import type { DowntimeState, Scope, Severity } from '../domain';
 import type { Config } from '../common/config';
 import type { CatalogDoc, Database, DowntimeDoc } from '../db/mongo';
 import { readCounters } from '../db/queries';
+import { readDowntimesToken } from '../db/downtime-changes';
 import type { Metrics } from './metrics';
 
 export type CatalogEntry = CatalogDoc['methods'][number];
@@ -112,6 +113,13 @@ export interface SnapshotDeps {
 
 export const STATUS_HISTORY_DAYS = 90;
 export const STATUS_REFRESH_MS = 30_000;
+
+/**
+ * The open downtimes are read at least this often even when their change token did not move: it
+ * bounds how old the status page's last probe rate gets (a probe's figures alone do not move the
+ * token) and how long a write made without moving it stays unseen.
+ */
+export const DOWNTIMES_FULL_READ_MS = 10_000;
 /** The success rate assumed for a route with no recent attempts. */
 export const BASELINE_RATE = 0.9;
 /**
@@ -175,6 +183,8 @@ export class Snapshot {
    */
   private cover: { downtimes: OpenDowntime[]; topology: Topology; key: string; index: CoverIndex<OpenDowntime> } | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** The change token the open downtimes were last read under, and when. */
+  private downtimesRead: { token: string | undefined; at: number } | undefined;
   /** When the last whole refresh started (epoch ms), failed or not. */
   private lastWholeAt = 0;
   private inFlight: Promise<SnapshotData> | undefined;
@@ -219,7 +229,7 @@ export class Snapshot {
       });
       return this.queued;
     }
-    return this.run(() => this.refresh());
+    return this.run(() => this.refresh(true));
   }
 
   /** One read at a time, whole or downtimes only, so an older read never replaces a newer one. */
@@ -238,7 +248,7 @@ export class Snapshot {
   private tick(): void {
     if (this.inFlight) return;
     const { snapshotRefreshMs, downtimeRefreshMs } = this.deps.config;
-    if (this.deps.now() - this.lastWholeAt >= snapshotRefreshMs - downtimeRefreshMs / 2) void this.refreshNow();
+    if (this.deps.now() - this.lastWholeAt >= snapshotRefreshMs - downtimeRefreshMs / 2) void this.run(() => this.refresh(false));
     else void this.run(() => this.refreshDowntimes());
   }
 
@@ -248,8 +258,8 @@ export class Snapshot {
    */
   private async refreshDowntimes(): Promise<SnapshotData> {
     try {
-      const downtimes = await readOpenDowntimes(this.deps.db);
-      if (JSON.stringify(downtimes) !== JSON.stringify(this.data.downtimes)) {
+      const downtimes = await this.readDowntimes(false);
+      if (downtimes && JSON.stringify(downtimes) !== JSON.stringify(this.data.downtimes)) {
         this.data = { ...this.data, generation: this.data.generation + 1, downtimes };
         this.countOpen(downtimes);
       }
@@ -269,14 +279,15 @@ export class Snapshot {
     this.historyKey = undefined;
   }
 
-  private async refresh(): Promise<SnapshotData> {
+  /** A whole refresh; `forced` (a caller's own write may be in the downtimes) reads the open downtimes whatever their change token says. */
+  private async refresh(forced: boolean): Promise<SnapshotData> {
     const { db, config, now } = this.deps;
     this.lastWholeAt = now();
     try {
       const at = now();
       const from = Math.floor((at - config.detection.windowMs) / config.detection.counterBucketMs) * config.detection.counterBucketMs;
       const [downtimes, catalog, counters, scheduled] = await Promise.all([
-        readOpenDowntimes(db),
+        this.readDowntimes(forced).then((read) => read ?? this.data.downtimes),
         db.c.catalog.findOne({ _id: 'catalog' }),
         readCounters(db, from, at),
         // Scheduled maintenance shows on the status page as soon as it is announced or called off.
@@ -313,6 +324,22 @@ export class Snapshot {
       this.staleSince ??= now();
     }
     return this.data;
+  }
+
+  /**
+   * The open downtimes, or undefined when their change token (db/downtime-changes.ts) has not
+   * moved since the last read and that read is younger than DOWNTIMES_FULL_READ_MS. The token is
+   * read first: a write the downtime read misses moves it after that.
+   */
+  private async readDowntimes(forced: boolean): Promise<OpenDowntime[] | undefined> {
+    const { db, now } = this.deps;
+    const at = now();
+    const token = await readDowntimesToken(db);
+    const last = this.downtimesRead;
+    if (!forced && last && token !== undefined && token === last.token && at - last.at < DOWNTIMES_FULL_READ_MS) return undefined;
+    const downtimes = await readOpenDowntimes(db);
+    this.downtimesRead = { token, at };
+    return downtimes;
   }
 
   private async readHistory(at: number): Promise<StatusHistory> {

@@ -258,6 +258,13 @@ export interface CatalogDoc {
   updatedAt: Date;
 }
 
+/** The open downtimes' change token (db/downtime-changes.ts): one document, a new token after every change checkout reads. */
+export interface DowntimeChangeDoc {
+  _id: 'open';
+  token: string;
+  at: Date;
+}
+
 export interface Collections {
   transactions: Collection<TransactionDoc>;
   counters: Collection<CounterDoc>;
@@ -265,6 +272,7 @@ export interface Collections {
   counterCompactions: Collection<CounterCompactionDoc>;
   pendingCounts: Collection<PendingCountDoc>;
   downtimes: Collection<DowntimeDoc>;
+  downtimeChanges: Collection<DowntimeChangeDoc>;
   incidents: Collection<IncidentDoc>;
   timeline: Collection<TimelineDoc>;
   notifications: Collection<NotificationDoc>;
@@ -302,6 +310,7 @@ export async function connectDatabase(uri: string, dbName: string): Promise<Data
     counterCompactions: db.collection('counter_compactions'),
     pendingCounts: db.collection('pending_counts'),
     downtimes: db.collection('downtimes'),
+    downtimeChanges: db.collection('downtime_changes'),
     incidents: db.collection('incidents'),
     timeline: db.collection('incident_timeline'),
     notifications: db.collection('notifications'),

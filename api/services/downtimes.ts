@@ -29,7 +29,8 @@ import { ApiError, badRequest, conflict, notFound, parseTime, temporalUnavailabl
  */
 export const TEMPORAL_DEADLINES_MS = { query: 5_000, start: 5_000, accept: 5_000, complete: 20_000 };
 /** How long opening a downtime waits for its actor's first step (the record) so that the answer's id can be read and acted on at once. */
-const RECORDED_WAIT_MS = { total: 5_000, poll: 25 };
+/** How long an open waits for the actor's record, and how often it looks: soon at first, then less and less (every look reads the database). */
+const RECORDED_WAIT_MS = { total: 5_000, firstPoll: 25, maxPoll: 500, growth: 1.5 };
 
 /** Temporal unreachable or too slow: UNAVAILABLE or DEADLINE_EXCEEDED anywhere in the cause chain (the client wraps gRPC errors). */
 export function isUnavailable(err: unknown): boolean {
@@ -156,9 +157,9 @@ export class DowntimeService {
    */
   private async recorded(id: string): Promise<void> {
     const deadline = Date.now() + RECORDED_WAIT_MS.total;
-    while (Date.now() < deadline) {
-      if (await this.deps.db.c.downtimes.countDocuments({ _id: id }, { limit: 1 })) return;
-      await new Promise((r) => setTimeout(r, RECORDED_WAIT_MS.poll));
+    for (let poll = RECORDED_WAIT_MS.firstPoll; Date.now() < deadline; poll = Math.min(RECORDED_WAIT_MS.maxPoll, poll * RECORDED_WAIT_MS.growth)) {
+      if (await this.deps.db.c.downtimes.findOne({ _id: id }, { projection: { _id: 1 } })) return;
+      await new Promise((r) => setTimeout(r, Math.min(poll, Math.max(0, deadline - Date.now()))));
     }
   }
 

@@ -2,11 +2,13 @@
  * The checkout's snapshot between whole refreshes: the open downtimes alone are re-read every
  * DOWNTIME_REFRESH, so a disable and a re-enable reach checkout without waiting for
  * SNAPSHOT_REFRESH (here an hour, so only the downtime re-read can bring them), while the success
- * rates stay as the last whole refresh read them and unchanged downtimes keep the snapshot.
+ * rates stay as the last whole refresh read them and unchanged downtimes keep the snapshot. The
+ * test writes the records as the actor's activities do: the write, then a new change token.
  */
 import { bucketOf, normalizeScope, scopeKey } from '../../domain';
 import { counterDoc } from '../support/counters';
 import type { DowntimeDoc } from '../../db/mongo';
+import { markDowntimesChanged } from '../../db/downtime-changes';
 import { Harness, KEYS, bearer, putCatalog, startApi, usersByBucket } from './harness';
 
 let h: Harness;
@@ -60,9 +62,11 @@ test('a downtime written between whole refreshes hides the method at checkout, a
   const wholeAt = h.app.deps.snapshot.current.at;
 
   await h.db.c.downtimes.insertOne(downtime(id));
+  await markDowntimesChanged(h.db);
   await eventually(async () => (await shown(a)).length === 0, 'the method hidden from a bucket-A user');
 
   await h.db.c.downtimes.updateOne({ _id: id }, { $set: { status: 'resolved', phase: 'resolved', resolvedAt: new Date(), endReason: 'recovered' } });
+  await markDowntimesChanged(h.db);
   await eventually(async () => (await shown(a)).length === 1, 'the method shown again');
   // Both came without a whole refresh.
   expect(h.app.deps.snapshot.current.at).toBe(wholeAt);
@@ -77,14 +81,18 @@ test('a widened probe share reaches checkout between whole refreshes', async () 
     if (bucketOf(candidate, id, 10) === 'A' && bucketOf(candidate, id, 50) === 'B') user = candidate;
   }
   await h.db.c.downtimes.insertOne(downtime(id));
+  await markDowntimesChanged(h.db);
   await eventually(async () => (await shown(user)).length === 0, 'hidden at a 10% probe share');
   await h.db.c.downtimes.updateOne({ _id: id }, { $set: { probePercent: 50 } });
+  await markDowntimesChanged(h.db);
   await eventually(async () => (await shown(user)).length === 1, 'shown as a probe at 50%');
   await h.db.c.downtimes.deleteMany({});
+  await markDowntimesChanged(h.db);
 });
 
 test('re-reading unchanged downtimes keeps the snapshot, and the success rates wait for the whole refresh', async () => {
   await h.db.c.downtimes.deleteMany({});
+  await markDowntimesChanged(h.db);
   await eventually(async () => h.app.deps.snapshot.current.downtimes.length === 0, 'no open downtime');
   const before = h.app.deps.snapshot.current;
   await new Promise((r) => setTimeout(r, 600));
@@ -95,8 +103,23 @@ test('re-reading unchanged downtimes keeps the snapshot, and the success rates w
   const bucketStart = Math.floor(Date.now() / bucketMs) * bucketMs;
   await h.db.c.counters.insertOne(counterDoc(bucketStart, [{ method: 'netbanking:sbi', gateway: 'payu', success: 1, systemFailure: 99 }]));
   await h.db.c.downtimes.insertOne(downtime('dt_refresh_rates'));
+  await markDowntimesChanged(h.db);
   await eventually(async () => h.app.deps.snapshot.current.downtimes.length === 1, 'the new downtime');
   expect(h.app.deps.snapshot.current.rates.get('netbanking:sbi@payu')).toEqual(before.rates.get('netbanking:sbi@payu'));
   await h.app.deps.snapshot.refreshNow();
   expect(h.app.deps.snapshot.current.rates.get('netbanking:sbi@payu')).toEqual({ successes: 1, systemFailures: 99 });
+});
+
+test('between writes the re-reads skip the downtimes, and a new change token brings a write at once', async () => {
+  await h.db.c.downtimes.deleteMany({});
+  await markDowntimesChanged(h.db);
+  await eventually(async () => h.app.deps.snapshot.current.downtimes.length === 0, 'no open downtime');
+  // Written without a new token (as no activity writes): the re-reads every 100 ms do not read it.
+  await h.db.c.downtimes.insertOne(downtime('dt_refresh_token'));
+  await new Promise((r) => setTimeout(r, 800));
+  expect(h.app.deps.snapshot.current.downtimes).toHaveLength(0);
+  await markDowntimesChanged(h.db);
+  await eventually(async () => h.app.deps.snapshot.current.downtimes.length === 1, 'the downtime once the token moved');
+  await h.db.c.downtimes.deleteMany({});
+  await markDowntimesChanged(h.db);
 });

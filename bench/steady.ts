@@ -141,7 +141,7 @@ export async function steadyBench(ctx: BenchContext): Promise<BenchOutcome> {
     const rss = (k: Proc) => (processes[k] ? `${Math.round(processes[k].rssMiB.start)}→${Math.round(processes[k].rssMiB.end)}` : '?');
     const shortNote = ctx.full ? '' : ` (short: ${actors} for ${steadySeconds} s; --full: 1,000 for 600 s)`;
     const line =
-      `steady-state     ${actors} open, ${steadySeconds} s at ${INGEST_PER_SECOND} tx/s: probe lag p50 ${lagP50.toFixed(2)} s p99 ${lagP99.toFixed(2)} s (target < ${TARGETS.lagP99Seconds} s, ${looks} looks); ` +
+      `steady-state     ${actors} open, ${steadySeconds} s at ${INGEST_PER_SECOND} tx/s: probe lag p50 ${lagText(lag, lagP50)} p99 ${lagText(lag, lagP99)} (target < ${TARGETS.lagP99Seconds} s, ${looks} looks); ` +
       `opened+disabled in ${disabledSeconds.toFixed(1)} s (target ≤ ${TARGETS.startSeconds} s); detection cycle p50 ${median(cycles).toFixed(2)} s max ${cycles.length ? Math.max(...cycles).toFixed(2) : '-'} s; ` +
       `CPU worker ${cpu('worker')} api ${cpu('api')} db ${cpu('database')} temporal ${cpu('temporal')}; RSS MiB worker ${rss('worker')} api ${rss('api')} db ${rss('database')}${shortNote}`;
     const allMet = met.lag && met.start && met.memory;
@@ -149,9 +149,9 @@ export async function steadyBench(ctx: BenchContext): Promise<BenchOutcome> {
       name: 'steady-state',
       line,
       summary: {
-        figure: `${actors} open ${steadySeconds} s: probe lag p99 ${lagP99.toFixed(2)} s; all disabled in ${disabledSeconds.toFixed(1)} s; CPU worker ${cpu('worker')} db ${cpu('database')}`,
+        figure: `${actors} open ${steadySeconds} s: probe lag p99 ${lagText(lag, lagP99)}; all disabled in ${disabledSeconds.toFixed(1)} s; CPU worker ${cpu('worker')} db ${cpu('database')}`,
         baseline: `targets lag p99 < ${TARGETS.lagP99Seconds} s, ≤ ${TARGETS.startSeconds} s, RSS ≤ ×${TARGETS.memoryGrowth}`,
-        ratio: (lagP99 / TARGETS.lagP99Seconds).toFixed(2),
+        ratio: lagP99 === Infinity ? '-' : (lagP99 / TARGETS.lagP99Seconds).toFixed(2),
         target: `lag < ${TARGETS.lagP99Seconds} s, start ≤ ${TARGETS.startSeconds} s, memory flat${ctx.full ? '' : ` (for 1,000; ran ${actors})`}`,
         met: allMet ? true : met.lag || met.start || met.memory ? 'partly' : false,
       },
@@ -160,7 +160,7 @@ export async function steadyBench(ctx: BenchContext): Promise<BenchOutcome> {
         actors,
         steadySeconds: round(windowSeconds, 1),
         open: { postsSeconds: round(postsSeconds, 2), allDisabledSeconds: round(disabledSeconds, 2) },
-        probeLagSeconds: { looks, p50: round(lagP50, 3), p99: round(lagP99, 3), histogram: lag },
+        probeLagSeconds: { looks, p50: lagText(lag, lagP50), p99: lagText(lag, lagP99), histogram: lag },
         probeReads: { asked: probeReads, databaseReads: dbReads },
         detectionCycleSeconds: { cycles: cycles.length, p50: round(median(cycles), 2), p90: round(percentile(cycles, 90), 2), max: cycles.length ? round(Math.max(...cycles), 2) : null },
         ingest: { sent: ingest.sent, accepted: ingest.accepted, failedBatches: ingest.failedBatches, batchMs: { p50: round(median(ingest.batchMs), 1), p99: round(percentile(ingest.batchMs, 99), 1) } },
@@ -261,7 +261,7 @@ async function scrapeCounters(url: string): Promise<Record<'probe_reads_total' |
 
 const difference = (a: Histogram, b: Histogram): Histogram => ({ bounds: a.bounds, cumulative: a.cumulative.map((c, i) => c - (b.cumulative[i] ?? 0)) });
 
-/** The q-quantile, linear within its bucket (histogram_quantile's rule); the last finite bound when it falls in +Inf. */
+/** The q-quantile, linear within its bucket (histogram_quantile's rule); Infinity when it falls beyond the last finite bound. */
 export function quantile(h: Histogram, q: number): number {
   const total = h.cumulative[h.cumulative.length - 1] ?? 0;
   if (total === 0) return NaN;
@@ -274,8 +274,11 @@ export function quantile(h: Histogram, q: number): number {
       return inBucket === 0 ? lower : lower + ((h.bounds[i]! - lower) * (rank - below)) / inBucket;
     }
   }
-  return h.bounds[h.bounds.length - 1]!;
+  return Infinity;
 }
+
+/** A lag quantile for the line: "> the last bound" when it is beyond the histogram. */
+const lagText = (h: Histogram, v: number) => (v === Infinity ? `> ${h.bounds[h.bounds.length - 1]} s` : `${v.toFixed(2)} s`);
 
 /** Seconds each scheduled detection run of this task queue took, for runs started in [from, to]. */
 async function detectionCycles(client: Client, taskQueue: string, from: number, to: number): Promise<number[]> {

@@ -12,7 +12,7 @@ export class WorkerMetrics {
   readonly probeLag = new Histogram({
     name: 'probe_look_lag_seconds',
     help: 'How long after it was due a downtime actor\'s timed probe look read its evidence',
-    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 120, 300],
     registers: [this.registry],
   });
   /** Probe reads asked for, and the database reads that served them (several looks share one). */

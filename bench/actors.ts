@@ -9,7 +9,6 @@
  * FerretDB, so polling faster would load the database the workflows are writing to; the figure is
  * therefore up to a second late.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../common/config';
@@ -19,29 +18,10 @@ import { startManualDowntime } from '../common/starter';
 import { connectDatabase, ensureIndexes } from '../db/mongo';
 import { normalizeScope, scopeKey } from '../domain';
 import { stopProcess } from '../scripts/local-servers';
-import { BenchContext, BenchOutcome, median, percentile, round, sleep, spawnTs } from './support';
+import { BenchContext, BenchOutcome, median, percentile, pool, processUsage, round, sleep, spawnTs, waitForWorker } from './support';
 
 const TARGET_SECONDS = 30;
 const POLL_MS = 1_000;
-
-function rssMiB(pid: number): number | undefined {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Runs `fn` over `items` with at most `limit` at a time. */
-async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!);
-  }));
-  return out;
-}
 
 export async function actorsBench(ctx: BenchContext): Promise<BenchOutcome> {
   if (!ctx.temporalAddress) throw new Error('the actors benchmark needs the Temporal dev server');
@@ -67,18 +47,12 @@ export async function actorsBench(ctx: BenchContext): Promise<BenchOutcome> {
   let sampler: NodeJS.Timeout | undefined;
   const workflowIds: string[] = [];
   try {
-    // Ready once it logs "worker running" (after bundling the workflows and ensuring the schedule).
-    const readyBy = Date.now() + 120_000;
-    while (!(existsSync(logFile) && readFileSync(logFile, 'utf8').includes('worker running'))) {
-      if (worker.exitCode !== null) throw new Error(`the worker exited with ${worker.exitCode} (log: ${logFile})`);
-      if (Date.now() > readyBy) throw new Error(`the worker did not start within 120 s (log: ${logFile})`);
-      await sleep(200);
-    }
+    await waitForWorker(worker, logFile);
     await sleep(1_000);
     const pid = worker.pid!;
-    const startMiB = rssMiB(pid) ?? NaN;
+    const startMiB = processUsage(pid)?.rssMiB ?? NaN;
     sampler = setInterval(() => {
-      const mib = rssMiB(pid);
+      const mib = processUsage(pid)?.rssMiB;
       if (mib !== undefined) samples.push({ at: Date.now(), mib });
     }, 250);
 
@@ -124,7 +98,7 @@ export async function actorsBench(ctx: BenchContext): Promise<BenchOutcome> {
     const peakMiB = Math.max(startMiB, ...samples.map((s) => s.mib));
     clearInterval(sampler);
     sampler = undefined;
-    const endMiB = rssMiB(pid) ?? NaN;
+    const endMiB = processUsage(pid)?.rssMiB ?? NaN;
 
     const met = allSeconds <= TARGET_SECONDS;
     const shortNote = ctx.full ? '' : ` (short mode: ${count}; --full: 1,000)`;

@@ -13,7 +13,6 @@
  *
  * BENCH_STEADY_ACTORS and BENCH_STEADY_SECONDS override the sizes.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { downtimeWorkflowId } from '../common/definitions';
@@ -21,8 +20,8 @@ import { connectDatabase } from '../db/mongo';
 import type { Database } from '../db/mongo';
 import { normalizeScope, scopeMatchesRoute, topologyOf } from '../domain';
 import type { Scope } from '../domain';
-import { freePort, stopProcess, waitForPort } from '../scripts/local-servers';
-import { BenchContext, BenchOutcome, KEYS, API_KEYS, http, median, percentile, processUsage, round, sleep, spawnTs, startApiProcess } from './support';
+import { freePort, stopProcess } from '../scripts/local-servers';
+import { BenchContext, BenchOutcome, KEYS, API_KEYS, http, median, percentile, pool, processUsage, round, sleep, spawnTs, startApiProcess, waitForWorker } from './support';
 import { AGGREGATED_GATEWAY, AGGREGATOR, checkoutCatalog, incidentScopes, rng } from './workload';
 
 const METHODS = 120;
@@ -73,8 +72,7 @@ export async function steadyBench(ctx: BenchContext): Promise<BenchOutcome> {
   let ingesting = false;
   let ingestLoop: Promise<void> | undefined;
   try {
-    await waitForPort('127.0.0.1', metricsPort, 120_000, worker);
-    await waitForLog(workerLog, 'worker running', 120_000);
+    await waitForWorker(worker, workerLog);
     const catalog = checkoutCatalog(METHODS);
     const put = await http(api.url, 'PUT', '/v1/catalog', KEYS.admin, { methods: catalog, gateways: [{ gateway: AGGREGATED_GATEWAY, aggregator: AGGREGATOR }] });
     if (put.status !== 200) throw new Error(`PUT /v1/catalog: ${put.status} ${put.text}`);
@@ -180,23 +178,6 @@ export async function steadyBench(ctx: BenchContext): Promise<BenchOutcome> {
     await db.db.dropDatabase().catch(() => undefined);
     await db.close();
   }
-}
-
-/** Waits until the log holds `text` (the worker logs "worker running" once its workflows are bundled and it polls). */
-async function waitForLog(file: string, text: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(existsSync(file) && readFileSync(file, 'utf8').includes(text))) {
-    if (Date.now() > deadline) throw new Error(`"${text}" not in ${file} after ${timeoutMs / 1000} s`);
-    await sleep(200);
-  }
-}
-
-/** Runs `fn` over `items` with at most `limit` at a time. */
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    for (let i = next++; i < items.length; i = next++) await fn(items[i]!, i);
-  }));
 }
 
 /**

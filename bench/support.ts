@@ -3,7 +3,7 @@
  * the API as a child process, statistics, the machine description and the result files.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, freePort, stopProcess, waitForPort } from '../scripts/local-servers';
@@ -160,6 +160,26 @@ export function processUsage(pid: number | undefined): { rssMiB: number; cpuSeco
 
 /** USER_HZ: Linux reports CPU times in hundredths of a second on every architecture Node runs on. */
 const CLOCK_TICKS = 100;
+
+/** Runs `fn` over `items` with at most `limit` at a time; the results in the items' order. */
+export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!, i);
+  }));
+  return out;
+}
+
+/** Waits until a worker child logs "worker running" (its workflows bundled, the schedule ensured, polling). */
+export async function waitForWorker(worker: ChildProcess, logFile: string, timeoutMs = 120_000): Promise<void> {
+  const readyBy = Date.now() + timeoutMs;
+  while (!(existsSync(logFile) && readFileSync(logFile, 'utf8').includes('worker running'))) {
+    if (worker.exitCode !== null) throw new Error(`the worker exited with ${worker.exitCode} (log: ${logFile})`);
+    if (Date.now() > readyBy) throw new Error(`the worker did not start within ${timeoutMs / 1000} s (log: ${logFile})`);
+    await sleep(200);
+  }
+}
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

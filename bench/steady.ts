@@ -259,7 +259,7 @@ export function quantile(h: Histogram, q: number): number {
 }
 
 /** A lag quantile for the line: "> the last bound" when it is beyond the histogram. */
-const lagText = (h: Histogram, v: number) => (v === Infinity ? `> ${h.bounds[h.bounds.length - 1]} s` : `${v.toFixed(2)} s`);
+const lagText = (h: Histogram, v: number) => (Number.isNaN(v) ? 'none (no timed look)' : v === Infinity ? `> ${h.bounds[h.bounds.length - 1]} s` : `${v.toFixed(2)} s`);
 
 /** Seconds each scheduled detection run of this task queue took, for runs started in [from, to]. */
 async function detectionCycles(client: Client, taskQueue: string, from: number, to: number): Promise<number[]> {

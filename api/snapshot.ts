@@ -6,8 +6,8 @@
  *
  * Between whole refreshes the open downtimes alone are re-read every DOWNTIME_REFRESH when their
  * change token moved (db/downtime-changes.ts), so a disable, a probe share and a re-enable reach
- * checkout within that instead of within SNAPSHOT_REFRESH; the catalog and the success rates (the window's counters, the
- * costly read) change slowly and keep the longer period. The snapshot changes (a new generation)
+ * checkout within that instead of within SNAPSHOT_REFRESH; the catalog and the success rates
+ * (the window's counters, the costly read) change slowly and keep the longer period. The snapshot changes (a new generation)
  * only when what was read differs.
  *
  * The status page's view (90 days of downtimes, open incidents and their timelines) is read on

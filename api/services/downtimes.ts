@@ -28,8 +28,11 @@ import { ApiError, badRequest, conflict, notFound, parseTime, temporalUnavailabl
  * waits about as long.
  */
 export const TEMPORAL_DEADLINES_MS = { query: 5_000, start: 5_000, accept: 5_000, complete: 20_000 };
-/** How long opening a downtime waits for its actor's first step (the record) so that the answer's id can be read and acted on at once. */
-/** How long an open waits for the actor's record, and how often it looks: soon at first, then less and less (every look reads the database). */
+/**
+ * How long opening a downtime waits for its actor's first step (the record) so that the answer's
+ * id can be read and acted on at once, and how often it looks: soon at first, then less and less
+ * (every look reads the database, and a burst of opens multiplies them).
+ */
 const RECORDED_WAIT_MS = { total: 5_000, firstPoll: 25, maxPoll: 500, growth: 1.5 };
 
 /** Temporal unreachable or too slow: UNAVAILABLE or DEADLINE_EXCEEDED anywhere in the cause chain (the client wraps gRPC errors). */

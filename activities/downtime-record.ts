@@ -143,8 +143,11 @@ export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db' | 'config
      * that did not change is not written, and checkout is not told.
      */
     async saveDowntimeState(p: { downtimeId: string; at: number; changed?: { incident: boolean; checkout: boolean } } & Pick<ActorState, 'severity' | 'probePercent' | 'expiresAt' | 'extendedUntil' | 'acknowledgement' | 'lastProbe' | 'wakeOnProbeSuccess' | 'wakeOnProbeOutcome'>): Promise<void> {
+      // By `_id` alone: the actor is its open record's only writer and saves before it closes, so
+      // no status guard is needed, and an `_id`-only filter is the lookup FerretDB's SQLite backend
+      // can serve from an index (tools/ferretdb/idindex.go) rather than by decoding every record.
       await c.downtimes.updateOne(
-        { _id: p.downtimeId, status: 'open' },
+        { _id: p.downtimeId },
         {
           $set: {
             severity: p.severity,
@@ -162,7 +165,7 @@ export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db' | 'config
       if (p.changed?.checkout !== false) await markDowntimesChanged(deps.db);
       if (p.changed?.incident === false) return;
       await c.incidents.updateOne(
-        { _id: p.downtimeId, status: 'open' },
+        { _id: p.downtimeId },
         {
           $set: {
             severity: p.severity,

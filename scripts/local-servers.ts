@@ -4,7 +4,8 @@
  * and by the test global setup. Binaries come from scripts/install-tools.sh's cache.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,8 +24,21 @@ export function toolsCache(): string {
 export const toolPaths = () => ({
   temporal: join(toolsCache(), `temporal-cli-${versions.temporalCli}`, 'temporal'),
   testServer: join(toolsCache(), `temporal-test-server-${versions.temporalTestServer}`, 'temporal-test-server'),
-  ferretdb: join(toolsCache(), `ferretdb-${versions.ferretdb}`, 'ferretdb'),
+  ferretdb: join(toolsCache(), `ferretdb-${versions.ferretdb}-${ferretdbSourceKey()}`, 'ferretdb'),
 });
+
+/**
+ * The wrapper module's source digest, so that a changed wrapper is built again rather than taken
+ * from the cache. install-tools.sh computes the same digest: go.mod, go.sum, then the .go files
+ * in byte order.
+ */
+function ferretdbSourceKey(): string {
+  const dir = join(ROOT, 'tools', 'ferretdb');
+  const files = ['go.mod', 'go.sum', ...readdirSync(dir).filter((f) => f.endsWith('.go')).sort()];
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(readFileSync(join(dir, f)));
+  return hash.digest('hex').slice(0, 12);
+}
 
 /** Runs the install script when a tool is missing (a no-op on a warm cache). */
 export function ensureTools(): ReturnType<typeof toolPaths> {

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -37,6 +38,11 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if dir, err := sqliteDir(*sqliteURL); err != nil {
+		log.Printf("id lookup indexes off: %v", err)
+	} else {
+		go keepIDIndexes(ctx, dir, time.Second)
+	}
 	log.Printf("ferretdb listening on %s (sqlite %s)", *listen, *sqliteURL)
 	if err := f.Run(ctx); err != nil && ctx.Err() == nil {
 		log.Fatal(err)

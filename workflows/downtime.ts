@@ -56,7 +56,12 @@ const STEP_OPTIONS: wf.ActivityOptions & wf.LocalActivityOptions = {
 
 const acts = wf.proxyActivities<Activities>(STEP_OPTIONS);
 
-/** The start runs inside the first workflow task: bucket A stops seeing the scope without a round trip through the server. */
+/**
+ * Steps that run inside the workflow task: the start (bucket A stops seeing the scope without a
+ * round trip through the server), and each look's probe read and save. A look then costs the
+ * server one workflow task and two markers instead of two activity tasks and three workflow tasks,
+ * and looks never wait behind other activities (detection) for the worker's activity slots.
+ */
 const local = wf.proxyLocalActivities<Activities>(STEP_OPTIONS);
 
 /** A run continues as new well before its history gets heavy (a 24-hour downtime stays small). */
@@ -196,7 +201,7 @@ export async function downtimeWorkflow(scheduledInput: DowntimeInput): Promise<D
     const state = persisted(s);
     const now = { all: JSON.stringify(state), incident: JSON.stringify([state.severity, state.acknowledgement]), checkout: JSON.stringify([state.severity, state.probePercent, state.wakeOnProbeSuccess, state.wakeOnProbeOutcome]) };
     if (now.all === saved?.all) return;
-    await acts.saveDowntimeState({ downtimeId: input.downtimeId, at: Date.now(), ...state, changed: { incident: now.incident !== saved?.incident, checkout: now.checkout !== saved?.checkout } });
+    await local.saveDowntimeState({ downtimeId: input.downtimeId, at: Date.now(), ...state, changed: { incident: now.incident !== saved?.incident, checkout: now.checkout !== saved?.checkout } });
     saved = now;
   };
   const escalate = async (now: number) => {
@@ -248,7 +253,7 @@ export async function downtimeWorkflow(scheduledInput: DowntimeInput): Promise<D
       signalled.success = signalled.outcome = false;
       // A look its timer called for was due at nextLookAt: the read reports how late it ran.
       const dueAt = now >= s.nextLookAt ? s.nextLookAt : undefined;
-      const read = await acts.readProbe({ scope: input.scope, since: s.probeSince, now, dueAt });
+      const read = await local.readProbe({ scope: input.scope, since: s.probeSince, now, dueAt });
       const look = decideLook(s, read, now, facts);
       s = look.state;
       await perform(look.actions);

@@ -4,6 +4,7 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
 import { WorkflowHandle } from '@temporalio/client';
 import { createActivities } from '../../activities';
 import type { Config } from '../../common/config';
@@ -63,6 +64,17 @@ let clock = 0;
 beforeEach(async () => {
   clock = await env.currentTimeMs();
 });
+
+/** The steps a run took, in order: activity tasks it scheduled and local activities it recorded. */
+function stepsOf(events: temporal.api.history.v1.IHistoryEvent[]): string[] {
+  return events.flatMap((e) => {
+    if (e.activityTaskScheduledEventAttributes) return [e.activityTaskScheduledEventAttributes.activityType!.name!];
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_local_activity') return [];
+    const data = marker.details!.data!.payloads![0]!.data!;
+    return [(JSON.parse(Buffer.from(data).toString()) as { activity_type: string }).activity_type];
+  });
+}
 
 function inputFor(scopeIn: Scope, over: Partial<DowntimeInput> = {}): DowntimeInput {
   return downtimeInput(config, scopeIn, clock, over);
@@ -141,7 +153,7 @@ test('re-enables on expiry when the probe gets too few attempts', async () => {
   const closed = await db.c.downtimes.findOne({ _id: input.downtimeId });
   expect(closed).toMatchObject({ status: 'resolved', endReason: 'expired', lastProbe: { verdict: 'insufficient', samples: 3 } });
   // Probe ticks that found nothing new wrote nothing: far fewer saves than looks.
-  const scheduled = (await handle.fetchHistory()).events!.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
+  const scheduled = stepsOf((await handle.fetchHistory()).events!);
   const looks = scheduled.filter((n) => n === 'readProbe').length;
   const saves = scheduled.filter((n) => n === 'saveDowntimeState').length;
   expect(looks).toBeGreaterThan(5);

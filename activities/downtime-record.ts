@@ -6,7 +6,7 @@ import type { ActorState, EndReason, Page, ProbeDecision, Severity } from '../do
 import { reviewDueAt, scopeLabel } from '../domain';
 import { downtimeWorkflowId, type DowntimeInput } from '../common/definitions';
 import { DowntimeDoc, IncidentDoc, TimelineDoc, isDuplicateKey } from '../db/mongo';
-import { markDowntimesChanged } from '../db/downtime-changes';
+import { markDowntimeChanged } from '../db/downtime-changes';
 import type { ActivityDeps } from './deps';
 import { NotifyParams, Outbox, combined, notice, pageNotice, timelineEntry } from './outbox';
 
@@ -97,7 +97,7 @@ export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db' | 'config
         const { _id, ...opened } = opening.downtime;
         await c.downtimes.updateOne({ _id, status: 'scheduled' }, { $set: opened });
       }
-      await markDowntimesChanged(deps.db);
+      await markDowntimeChanged(deps.db, input.downtimeId);
       const outgoing = combined(
         { notifications: [], timeline: opening.timeline, webhooks: [] },
         notice(announce.notify),
@@ -124,7 +124,7 @@ export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db' | 'config
         updatedAt: at,
       };
       await insertOnce(() => c.downtimes.insertOne(doc));
-      await markDowntimesChanged(deps.db);
+      await markDowntimeChanged(deps.db, input.downtimeId);
       const window = `${doc.startsAt!.toISOString()} to ${doc.until?.toISOString() ?? 'open-ended'}`;
       await outbox.send(combined(timelineEntry({ downtimeId: input.downtimeId, key: 'scheduled', kind: 'scheduled', text: `Maintenance scheduled by ${input.openedBy} for ${window}: ${input.reason}`, at: input.openedAt, by: input.openedBy }), notice(notify)));
     },
@@ -132,7 +132,7 @@ export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db' | 'config
     /** Calls off a scheduled maintenance: its record says cancelled, and those told it was scheduled hear so. */
     async cancelScheduled(p: { downtimeId: string; at: number; by: string; reason?: string }, notify: NotifyParams): Promise<void> {
       await c.downtimes.updateOne({ _id: p.downtimeId, status: 'scheduled' }, { $set: { status: 'cancelled', phase: 'resolved', endReason: 'cancelled', cancelledAt: new Date(p.at), resolvedBy: p.by, updatedAt: new Date(p.at) } });
-      await markDowntimesChanged(deps.db);
+      await markDowntimeChanged(deps.db, p.downtimeId, { closed: true });
       await outbox.send(combined(timelineEntry({ downtimeId: p.downtimeId, key: 'cancelled', kind: 'cancelled', text: `Maintenance cancelled by ${p.by}${p.reason ? `: ${p.reason}` : ''}`, at: p.at, by: p.by }), notice(notify)));
     },
 
@@ -162,7 +162,7 @@ export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db' | 'config
           },
         },
       );
-      if (p.changed?.checkout !== false) await markDowntimesChanged(deps.db);
+      if (p.changed?.checkout !== false) await markDowntimeChanged(deps.db, p.downtimeId);
       if (p.changed?.incident === false) return;
       await c.incidents.updateOne(
         { _id: p.downtimeId },
@@ -196,7 +196,7 @@ export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db' | 'config
           },
         },
       );
-      await markDowntimesChanged(deps.db);
+      await markDowntimeChanged(deps.db, p.downtimeId, { closed: true });
       const dueAt = reviewDueAt(p.severity, p.at, deps.config.reviewDueAfterMs, p.endReason);
       await c.incidents.updateOne(
         { _id: p.downtimeId, status: 'open' },

@@ -4,8 +4,8 @@
  * and never wait on MongoDB or Temporal; a failed refresh keeps the previous snapshot and
  * records the error and since when it is stale.
  *
- * Between whole refreshes the open downtimes alone are re-read every DOWNTIME_REFRESH when their
- * change token moved (db/downtime-changes.ts), so a disable, a probe share and a re-enable reach
+ * Between whole refreshes the open downtimes whose change stamps moved (db/downtime-changes.ts)
+ * are re-read every DOWNTIME_REFRESH, so a disable, a probe share and a re-enable reach
  * checkout within that instead of within SNAPSHOT_REFRESH; the catalog and the success rates
  * (the window's counters, the costly read) change slowly and keep the longer period. The snapshot changes (a new generation)
  * only when what was read differs.
@@ -20,7 +20,8 @@ import type { DowntimeState, Scope, Severity } from '../domain';
 import type { Config } from '../common/config';
 import type { CatalogDoc, Database, DowntimeDoc } from '../db/mongo';
 import { readCounters } from '../db/queries';
-import { readDowntimesToken } from '../db/downtime-changes';
+import { changedDowntimes, readDowntimeStamps } from '../db/downtime-changes';
+import type { DowntimeStamps } from '../db/downtime-changes';
 import type { Metrics } from './metrics';
 
 export type CatalogEntry = CatalogDoc['methods'][number];
@@ -115,7 +116,7 @@ export const STATUS_HISTORY_DAYS = 90;
 export const STATUS_REFRESH_MS = 30_000;
 
 /**
- * The open downtimes are read at least this often even when their change token did not move: it
+ * The open downtimes are all read at least this often even when no change stamp moved: it
  * bounds how old the status page's last probe rate gets (a probe's figures alone do not move the
  * token) and how long a write made without moving it stays unseen.
  */
@@ -153,12 +154,29 @@ function toOpenDowntime(d: DowntimeDoc): OpenDowntime {
 }
 
 /** The fields of a downtime record the snapshot reads: what it reads every DOWNTIME_REFRESH is the small part of each record. */
-const HOT_FIELDS = { _id: 1, scope: 1, scopeKey: 1, severity: 1, phase: 1, probePercent: 1, openedAt: 1, disabledAt: 1, lastProbe: 1, wakeOnProbeSuccess: 1, wakeOnProbeOutcome: 1 } as const;
+const HOT_FIELDS = { _id: 1, status: 1, startsAt: 1, scope: 1, scopeKey: 1, severity: 1, phase: 1, probePercent: 1, openedAt: 1, disabledAt: 1, lastProbe: 1, wakeOnProbeSuccess: 1, wakeOnProbeOutcome: 1 } as const;
+
+/** The records the snapshot keeps: open downtimes (checkout) and scheduled ones (the status page). */
+const kept = (d: DowntimeDoc | null): d is DowntimeDoc => d !== null && (d.status === 'open' || d.status === 'scheduled');
+
+/**
+ * Changed downtimes beyond this many are read with one query rather than one lookup each: on
+ * FerretDB a lookup by `_id` is an index search, and the query decodes every record.
+ */
+const MAX_LOOKUPS = 64;
 
 /** The open downtimes as the hot path needs them, oldest first (the first covering one decides a user's bucket). */
-async function readOpenDowntimes(db: Database): Promise<OpenDowntime[]> {
-  const docs = await db.c.downtimes.find({ status: 'open' }, { projection: HOT_FIELDS }).toArray();
-  return docs.map(toOpenDowntime).sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id));
+function openDowntimesOf(docs: Iterable<DowntimeDoc>): OpenDowntime[] {
+  const open: OpenDowntime[] = [];
+  for (const d of docs) if (d.status === 'open') open.push(toOpenDowntime(d));
+  return open.sort((a, b) => a.openedAt - b.openedAt || a.id.localeCompare(b.id));
+}
+
+/** The scheduled maintenance the status page lists, soonest first. */
+function scheduledIdsOf(docs: Iterable<DowntimeDoc>): string[] {
+  const scheduled = [...docs].filter((d) => d.status === 'scheduled');
+  scheduled.sort((a, b) => (a.startsAt?.getTime() ?? 0) - (b.startsAt?.getTime() ?? 0) || a._id.localeCompare(b._id));
+  return scheduled.slice(0, 50).map((d) => d._id);
 }
 
 /** The success rate the last probe saw, when it saw any samples. */
@@ -183,8 +201,8 @@ export class Snapshot {
    */
   private cover: { downtimes: OpenDowntime[]; topology: Topology; key: string; index: CoverIndex<OpenDowntime> } | undefined;
   private timer: NodeJS.Timeout | undefined;
-  /** The change token the open downtimes were last read under, and when. */
-  private downtimesRead: { token: string | undefined; at: number } | undefined;
+  /** The open and scheduled downtimes as last read, the change stamps they were read under, and when all were last read. */
+  private known: { docs: Map<string, DowntimeDoc>; stamps: DowntimeStamps; wholeAt: number } | undefined;
   /** When the last whole refresh started (epoch ms), failed or not. */
   private lastWholeAt = 0;
   private inFlight: Promise<SnapshotData> | undefined;
@@ -258,7 +276,7 @@ export class Snapshot {
    */
   private async refreshDowntimes(): Promise<SnapshotData> {
     try {
-      const downtimes = await this.readDowntimes(false);
+      const downtimes = (await this.readDowntimes(false))?.open;
       if (downtimes && JSON.stringify(downtimes) !== JSON.stringify(this.data.downtimes)) {
         this.data = { ...this.data, generation: this.data.generation + 1, downtimes };
         this.countOpen(downtimes);
@@ -279,20 +297,17 @@ export class Snapshot {
     this.historyKey = undefined;
   }
 
-  /** A whole refresh; `forced` (a caller's own write may be in the downtimes) reads the open downtimes whatever their change token says. */
+  /** A whole refresh; `forced` (a caller's own write may be in the downtimes) reads all open downtimes whatever their change stamps say. */
   private async refresh(forced: boolean): Promise<SnapshotData> {
     const { db, config, now } = this.deps;
     this.lastWholeAt = now();
     try {
       const at = now();
       const from = Math.floor((at - config.detection.windowMs) / config.detection.counterBucketMs) * config.detection.counterBucketMs;
-      const [downtimes, catalog, counters, scheduled] = await Promise.all([
-        this.readDowntimes(forced).then((read) => read ?? this.data.downtimes),
-        db.c.catalog.findOne({ _id: 'catalog' }),
-        readCounters(db, from, at),
-        // Scheduled maintenance shows on the status page as soon as it is announced or called off.
-        db.c.downtimes.find({ status: 'scheduled' }, { projection: { _id: 1 } }).limit(50).toArray(),
-      ]);
+      const [read, catalog, counters] = await Promise.all([this.readDowntimes(forced), db.c.catalog.findOne({ _id: 'catalog' }), readCounters(db, from, at)]);
+      const downtimes = read ? read.open : this.data.downtimes;
+      // Scheduled maintenance shows on the status page as soon as it is announced or called off.
+      const scheduled = scheduledIdsOf(this.known?.docs.values() ?? []);
       const rates = new Map<string, RouteRate>();
       for (const c of counters) {
         const key = routeKey(c.method, c.gateway);
@@ -301,7 +316,7 @@ export class Snapshot {
         r.systemFailures += c.systemFailure ?? 0;
         rates.set(key, r);
       }
-      const openKey = `${downtimes.map((d) => `${d.id}:${d.severity}:${d.disabledAt ?? ''}`).join(',')}|${scheduled.map((d) => d._id).join(',')}`;
+      const openKey = `${downtimes.map((d) => `${d.id}:${d.severity}:${d.disabledAt ?? ''}`).join(',')}|${scheduled.join(',')}`;
       let history = this.data.history;
       if (openKey !== this.historyKey || at - history.at >= STATUS_REFRESH_MS) {
         // The status page's history is secondary: failing to read it keeps the previous one
@@ -327,19 +342,33 @@ export class Snapshot {
   }
 
   /**
-   * The open downtimes, or undefined when their change token (db/downtime-changes.ts) has not
-   * moved since the last read and that read is younger than DOWNTIMES_FULL_READ_MS. The token is
-   * read first: a write the downtime read misses moves it after that.
+   * The open downtimes, or undefined when no change stamp (db/downtime-changes.ts) moved since the
+   * last read. The stamps are read first, then the records whose stamps moved, each by `_id`; all
+   * records are read when `forced`, when more than MAX_LOOKUPS moved, and at least every
+   * DOWNTIMES_FULL_READ_MS.
    */
-  private async readDowntimes(forced: boolean): Promise<OpenDowntime[] | undefined> {
+  private async readDowntimes(forced: boolean): Promise<{ open: OpenDowntime[] } | undefined> {
     const { db, now } = this.deps;
     const at = now();
-    const token = await readDowntimesToken(db);
-    const last = this.downtimesRead;
-    if (!forced && last && token !== undefined && token === last.token && at - last.at < DOWNTIMES_FULL_READ_MS) return undefined;
-    const downtimes = await readOpenDowntimes(db);
-    this.downtimesRead = { token, at };
-    return downtimes;
+    const stamps = await readDowntimeStamps(db);
+    const known = this.known;
+    if (!forced && known && at - known.wholeAt < DOWNTIMES_FULL_READ_MS) {
+      const changed = changedDowntimes(known.stamps, stamps);
+      if (changed.length === 0) return undefined;
+      if (changed.length <= MAX_LOOKUPS) {
+        const docs = await Promise.all(changed.map((id) => db.c.downtimes.findOne({ _id: id }, { projection: HOT_FIELDS })));
+        changed.forEach((id, i) => {
+          const d = docs[i] ?? null;
+          if (kept(d)) known.docs.set(id, d);
+          else known.docs.delete(id);
+        });
+        known.stamps = stamps;
+        return { open: openDowntimesOf(known.docs.values()) };
+      }
+    }
+    const docs = await db.c.downtimes.find({ status: { $in: ['open', 'scheduled'] } }, { projection: HOT_FIELDS }).toArray();
+    this.known = { docs: new Map(docs.map((d) => [d._id, d])), stamps, wholeAt: at };
+    return { open: openDowntimesOf(docs) };
   }
 
   private async readHistory(at: number): Promise<StatusHistory> {

@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, stopProcess, waitForPort } from '../scripts/local-servers';
 import { connectDatabase } from '../db/mongo';
-import { markDowntimesChanged } from '../db/downtime-changes';
+import { markDowntimeChanged } from '../db/downtime-changes';
 import type { DowntimeDoc } from '../db/mongo';
 import { normalizeScope, scopeKey } from '../domain';
 import type { Scope } from '../domain';
@@ -75,10 +75,12 @@ export async function paymentOptionsBench(ctx: BenchContext): Promise<BenchOutco
     ctx.log(`catalog ${catalog.length} methods / ${routes.length} routes; open downtimes drawn from ${scopes.length} scopes of every shape; API LOG_LEVEL=${logLevel}`);
     const results: StateResult[] = [];
     for (const open of states) {
+      const gone = (await db.c.downtimes.find({}, { projection: { _id: 1 } }).toArray()).map((d) => d._id);
       await db.c.downtimes.deleteMany({});
+      await Promise.all(gone.map((id) => markDowntimeChanged(db, id, { closed: true })));
       const docs = scopes.slice(0, open).map((s, i) => downtimeDoc(s, i));
       for (let i = 0; i < docs.length; i += 50) await db.c.downtimes.insertMany(docs.slice(i, i + 50));
-      await markDowntimesChanged(db);
+      await Promise.all(docs.map((d) => markDowntimeChanged(db, d._id)));
       await waitForOpenDowntimes(api.url, open);
       const state = await measureState(ctx, api, open);
       results.push(state);

@@ -259,10 +259,12 @@ export interface CatalogDoc {
 }
 
 /** The open downtimes' change token (db/downtime-changes.ts): one document, a new token after every change checkout reads. */
+/** One writing process's stamps of the open downtimes it changed (db/downtime-changes.ts). */
 export interface DowntimeChangeDoc {
-  _id: 'open';
-  token: string;
+  _id: string;
   at: Date;
+  /** `id=stamp` or `id=stamp=closedAtMs`, space-separated. */
+  stamps: string;
 }
 
 export interface Collections {

@@ -3,13 +3,15 @@
  * DOWNTIME_REFRESH, so a disable and a re-enable reach checkout without waiting for
  * SNAPSHOT_REFRESH (here an hour, so only the downtime re-read can bring them), while the success
  * rates stay as the last whole refresh read them and unchanged downtimes keep the snapshot. The
- * test writes the records as the actor's activities do: the write, then a new change token.
+ * test writes the records as the actor's activities do: the write, then the downtime's new change
+ * stamp.
  */
 import { bucketOf, normalizeScope, scopeKey } from '../../domain';
 import { counterDoc } from '../support/counters';
 import type { DowntimeDoc } from '../../db/mongo';
-import { markDowntimesChanged } from '../../db/downtime-changes';
+import { changedDowntimes, markDowntimeChanged, readDowntimeStamps } from '../../db/downtime-changes';
 import { Harness, KEYS, bearer, putCatalog, startApi, usersByBucket } from './harness';
+import { testDatabase } from '../support/stack';
 
 let h: Harness;
 
@@ -29,6 +31,13 @@ async function eventually(check: () => Promise<boolean>, what: string): Promise<
     if (Date.now() > until) throw new Error(`not seen within 5 s: ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Deletes every downtime record and marks each closed, as closing them would. */
+async function clear(): Promise<void> {
+  const ids = (await h.db.c.downtimes.find({}, { projection: { _id: 1 } }).toArray()).map((d) => d._id);
+  await h.db.c.downtimes.deleteMany({});
+  await Promise.all(ids.map((id) => markDowntimeChanged(h.db, id, { closed: true })));
 }
 
 function downtime(id: string): DowntimeDoc {
@@ -62,11 +71,11 @@ test('a downtime written between whole refreshes hides the method at checkout, a
   const wholeAt = h.app.deps.snapshot.current.at;
 
   await h.db.c.downtimes.insertOne(downtime(id));
-  await markDowntimesChanged(h.db);
+  await markDowntimeChanged(h.db, id);
   await eventually(async () => (await shown(a)).length === 0, 'the method hidden from a bucket-A user');
 
   await h.db.c.downtimes.updateOne({ _id: id }, { $set: { status: 'resolved', phase: 'resolved', resolvedAt: new Date(), endReason: 'recovered' } });
-  await markDowntimesChanged(h.db);
+  await markDowntimeChanged(h.db, id, { closed: true });
   await eventually(async () => (await shown(a)).length === 1, 'the method shown again');
   // Both came without a whole refresh.
   expect(h.app.deps.snapshot.current.at).toBe(wholeAt);
@@ -81,18 +90,16 @@ test('a widened probe share reaches checkout between whole refreshes', async () 
     if (bucketOf(candidate, id, 10) === 'A' && bucketOf(candidate, id, 50) === 'B') user = candidate;
   }
   await h.db.c.downtimes.insertOne(downtime(id));
-  await markDowntimesChanged(h.db);
+  await markDowntimeChanged(h.db, id);
   await eventually(async () => (await shown(user)).length === 0, 'hidden at a 10% probe share');
   await h.db.c.downtimes.updateOne({ _id: id }, { $set: { probePercent: 50 } });
-  await markDowntimesChanged(h.db);
+  await markDowntimeChanged(h.db, id);
   await eventually(async () => (await shown(user)).length === 1, 'shown as a probe at 50%');
-  await h.db.c.downtimes.deleteMany({});
-  await markDowntimesChanged(h.db);
+  await clear();
 });
 
 test('re-reading unchanged downtimes keeps the snapshot, and the success rates wait for the whole refresh', async () => {
-  await h.db.c.downtimes.deleteMany({});
-  await markDowntimesChanged(h.db);
+  await clear();
   await eventually(async () => h.app.deps.snapshot.current.downtimes.length === 0, 'no open downtime');
   const before = h.app.deps.snapshot.current;
   await new Promise((r) => setTimeout(r, 600));
@@ -103,23 +110,52 @@ test('re-reading unchanged downtimes keeps the snapshot, and the success rates w
   const bucketStart = Math.floor(Date.now() / bucketMs) * bucketMs;
   await h.db.c.counters.insertOne(counterDoc(bucketStart, [{ method: 'netbanking:sbi', gateway: 'payu', success: 1, systemFailure: 99 }]));
   await h.db.c.downtimes.insertOne(downtime('dt_refresh_rates'));
-  await markDowntimesChanged(h.db);
+  await markDowntimeChanged(h.db, 'dt_refresh_rates');
   await eventually(async () => h.app.deps.snapshot.current.downtimes.length === 1, 'the new downtime');
   expect(h.app.deps.snapshot.current.rates.get('netbanking:sbi@payu')).toEqual(before.rates.get('netbanking:sbi@payu'));
   await h.app.deps.snapshot.refreshNow();
   expect(h.app.deps.snapshot.current.rates.get('netbanking:sbi@payu')).toEqual({ successes: 1, systemFailures: 99 });
 });
 
-test('between writes the re-reads skip the downtimes, and a new change token brings a write at once', async () => {
-  await h.db.c.downtimes.deleteMany({});
-  await markDowntimesChanged(h.db);
+test('between writes the re-reads skip the downtimes, and a new change stamp brings a write at once', async () => {
+  await clear();
   await eventually(async () => h.app.deps.snapshot.current.downtimes.length === 0, 'no open downtime');
-  // Written without a new token (as no activity writes): the re-reads every 100 ms do not read it.
+  // Written without a new stamp (as no activity writes): the re-reads every 100 ms do not read it.
   await h.db.c.downtimes.insertOne(downtime('dt_refresh_token'));
   await new Promise((r) => setTimeout(r, 800));
   expect(h.app.deps.snapshot.current.downtimes).toHaveLength(0);
-  await markDowntimesChanged(h.db);
-  await eventually(async () => h.app.deps.snapshot.current.downtimes.length === 1, 'the downtime once the token moved');
-  await h.db.c.downtimes.deleteMany({});
-  await markDowntimesChanged(h.db);
+  await markDowntimeChanged(h.db, 'dt_refresh_token');
+  await eventually(async () => h.app.deps.snapshot.current.downtimes.length === 1, 'the downtime once its stamp moved');
+  await clear();
+});
+
+test('more downtimes changed at once than are looked up one by one are all read, and all closes are seen', async () => {
+  await clear();
+  const ids = Array.from({ length: 150 }, (_, i) => `dt_refresh_many_${i}`);
+  await h.db.c.downtimes.insertMany(ids.map((id) => downtime(id)));
+  await Promise.all(ids.map((id) => markDowntimeChanged(h.db, id)));
+  await eventually(async () => h.app.deps.snapshot.current.downtimes.length === 150, 'all 150 open');
+  // A few change (looked up one by one), then all close (read whole).
+  await h.db.c.downtimes.updateMany({ _id: { $in: ids.slice(0, 3) } }, { $set: { probePercent: 40 } });
+  await Promise.all(ids.slice(0, 3).map((id) => markDowntimeChanged(h.db, id)));
+  await eventually(async () => h.app.deps.snapshot.current.downtimes.filter((d) => d.probePercent === 40).length === 3, 'three widened');
+  expect(h.app.deps.snapshot.current.downtimes).toHaveLength(150);
+  await clear();
+  await eventually(async () => h.app.deps.snapshot.current.downtimes.length === 0, 'none open');
+});
+
+test('concurrent marks from two processes lose no stamp', async () => {
+  const other = await testDatabase(h.config);
+  try {
+    const before = await readDowntimeStamps(h.db);
+    const ids = Array.from({ length: 40 }, (_, i) => `dt_stamp_${i}`);
+    await Promise.all(ids.map((id, i) => markDowntimeChanged(i % 2 ? other : h.db, id)));
+    const after = await readDowntimeStamps(h.db);
+    expect(changedDowntimes(before, after).sort()).toEqual([...ids].sort());
+    // Marked again by the other process: only that one reads as changed.
+    await markDowntimeChanged(other, 'dt_stamp_0');
+    expect(changedDowntimes(after, await readDowntimeStamps(h.db))).toEqual(['dt_stamp_0']);
+  } finally {
+    await other.close();
+  }
 });

@@ -18,11 +18,14 @@ import { DowntimeBody, E2eStack, PaymentOptionsBody, attempts, eventually, start
 
 jest.setTimeout(120_000);
 
-const SBI = { method: 'netbanking:sbi', gateway: 'payu' };
+// A bank no other test uses: a downtime's workflow id is its scope's, on the dev server every test
+// file shares, and another file's downtime of the same scope, running without a worker, would be
+// signalled by detection here instead of a new one started.
+const BANK = { method: 'netbanking:federal', gateway: 'payu' };
 const GPAY_RAZORPAY = { method: 'upi:gpay', gateway: 'razorpay' };
 const GPAY_PAYU = { method: 'upi:gpay', gateway: 'payu' };
 const CARD = { method: 'card:hdfc_debit', gateway: 'razorpay' };
-const SCOPE_KEY = 'netbanking:sbi@*';
+const SCOPE_KEY = 'netbanking:federal@*';
 const SYSTEM_CODES = ['BANK_UNAVAILABLE', 'GATEWAY_TIMEOUT', 'ISSUER_DOWN', 'NETWORK_ERROR', null];
 
 let stack: E2eStack;
@@ -121,7 +124,7 @@ test('the detection Schedule is created once, left unchanged when ensured again,
 test('posted transactions for a failing route lead, through detection and the workflow, to the method disappearing for a bucket-A user, staying visible with a warning for a bucket-B user, and coming back after recovery', async () => {
   const catalog = await api.put('/v1/catalog', KEYS.admin, {
     methods: [
-      { method: 'netbanking:sbi', gateways: ['payu'] },
+      { method: 'netbanking:federal', gateways: ['payu'] },
       { method: 'upi:gpay', gateways: ['razorpay', 'payu'] },
       { method: 'card:hdfc_debit', gateways: ['razorpay'] },
     ],
@@ -135,7 +138,7 @@ test('posted transactions for a failing route lead, through detection and the wo
   });
   expect((await optionsFor('early_shopper')).options).toEqual(
     expect.arrayContaining([
-      expect.objectContaining({ method: 'netbanking:sbi', gateway: 'payu', state: 'available' }),
+      expect.objectContaining({ method: 'netbanking:federal', gateway: 'payu', state: 'available' }),
       expect.objectContaining({ method: 'upi:gpay', gateway: 'razorpay', state: 'available' }),
       expect.objectContaining({ method: 'card:hdfc_debit', gateway: 'razorpay', state: 'available' }),
     ]),
@@ -145,16 +148,16 @@ test('posted transactions for a failing route lead, through detection and the wo
   const now = Date.now();
   const [hFrom, hTo] = [now - 90_000, now - 30_000];
   await postTransactions([
-    ...attempts('base', SBI, 80, hFrom, hTo, (i) => (i % 20 === 7 ? 'GATEWAY_TIMEOUT' : i % 10 === 3 ? 'INVALID_OTP' : undefined)),
+    ...attempts('base', BANK, 80, hFrom, hTo, (i) => (i % 20 === 7 ? 'GATEWAY_TIMEOUT' : i % 10 === 3 ? 'INVALID_OTP' : undefined)),
     ...attempts('base', GPAY_RAZORPAY, 100, hFrom, hTo, (i) => (i % 25 === 5 ? 'NETWORK_ERROR' : i % 8 === 1 ? 'USER_CANCELLED' : undefined)),
     ...attempts('base', GPAY_PAYU, 40, hFrom, hTo, (i) => (i % 20 === 11 ? 'GATEWAY_ERROR' : undefined)),
     ...attempts('base', CARD, 60, hFrom, hTo, (i) => (i % 12 === 2 ? 'INSUFFICIENT_FUNDS' : undefined)),
   ]);
-  // The outage, in the detection window (the last 12 s): SBI's bank fails nearly every attempt, the rest stays healthy,
+  // The outage, in the detection window (the last 12 s): the bank fails nearly every attempt, the rest stays healthy,
   // including upi:gpay through the same gateway (so the gateway payu is not to blame).
   const [oFrom, oTo] = [now - 12_000, now - 500];
   await postTransactions([
-    ...attempts('outage', SBI, 45, oFrom, oTo, (i) => (i % 15 === 0 ? undefined : i % 9 === 4 ? 'INVALID_PIN' : SYSTEM_CODES[i % SYSTEM_CODES.length])),
+    ...attempts('outage', BANK, 45, oFrom, oTo, (i) => (i % 15 === 0 ? undefined : i % 9 === 4 ? 'INVALID_PIN' : SYSTEM_CODES[i % SYSTEM_CODES.length])),
     ...attempts('outage', GPAY_RAZORPAY, 50, oFrom, oTo, (i) => (i % 10 === 3 ? 'USER_CANCELLED' : undefined)),
     ...attempts('outage', GPAY_PAYU, 30, oFrom, oTo, (i) => (i === 17 ? 'GATEWAY_TIMEOUT' : undefined)),
     ...attempts('outage', CARD, 30, oFrom, oTo, (i) => (i % 10 === 6 ? 'EXPIRED_CARD' : undefined)),
@@ -174,7 +177,7 @@ test('posted transactions for a failing route lead, through detection and the wo
   // One downtime for the bank, not one per route and not the gateway payu it shares with upi:gpay.
   expect(results[0]).toMatchObject({ failing: [SCOPE_KEY], started: [SCOPE_KEY], superseded: [] });
   for (const r of results) expect(r.failing).toEqual([SCOPE_KEY]);
-  expect(opened).toMatchObject({ origin: 'detected', status: 'open', scope: { method: 'netbanking:sbi', mode: 'netbanking' } });
+  expect(opened).toMatchObject({ origin: 'detected', status: 'open', scope: { method: 'netbanking:federal', mode: 'netbanking' } });
   const id = opened.id;
 
   // The workflow disables the scope for bucket A and starts probing.
@@ -193,11 +196,11 @@ test('posted transactions for a failing route lead, through detection and the wo
   expect(bucketOf(userA, id, basePercent)).toBe('A');
   expect(bucketOf(userB, id, basePercent)).toBe('B');
 
-  const seenByA = await eventually('bucket A no longer sees netbanking:sbi', async () => {
+  const seenByA = await eventually('bucket A no longer sees netbanking:federal', async () => {
     const o = await optionsFor(userA);
-    return shown(o, 'netbanking:sbi') ? undefined : o;
+    return shown(o, 'netbanking:federal') ? undefined : o;
   });
-  expect(seenByA.unavailable).toEqual([{ method: 'netbanking:sbi', downtimeId: id }]);
+  expect(seenByA.unavailable).toEqual([{ method: 'netbanking:federal', downtimeId: id }]);
   expect(seenByA.options).toEqual(
     expect.arrayContaining([
       expect.objectContaining({ method: 'upi:gpay', gateway: 'razorpay', state: 'available' }),
@@ -208,14 +211,14 @@ test('posted transactions for a failing route lead, through detection and the wo
 
   const seenByB = await optionsFor(userB);
   expect(seenByB.unavailable).toEqual([]);
-  expect(shown(seenByB, 'netbanking:sbi')).toEqual({ method: 'netbanking:sbi', mode: 'netbanking', gateway: 'payu', state: 'probe', warning: expect.stringMatching(/netbanking:sbi.*(trouble|fail)/i) });
+  expect(shown(seenByB, 'netbanking:federal')).toEqual({ method: 'netbanking:federal', mode: 'netbanking', gateway: 'payu', state: 'probe', warning: expect.stringMatching(/netbanking:federal.*(trouble|fail)/i) });
   // The probe is offered last, after what works.
-  expect(seenByB.options.at(-1)?.method).toBe('netbanking:sbi');
+  expect(seenByB.options.at(-1)?.method).toBe('netbanking:federal');
   expect(shown(seenByB, 'upi:gpay')).toMatchObject({ gateway: 'razorpay', state: 'available' });
   expect(shown(seenByB, 'card:hdfc_debit')).toMatchObject({ gateway: 'razorpay', state: 'available' });
 
   // The bank is back. The checkout runs as usual: each shopper asks for options and pays with
-  // netbanking:sbi when it is offered (bucket B: the probe), otherwise with the first option.
+  // netbanking:federal when it is offered (bucket B: the probe), otherwise with the first option.
   let round = 0;
   let probePayments = 0;
   const resolved = await eventually(
@@ -225,15 +228,15 @@ test('posted transactions for a failing route lead, through detection and the wo
       const shoppers = [userB, ...Array.from({ length: 60 }, (_, i) => `returning_${round}_${i}`)];
       const seen = await Promise.all(shoppers.map(async (userId) => ({ userId, o: await optionsFor(userId) })));
       const txs: TransactionRecord[] = seen.map(({ userId, o }, i) => {
-        const pick = shown(o, 'netbanking:sbi') ?? o.options[0]!;
-        if (pick.method === 'netbanking:sbi') probePayments += 1;
+        const pick = shown(o, 'netbanking:federal') ?? o.options[0]!;
+        if (pick.method === 'netbanking:federal') probePayments += 1;
         return { id: `recovery-${round}-${i}`, userId, method: pick.method, gateway: pick.gateway, status: 'success' };
       });
       // Bucket A keeps not seeing it while it is down: at most as a probe, with its warning, once
       // the probe has proven the recovery and waits for its sample minimum (PROVEN_PROBE_PERCENT).
       const a = await optionsFor(userA);
       const d = await downtime(id);
-      const toA = shown(a, 'netbanking:sbi');
+      const toA = shown(a, 'netbanking:federal');
       if (d.status === 'open' && toA) {
         expect(toA.state).toBe('probe');
         expect(d.lastProbe!.llr).toBeGreaterThanOrEqual(d.lastProbe!.upperBound);
@@ -255,14 +258,14 @@ test('posted transactions for a failing route lead, through detection and the wo
   expect(timeline).toEqual(expect.arrayContaining(['opened', 'disabled', 'downtime.started', 'resolved', 'downtime.resolved']));
 
   // Re-enabled for everyone: the bucket-A shopper sees it again, through its gateway.
-  const back = await eventually('bucket A sees netbanking:sbi again', async () => {
+  const back = await eventually('bucket A sees netbanking:federal again', async () => {
     const o = await optionsFor(userA);
-    return shown(o, 'netbanking:sbi')?.state === 'available' ? o : undefined;
+    return shown(o, 'netbanking:federal')?.state === 'available' ? o : undefined;
   });
-  expect(shown(back, 'netbanking:sbi')).toEqual({ method: 'netbanking:sbi', mode: 'netbanking', gateway: 'payu', state: 'available' });
+  expect(shown(back, 'netbanking:federal')).toEqual({ method: 'netbanking:federal', mode: 'netbanking', gateway: 'payu', state: 'available' });
   expect(back.unavailable).toEqual([]);
   expect(back.options).toHaveLength(3);
-  expect(shown(await optionsFor(userB), 'netbanking:sbi')).toMatchObject({ state: 'available' });
+  expect(shown(await optionsFor(userB), 'netbanking:federal')).toMatchObject({ state: 'available' });
 
   // Ops and subscribers heard about it exactly once each way (no partner mail: no SMTP here); one downtime in all.
   const ops = await db.c.notifications.find({ downtimeId: id, channel: 'ops' }).toArray();

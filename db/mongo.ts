@@ -258,7 +258,6 @@ export interface CatalogDoc {
   updatedAt: Date;
 }
 
-/** The open downtimes' change token (db/downtime-changes.ts): one document, a new token after every change checkout reads. */
 /** One writing process's stamps of the open downtimes it changed (db/downtime-changes.ts). */
 export interface DowntimeChangeDoc {
   _id: string;

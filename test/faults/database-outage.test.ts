@@ -163,9 +163,6 @@ test('a 30-second database outage: ingest answers 503 with Retry-After, payment 
   expect([...accepted].filter((id) => !final.stored.has(id))).toEqual([]);
   expect([...final.stored].filter((id) => !accepted.has(id))).toEqual([]);
 
-  // Activities failed against the stopped database and were retried.
-  const maxAttempt = Math.max(0, ...pending.map((p) => p.attempt));
-  expect(maxAttempt).toBeGreaterThan(1);
   const histories = [];
   for (const [id, wf] of Object.entries(workflows)) {
     const h = await historySummary(t!, wf, runs[id]);
@@ -173,6 +170,10 @@ test('a 30-second database outage: ingest answers 503 with Retry-After, payment 
     expect(h.completed).toBe(true);
     histories.push({ workflow: wf, ...h });
   }
+  // Steps failed against the stopped database and were retried: activities seen pending, or local
+  // activities (a look's read and save) whose markers say they completed on a later attempt.
+  const maxAttempt = Math.max(0, ...pending.map((p) => p.attempt), ...histories.map((h) => h.maxActivityAttempt));
+  expect(maxAttempt).toBeGreaterThan(1);
 
   // One record each; each notification and timeline step once.
   for (const [id, r] of [[expiring, ICICI], [held, AMAZON]] as const) {

@@ -224,7 +224,7 @@ export interface HistorySummary {
   workflowTasksTimedOut: number;
   activitiesTimedOut: number;
   activitiesFailed: number;
-  /** Highest attempt number an activity started with (1 = never retried). */
+  /** Highest attempt number an activity started with, or a local activity completed on (1 = never retried). */
   maxActivityAttempt: number;
   /** Activity types that were retried, with the attempt they completed on. */
   retried: { activity: string; attempt: number }[];
@@ -254,6 +254,18 @@ export async function historySummary(t: Temporal, workflowId: string, runId?: st
         const attempt = a?.attempt ?? 1;
         s.maxActivityAttempt = Math.max(s.maxActivityAttempt, attempt);
         if (attempt > 1) s.retried.push({ activity: scheduled.get(String(a?.scheduledEventId)) ?? '?', attempt });
+        break;
+      }
+      case EventType.EVENT_TYPE_MARKER_RECORDED: {
+        // A local activity (the start, a look's read and save) records the attempt it completed on.
+        const m = e.markerRecordedEventAttributes;
+        const data = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0]?.data : undefined;
+        if (data) {
+          const la = JSON.parse(Buffer.from(data).toString()) as { activity_type?: string; attempt?: number };
+          const attempt = la.attempt ?? 1;
+          s.maxActivityAttempt = Math.max(s.maxActivityAttempt, attempt);
+          if (attempt > 1) s.retried.push({ activity: la.activity_type ?? '?', attempt });
+        }
         break;
       }
       case EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:

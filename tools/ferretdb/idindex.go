@@ -87,9 +87,13 @@ func addIDIndexesTo(ctx context.Context, file string) error {
 	}
 	for _, t := range tables {
 		q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (_ferretdb_sjson->'$._id')`, t+idIndexSuffix, t)
-		if _, err := db.ExecContext(ctx, q); err != nil && !strings.Contains(err.Error(), "no such table") {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			if strings.Contains(err.Error(), "no such table") {
+				continue
+			}
 			return err
 		}
+		log.Printf("id lookup index added to %s (%s)", t, filepath.Base(file))
 	}
 	return nil
 }

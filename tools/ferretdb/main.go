@@ -41,6 +41,11 @@ func main() {
 	if dir, err := sqliteDir(*sqliteURL); err != nil {
 		log.Printf("id lookup indexes off: %v", err)
 	} else {
+		// Tables that exist already are indexed before FerretDB serves: on a large table that takes
+		// a while, and must not hold SQLite's write lock while writers wait on it.
+		if err := addIDIndexes(ctx, dir); err != nil {
+			log.Printf("id lookup indexes: %v", err)
+		}
 		go keepIDIndexes(ctx, dir, time.Second)
 	}
 	log.Printf("ferretdb listening on %s (sqlite %s)", *listen, *sqliteURL)

@@ -117,8 +117,8 @@ export const STATUS_REFRESH_MS = 30_000;
 
 /**
  * The open downtimes are all read at least this often even when no change stamp moved: it
- * bounds how old the status page's last probe rate gets (a probe's figures alone do not move the
- * token) and how long a write made without moving it stays unseen.
+ * bounds how old the status page's last probe rate gets (a probe's figures alone do not move its
+ * stamp) and how long a write made without moving it stays unseen.
  */
 export const DOWNTIMES_FULL_READ_MS = 10_000;
 /** The success rate assumed for a route with no recent attempts. */
@@ -276,7 +276,7 @@ export class Snapshot {
    */
   private async refreshDowntimes(): Promise<SnapshotData> {
     try {
-      const downtimes = (await this.readDowntimes(false))?.open;
+      const downtimes = await this.readDowntimes(false);
       if (downtimes && JSON.stringify(downtimes) !== JSON.stringify(this.data.downtimes)) {
         this.data = { ...this.data, generation: this.data.generation + 1, downtimes };
         this.countOpen(downtimes);
@@ -305,7 +305,7 @@ export class Snapshot {
       const at = now();
       const from = Math.floor((at - config.detection.windowMs) / config.detection.counterBucketMs) * config.detection.counterBucketMs;
       const [read, catalog, counters] = await Promise.all([this.readDowntimes(forced), db.c.catalog.findOne({ _id: 'catalog' }), readCounters(db, from, at)]);
-      const downtimes = read ? read.open : this.data.downtimes;
+      const downtimes = read ?? this.data.downtimes;
       // Scheduled maintenance shows on the status page as soon as it is announced or called off.
       const scheduled = scheduledIdsOf(this.known?.docs.values() ?? []);
       const rates = new Map<string, RouteRate>();
@@ -347,7 +347,7 @@ export class Snapshot {
    * records are read when `forced`, when more than MAX_LOOKUPS moved, and at least every
    * DOWNTIMES_FULL_READ_MS.
    */
-  private async readDowntimes(forced: boolean): Promise<{ open: OpenDowntime[] } | undefined> {
+  private async readDowntimes(forced: boolean): Promise<OpenDowntime[] | undefined> {
     const { db, now } = this.deps;
     const at = now();
     const stamps = await readDowntimeStamps(db);
@@ -363,12 +363,12 @@ export class Snapshot {
           else known.docs.delete(id);
         });
         known.stamps = stamps;
-        return { open: openDowntimesOf(known.docs.values()) };
+        return openDowntimesOf(known.docs.values());
       }
     }
     const docs = await db.c.downtimes.find({ status: { $in: ['open', 'scheduled'] } }, { projection: HOT_FIELDS }).toArray();
     this.known = { docs: new Map(docs.map((d) => [d._id, d])), stamps, wholeAt: at };
-    return { open: openDowntimesOf(docs) };
+    return openDowntimesOf(docs);
   }
 
   private async readHistory(at: number): Promise<StatusHistory> {

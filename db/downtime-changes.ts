@@ -14,12 +14,12 @@
  * was written after the reader read the stamps, and the next read sees a stamp it has not seen.
  *
  * Each process writes only its own document, whole, from what it holds in memory (its times are
- * the process's wall clock: bookkeeping, not a decision): no two
- * writers change one document, so no change is lost even where the server applies an update as
- * read-modify-write without isolation (FerretDB on SQLite). A stamp of a downtime closed a minute
- * ago is dropped; documents no process wrote for an hour are deleted. Losing a document loses no
- * change: a stamp missing is not a stamp changed, and readers still re-read everything every
- * DOWNTIMES_FULL_READ_MS (api/snapshot.ts).
+ * the process's wall clock: bookkeeping, not a decision): no two writers change one document, so
+ * no change is lost even where the server applies an update as read-modify-write without
+ * isolation (FerretDB on SQLite). A stamp of a downtime closed a minute ago is dropped; documents
+ * no process wrote for an hour are deleted. Losing a document loses no change: a stamp missing is
+ * not a stamp changed, and readers still re-read everything every DOWNTIMES_FULL_READ_MS
+ * (api/snapshot.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';

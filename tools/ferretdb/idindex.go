@@ -17,23 +17,24 @@ import (
 // FerretDB 1.24's SQLite backend looks a document up by `_ferretdb_sjson->'$._id'` (a find,
 // update or delete whose filter is `_id` alone), but it indexes `_id` as `_ferretdb_sjson->"_id"`.
 // SQLite uses an expression index only when the query's expression is the same, so every such
-// lookup scans the whole table and parses every document's JSON. keepIDIndexes adds, to every
+// lookup scans the whole table and parses every document's JSON. addIDIndexes adds, to every
 // collection's table, an index on the expression the lookups use. FerretDB neither lists nor
 // needs it; dropping a collection drops its table and the index with it.
 
 // idIndexSuffix names the added index after its table.
 const idIndexSuffix = "_id_lookup"
 
-// keepIDIndexes adds the missing lookup indexes now and then every interval until ctx ends.
+// keepIDIndexes adds the missing lookup indexes every interval until ctx ends (the tables that
+// exist at start are indexed before it, by main).
 func keepIDIndexes(ctx context.Context, dir string, interval time.Duration) {
 	for {
-		if err := addIDIndexes(ctx, dir); err != nil && ctx.Err() == nil {
-			log.Printf("id lookup indexes: %v", err)
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(interval):
+		}
+		if err := addIDIndexes(ctx, dir); err != nil && ctx.Err() == nil {
+			log.Printf("id lookup indexes: %v", err)
 		}
 	}
 }

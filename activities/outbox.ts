@@ -183,7 +183,12 @@ export function createOutbox(deps: Pick<ActivityDeps, 'db' | 'log' | 'config'>) 
   };
 }
 
-/** The outbox's steps the actor calls after its start: notices, pages and timeline entries. */
+/** What one decision of an actor sends out: notices (with the downtime's view as their data), pages, timeline entries. */
+export type Announcement = { kind: 'notify'; notice: NotifyParams } | { kind: 'page'; page: Page } | { kind: 'timeline'; entry: TimelineEntry };
+
+const dispatchOf = (a: Announcement): Dispatch => (a.kind === 'notify' ? notice(a.notice) : a.kind === 'page' ? pageNotice(a.page) : timelineEntry(a.entry));
+
+/** The outbox's steps the actor calls after its start. */
 export function notificationActivities(outbox: Outbox) {
   return {
     /** Tells ops and webhook subscribers; the key makes it once-only. */
@@ -191,14 +196,13 @@ export function notificationActivities(outbox: Outbox) {
       return (await outbox.send(notice(p))).length > 0;
     },
 
-    /** Pages on-call (SEV1 also senior management); `n` numbers the pages of one downtime. */
-    async page(p: Page): Promise<boolean> {
-      return (await outbox.send(pageNotice(p))).length > 0;
-    },
-
-    /** An entry on the incident's timeline, once per key. */
-    async recordTimeline(e: TimelineEntry): Promise<void> {
-      await outbox.send(timelineEntry(e));
+    /**
+     * Everything one decision sends, in one step and one write per collection: an escalation's
+     * notice and page go out together, and a thousand actors escalating at once cost the
+     * database a thousand steps, not three thousand. Each item is once-only by its key.
+     */
+    async announce(items: Announcement[]): Promise<void> {
+      await outbox.send(combined(...items.map(dispatchOf)));
     },
   };
 }

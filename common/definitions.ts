@@ -8,6 +8,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import type {
   AcknowledgeRequest,
   Acknowledgement,
+  ActorFacts,
   ActorState,
   DowntimePolicy,
   EndReason,
@@ -71,6 +72,20 @@ export interface DowntimeInput {
   /** The actor's state, when continuing as new. */
   carried?: ActorState;
 }
+
+/** What the actor's decisions know of its downtime, from its input. */
+export const actorFacts = (input: DowntimeInput): ActorFacts => ({
+  downtimeId: input.downtimeId,
+  scope: input.scope,
+  openedAt: input.openedAt,
+  baseline: input.baseline,
+  threshold: input.threshold,
+  until: input.until,
+  planned: input.origin === 'planned' && input.until !== undefined,
+  reopens: input.reopensId !== undefined,
+  evidence: input.evidence,
+  policy: input.policy,
+});
 
 export interface DowntimeView {
   downtimeId: string;

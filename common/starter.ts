@@ -4,14 +4,20 @@
  */
 import { Client, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { scopeLabel } from '../domain';
-import { DowntimeInput, Evidence, SA, downtimeWorkflowId, evidenceSignal } from './definitions';
+import { openingState, scopeLabel } from '../domain';
+import { DowntimeInput, Evidence, SA, actorFacts, downtimeWorkflowId, evidenceSignal } from './definitions';
 
-export function downtimeSearchAttributes(input: DowntimeInput): TypedSearchAttributes {
+/**
+ * The attributes ops filter by in the Web UI, as the workflow will publish them once it runs:
+ * the start sets them, so the actor's first task has nothing to upsert.
+ */
+export function downtimeSearchAttributes(input: DowntimeInput, now = Date.now()): TypedSearchAttributes {
+  const scheduled = input.carried === undefined && input.startsAt !== undefined && input.startsAt > now;
+  const severity = input.carried?.severity ?? openingState(actorFacts(input), Math.max(now, input.openedAt)).state.severity;
   const pairs = [
     { key: SA.scope, value: input.scopeKey },
-    { key: SA.state, value: 'open' },
-    { key: SA.severity, value: input.carried?.severity ?? 'SEV4' },
+    { key: SA.state, value: scheduled ? 'scheduled' : 'open' },
+    { key: SA.severity, value: severity },
   ];
   // One attribute per dimension ops filter by; a scope's type or a configured attribute is in DowntimeScope's key.
   for (const dimension of ['mode', 'method', 'gateway', 'issuer', 'network', 'psp', 'aggregator'] as const) {

@@ -11,7 +11,6 @@ import type { UpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../activities';
 import {
   ActorAction,
-  ActorFacts,
   ActorState,
   Refusal,
   RequestRule,
@@ -36,6 +35,7 @@ import {
   REQUEST_REFUSED,
   SA,
   acknowledgeUpdate,
+  actorFacts,
   cancelUpdate,
   escalateUpdate,
   evidenceSignal,
@@ -48,40 +48,24 @@ import {
   supersedeSignal,
 } from '../common/definitions';
 
-/** Timeout and retry of every step, whether it runs as a task or inside the workflow task. */
-const STEP_OPTIONS: wf.ActivityOptions & wf.LocalActivityOptions = {
+/**
+ * Every step runs inside the workflow task, as a local activity: each is a few keyed writes or
+ * reads, well under the task's timeout. The start hides the scope from bucket A without a round
+ * trip through the server; a look costs the server one workflow task and a marker or two instead
+ * of activity tasks and a workflow task per step; and a wave of actors escalating or closing at
+ * once (an outage of a thousand scopes) neither queues behind the worker's activity slots nor
+ * doubles the server's work. Retries with backoff; a step failing past a minute waits on a timer.
+ */
+const steps = wf.proxyLocalActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['ScopeError'] },
-};
-
-const acts = wf.proxyActivities<Activities>(STEP_OPTIONS);
-
-/**
- * Steps that run inside the workflow task: the start (bucket A stops seeing the scope without a
- * round trip through the server), and each look's probe read and save. A look then costs the
- * server one workflow task and two markers instead of two activity tasks and three workflow tasks,
- * and looks never wait behind other activities (detection) for the worker's activity slots.
- */
-const local = wf.proxyLocalActivities<Activities>(STEP_OPTIONS);
+});
 
 /** A run continues as new well before its history gets heavy (a 24-hour downtime stays small). */
 const MAX_EVENTS_PER_RUN = 1_000;
 
 /** An incident manager's request refused by an update's validator: the API answers 409 or 400 from its details. */
 const refused = (refusal: Refusal) => wf.ApplicationFailure.create({ type: REQUEST_REFUSED, message: refusal.message, details: [refusal], nonRetryable: true });
-
-const actorFacts = (input: DowntimeInput): ActorFacts => ({
-  downtimeId: input.downtimeId,
-  scope: input.scope,
-  openedAt: input.openedAt,
-  baseline: input.baseline,
-  threshold: input.threshold,
-  until: input.until,
-  planned: input.origin === 'planned' && input.until !== undefined,
-  reopens: input.reopensId !== undefined,
-  evidence: input.evidence,
-  policy: input.policy,
-});
 
 export async function downtimeWorkflow(scheduledInput: DowntimeInput): Promise<DowntimeResult> {
   // 0. Scheduled maintenance: recorded and announced now, begun at `startsAt` (or at once when
@@ -119,19 +103,21 @@ export async function downtimeWorkflow(scheduledInput: DowntimeInput): Promise<D
     endReason: s.closing?.reason,
     resolvedAt: s.resolvedAt,
   });
+  /** Severity and state for the Web UI's filters. An upsert is an event and a visibility write, so one that would change nothing (most looks; the start set them already) is left out. */
   const publish = () => {
-    wf.upsertSearchAttributes([
-      { key: SA.severity, value: s.severity },
-      { key: SA.state, value: cancelled ? 'cancelled' : waiting ? 'scheduled' : s.phase === 'resolved' ? 'resolved' : 'open' },
-    ]);
+    const state = cancelled ? 'cancelled' : waiting ? 'scheduled' : s.phase === 'resolved' ? 'resolved' : 'open';
+    const current = wf.workflowInfo().typedSearchAttributes;
+    if (current.get(SA.severity) !== s.severity || current.get(SA.state) !== state) {
+      wf.upsertSearchAttributes([
+        { key: SA.severity, value: s.severity },
+        { key: SA.state, value: state },
+      ]);
+    }
     wf.setCurrentDetails(actorDetails(s, input.scope));
   };
   const perform = async (actions: ActorAction[]) => {
-    for (const a of actions) {
-      if (a.kind === 'notify') await acts.notify({ ...a.notice, data: { ...view() } });
-      else if (a.kind === 'page') await acts.page(a.page);
-      else await acts.recordTimeline(a.entry);
-    }
+    if (actions.length === 0) return;
+    await steps.announce(actions.map((a) => (a.kind === 'notify' ? { kind: 'notify', notice: { ...a.notice, data: { ...view() } } } : a)));
   };
 
   wf.setHandler(stateQuery, view);
@@ -201,7 +187,7 @@ export async function downtimeWorkflow(scheduledInput: DowntimeInput): Promise<D
     const state = persisted(s);
     const now = { all: JSON.stringify(state), incident: JSON.stringify([state.severity, state.acknowledgement]), checkout: JSON.stringify([state.severity, state.probePercent, state.wakeOnProbeSuccess, state.wakeOnProbeOutcome]) };
     if (now.all === saved?.all) return;
-    await local.saveDowntimeState({ downtimeId: input.downtimeId, at: Date.now(), ...state, changed: { incident: now.incident !== saved?.incident, checkout: now.checkout !== saved?.checkout } });
+    await steps.saveDowntimeState({ downtimeId: input.downtimeId, at: Date.now(), ...state, changed: { incident: now.incident !== saved?.incident, checkout: now.checkout !== saved?.checkout } });
     saved = now;
   };
   const escalate = async (now: number) => {
@@ -213,11 +199,11 @@ export async function downtimeWorkflow(scheduledInput: DowntimeInput): Promise<D
   publish();
   if (scheduled) {
     const label = scopeLabel(input.scope);
-    await acts.scheduleDowntime(scheduledInput, { key: `${input.downtimeId}:scheduled`, downtimeId: input.downtimeId, event: 'scheduled', type: 'downtime.scheduled', text: `Maintenance of ${label} scheduled from ${new Date(input.startsAt!).toISOString()}${input.until ? ` to ${new Date(input.until).toISOString()}` : ''}: ${input.reason}`, at: scheduledInput.openedAt, data: { ...view() } });
+    await steps.scheduleDowntime(scheduledInput, { key: `${input.downtimeId}:scheduled`, downtimeId: input.downtimeId, event: 'scheduled', type: 'downtime.scheduled', text: `Maintenance of ${label} scheduled from ${new Date(input.startsAt!).toISOString()}${input.until ? ` to ${new Date(input.until).toISOString()}` : ''}: ${input.reason}`, at: scheduledInput.openedAt, data: { ...view() } });
     await wf.condition(() => cancelled !== undefined || startEarly, Math.max(1, input.startsAt! - Date.now()));
     if (cancelled) {
       const c = cancelled;
-      await acts.cancelScheduled({ downtimeId: input.downtimeId, at: c.at, by: c.by, reason: c.reason }, { key: `${input.downtimeId}:cancelled`, downtimeId: input.downtimeId, event: 'cancelled', type: 'downtime.cancelled', text: `Maintenance of ${label} cancelled by ${c.by}${c.reason ? `: ${c.reason}` : ''}`, at: c.at, data: { ...view(), status: 'cancelled' } });
+      await steps.cancelScheduled({ downtimeId: input.downtimeId, at: c.at, by: c.by, reason: c.reason }, { key: `${input.downtimeId}:cancelled`, downtimeId: input.downtimeId, event: 'cancelled', type: 'downtime.cancelled', text: `Maintenance of ${label} cancelled by ${c.by}${c.reason ? `: ${c.reason}` : ''}`, at: c.at, data: { ...view(), status: 'cancelled' } });
       waiting = false;
       publish();
       await wf.condition(wf.allHandlersFinished);
@@ -236,7 +222,7 @@ export async function downtimeWorkflow(scheduledInput: DowntimeInput): Promise<D
   if (opening) {
     const at = s.probeSince;
     const notify = { key: `${input.downtimeId}:started`, downtimeId: input.downtimeId, event: 'started' as const, type: 'downtime.started' as const, text: `${scopeLabel(input.scope)} is down (${s.severity}): ${input.reason}`, at: input.openedAt, data: { ...view() } };
-    await local.openDowntime(input, s.severity, s.expiresAt, at, { notify, page: opening.page });
+    await steps.openDowntime(input, s.severity, s.expiresAt, at, { notify, page: opening.page });
   }
 
   // 3-5. Probe, wait for sample size or expiry, escalate.
@@ -253,7 +239,7 @@ export async function downtimeWorkflow(scheduledInput: DowntimeInput): Promise<D
       signalled.success = signalled.outcome = false;
       // A look its timer called for was due at nextLookAt: the read reports how late it ran.
       const dueAt = now >= s.nextLookAt ? s.nextLookAt : undefined;
-      const read = await local.readProbe({ scope: input.scope, since: s.probeSince, now, dueAt });
+      const read = await steps.readProbe({ scope: input.scope, since: s.probeSince, now, dueAt });
       const look = decideLook(s, read, now, facts);
       s = look.state;
       await perform(look.actions);
@@ -275,11 +261,11 @@ export async function downtimeWorkflow(scheduledInput: DowntimeInput): Promise<D
   // 7. Re-enable and close.
   const close = s.closing!;
   const at = Date.now();
-  await acts.closeDowntime({ downtimeId: input.downtimeId, endReason: close.reason, at, by: close.by, supersededBy: close.supersededBy, severity: s.severity, lastProbe: s.lastProbe });
+  await steps.closeDowntime({ downtimeId: input.downtimeId, endReason: close.reason, at, by: close.by, supersededBy: close.supersededBy, severity: s.severity, lastProbe: s.lastProbe });
   s = resolvedState(s, at);
   publish();
-  await acts.notify({ key: `${input.downtimeId}:resolved`, downtimeId: input.downtimeId, event: 'resolved', type: 'downtime.resolved', text: `${scopeLabel(input.scope)} re-enabled (${close.reason})`, at, data: { ...view() } });
-  await acts.recordRecurrence({ downtimeId: input.downtimeId, scope: input.scope, scopeKey: input.scopeKey, at });
+  await steps.notify({ key: `${input.downtimeId}:resolved`, downtimeId: input.downtimeId, event: 'resolved', type: 'downtime.resolved', text: `${scopeLabel(input.scope)} re-enabled (${close.reason})`, at, data: { ...view() } });
+  await steps.recordRecurrence({ downtimeId: input.downtimeId, scope: input.scope, scopeKey: input.scopeKey, at });
   await wf.condition(wf.allHandlersFinished);
   return { downtimeId: input.downtimeId, endReason: close.reason, resolvedAt: at, severity: s.severity };
 }

@@ -64,9 +64,12 @@ export function fakeActivities(world: FakeWorld): Activities {
       record('notify', [p]);
       return once(p.key);
     },
-    async page(p) {
-      record('page', [p]);
-      return once(`${p.downtimeId}:page:${p.n}`);
+    async announce(items) {
+      record('announce', [items]);
+      for (const a of items) {
+        if (a.kind === 'notify') once(a.notice.key);
+        else if (a.kind === 'page') once(`${a.page.downtimeId}:page:${a.page.n}`);
+      }
     },
     async readProbe(...args) {
       record('readProbe', args);
@@ -76,9 +79,6 @@ export function fakeActivities(world: FakeWorld): Activities {
     async saveDowntimeState(p) {
       record('saveDowntimeState', [p]);
       world.saved.push({ severity: p.severity, probePercent: p.probePercent, lastProbe: p.lastProbe, wakeOnProbeSuccess: p.wakeOnProbeSuccess, wakeOnProbeOutcome: p.wakeOnProbeOutcome });
-    },
-    async recordTimeline(...args) {
-      record('recordTimeline', args);
     },
     async closeDowntime(...args) {
       record('closeDowntime', args);

@@ -304,7 +304,7 @@ test('retried activities record the downtime and send each notification once', a
     const page = { downtimeId: input.downtimeId, severity: 'SEV2' as const, n: 1, at: input.openedAt, text: 'x' };
     await activities.openDowntime(input, 'SEV3', input.openedAt + input.policy.expiryMs, input.openedAt, { notify, page });
     await activities.notify(notify);
-    await activities.page(page);
+    await activities.announce([{ kind: 'page', page }]);
     await activities.closeDowntime({ downtimeId: input.downtimeId, endReason: 'manual', at: input.openedAt + 1000, by: 'ops', severity: 'SEV3' });
   }
   expect(await db.c.downtimes.countDocuments({ _id: input.downtimeId })).toBe(1);

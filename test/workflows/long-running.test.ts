@@ -125,3 +125,42 @@ test('a worker stopped mid-probe is replaced and the downtime resumes with no du
     await second.running;
   }
 });
+
+test('a look that changes nothing costs the server a workflow task, a marker and a timer; an escalation sends its notice and page in one step', async () => {
+  const world = fakeWorld();
+  const taskQueue = `${config.temporal.taskQueue}-quiet`;
+  const { worker, running } = await newWorker(world, taskQueue);
+  try {
+    const now = await env.currentTimeMs();
+    // A method down on every gateway, no evidence coming in: SEV3, looking every probe interval until the expiry.
+    const input = downtimeInput(config, { method: 'upi:phonepe' }, now);
+    const handle = await env.client.workflow.start<typeof downtimeWorkflow>('downtimeWorkflow', {
+      taskQueue,
+      workflowId: downtimeWorkflowId(input.scopeKey),
+      args: [input],
+      typedSearchAttributes: downtimeSearchAttributes(input),
+    });
+    await until(async () => world.calls.some(recorded), 'the scope to be disabled');
+    // Past the unacknowledged escalation (15 minutes): SEV3 becomes SEV2, which pages.
+    await env.sleep(20 * 60_000);
+    expect((await handle.query(stateQuery)).severity).toBe('SEV2');
+
+    const events = (await handle.fetchHistory()).events!;
+    const count = (has: (e: (typeof events)[number]) => unknown) => events.filter(has).length;
+    const looks = world.calls.filter((c) => c.name === 'readProbe').length;
+    expect(looks).toBeGreaterThanOrEqual(9);
+    // Every step ran inside a workflow task: no activity task, and one marker per step.
+    expect(count((e) => e.activityTaskScheduledEventAttributes)).toBe(0);
+    expect(count((e) => e.markerRecordedEventAttributes)).toBe(world.calls.length);
+    // The start set severity and state for the Web UI; only the escalation changed them.
+    expect(count((e) => e.upsertWorkflowSearchAttributesEventAttributes)).toBe(1);
+    expect((await handle.describe()).searchAttributes).toMatchObject({ DowntimeSeverity: ['SEV2'], DowntimeState: ['open'] });
+    const announced = world.calls.filter((c) => c.name === 'announce').map((c) => (c.args[0] as { kind: string }[]).map((a) => a.kind));
+    expect(announced).toEqual([['notify', 'page']]);
+    await handle.executeUpdate(resolveUpdate, { args: [{ by: 'judy' }] });
+    await handle.result();
+  } finally {
+    worker.shutdown();
+    await running;
+  }
+});

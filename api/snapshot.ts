@@ -20,7 +20,7 @@ import type { DowntimeState, Scope, Severity } from '../domain';
 import type { Config } from '../common/config';
 import type { CatalogDoc, Database, DowntimeDoc } from '../db/mongo';
 import { readCounters } from '../db/queries';
-import { changedDowntimes, readDowntimeStamps } from '../db/downtime-changes';
+import { changedDowntimes, readDowntimeStamps, stampSaysClosed } from '../db/downtime-changes';
 import type { DowntimeStamps } from '../db/downtime-changes';
 import type { Metrics } from './metrics';
 
@@ -165,6 +165,21 @@ const kept = (d: DowntimeDoc | null): d is DowntimeDoc => d !== null && (d.statu
  */
 const MAX_LOOKUPS = 64;
 
+/**
+ * A query of every open record at most this often: in a wave of changes (a thousand downtimes
+ * opening or escalating together) more than MAX_LOOKUPS move every DOWNTIME_REFRESH, and reading
+ * them all each time kept the database busy decoding records. In between, MAX_LOOKUPS of them
+ * are looked up per refresh, new and closed ones first (what checkout shows), the rest after.
+ */
+export const DOWNTIMES_WAVE_READ_MS = 1_000;
+
+/**
+ * The status page's history is read again when what is open changed, but at most this often:
+ * it reads every recent record and their timelines, and a wave changes what is open on every
+ * refresh for tens of seconds.
+ */
+export const STATUS_CHANGE_READ_MS = 5_000;
+
 /** The open downtimes as the hot path needs them, oldest first (the first covering one decides a user's bucket). */
 function openDowntimesOf(docs: Iterable<DowntimeDoc>): OpenDowntime[] {
   const open: OpenDowntime[] = [];
@@ -209,6 +224,8 @@ export class Snapshot {
   private queued: Promise<SnapshotData> | undefined;
   /** The open downtimes the status history was read with; undefined forces a read. */
   private historyKey: string | undefined;
+  /** The next refresh reads the status history whatever its age. */
+  private historyForced = false;
   /** The last refresh error, cleared by the next successful refresh. */
   lastError: string | undefined;
   /** When refreshes started failing (epoch ms); undefined while fresh. */
@@ -295,6 +312,7 @@ export class Snapshot {
   /** Refreshes the status history on the next refresh regardless of its age. */
   invalidateHistory(): void {
     this.historyKey = undefined;
+    this.historyForced = true;
   }
 
   /** A whole refresh; `forced` (a caller's own write may be in the downtimes) reads all open downtimes whatever their change stamps say. */
@@ -318,12 +336,14 @@ export class Snapshot {
       }
       const openKey = `${downtimes.map((d) => `${d.id}:${d.severity}:${d.disabledAt ?? ''}`).join(',')}|${scheduled.join(',')}`;
       let history = this.data.history;
-      if (openKey !== this.historyKey || at - history.at >= STATUS_REFRESH_MS) {
+      const age = at - history.at;
+      if (this.historyForced || age >= STATUS_REFRESH_MS || (openKey !== this.historyKey && age >= STATUS_CHANGE_READ_MS)) {
         // The status page's history is secondary: failing to read it keeps the previous one
         // and must not make the checkout's snapshot stale.
         try {
           history = await this.readHistory(at);
           this.historyKey = openKey;
+          this.historyForced = false;
         } catch (err) {
           this.deps.log?.warn({ err: err instanceof Error ? err.message : String(err) }, 'status history refresh failed; keeping the previous one');
         }
@@ -355,14 +375,19 @@ export class Snapshot {
     if (!forced && known && at - known.wholeAt < DOWNTIMES_FULL_READ_MS) {
       const changed = changedDowntimes(known.stamps, stamps);
       if (changed.length === 0) return undefined;
-      if (changed.length <= MAX_LOOKUPS) {
-        const docs = await Promise.all(changed.map((id) => db.c.downtimes.findOne({ _id: id }, { projection: HOT_FIELDS })));
-        changed.forEach((id, i) => {
+      const wave = changed.length > MAX_LOOKUPS;
+      if (!wave || at - known.wholeAt < DOWNTIMES_WAVE_READ_MS) {
+        // New and closed downtimes first: they change what checkout shows; the others a share or a severity.
+        const urgent = (id: string) => !known.docs.has(id) || stampSaysClosed(stamps.get(id)!);
+        const first = wave ? [...changed.filter(urgent), ...changed.filter((id) => !urgent(id))].slice(0, MAX_LOOKUPS) : changed;
+        const docs = await Promise.all(first.map((id) => db.c.downtimes.findOne({ _id: id }, { projection: HOT_FIELDS })));
+        first.forEach((id, i) => {
           const d = docs[i] ?? null;
           if (kept(d)) known.docs.set(id, d);
           else known.docs.delete(id);
+          known.stamps.set(id, stamps.get(id)!);
         });
-        known.stamps = stamps;
+        for (const id of known.stamps.keys()) if (!stamps.has(id)) known.stamps.delete(id);
         return openDowntimesOf(known.docs.values());
       }
     }

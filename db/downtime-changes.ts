@@ -111,6 +111,9 @@ export async function readDowntimeStamps(db: Database): Promise<DowntimeStamps> 
   return stamps;
 }
 
+/** Does a downtime's stamp (as `readDowntimeStamps` gives it) say a writer marked it closed? */
+export const stampSaysClosed = (stamp: string): boolean => stamp.includes('=');
+
 /** The downtimes whose stamps differ from `seen` (new ones included; one whose stamps vanished is not a change). */
 export function changedDowntimes(seen: DowntimeStamps, now: DowntimeStamps): string[] {
   const changed: string[] = [];

@@ -144,6 +144,39 @@ test('more downtimes changed at once than are looked up one by one are all read,
   await eventually(async () => h.app.deps.snapshot.current.downtimes.length === 0, 'none open');
 });
 
+test('in a wave of changes a new downtime reaches checkout first, and every change is seen once the wave passes', async () => {
+  await clear();
+  const ids = Array.from({ length: 150 }, (_, i) => `dt_wave_${i}`);
+  await h.db.c.downtimes.insertMany(ids.map((id) => downtime(id)));
+  await Promise.all(ids.map((id) => markDowntimeChanged(h.db, id)));
+  await eventually(async () => h.app.deps.snapshot.current.downtimes.length === 150, 'all 150 open');
+  // Every record changes again every 100 ms (more than are looked up per refresh) until the new one is seen.
+  let percent = 10;
+  let waving = true;
+  const wave = (async () => {
+    while (waving) {
+      percent += 1;
+      await h.db.c.downtimes.updateMany({ _id: { $in: ids } }, { $set: { probePercent: percent } });
+      await Promise.all(ids.map((id) => markDowntimeChanged(h.db, id)));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    await h.db.c.downtimes.insertOne(downtime('dt_wave_new'));
+    await markDowntimeChanged(h.db, 'dt_wave_new');
+    const markedAt = Date.now();
+    await eventually(async () => h.app.deps.snapshot.current.downtimes.some((d) => d.id === 'dt_wave_new'), 'the new downtime during the wave');
+    // Within a few refreshes of 100 ms, not after the wave.
+    expect(Date.now() - markedAt).toBeLessThan(1_000);
+  } finally {
+    waving = false;
+    await wave;
+  }
+  await eventually(async () => h.app.deps.snapshot.current.downtimes.filter((d) => d.probePercent === percent).length === 150, 'every change of the wave');
+  await clear();
+});
+
 test('concurrent marks from two processes lose no stamp', async () => {
   const other = await testDatabase(h.config);
   try {

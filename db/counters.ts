@@ -24,6 +24,14 @@
  * deltas, which are deleted only after the commit). Runs take a lease, so one runs at a time.
  * Nothing is updated but the markers: FerretDB 1.24 runs `updateMany` in time quadratic in the
  * documents it touches (docs/design/counters.md).
+ *
+ * Readers cache the compacted counters. FerretDB reads a range of `bucketStart` by decoding every
+ * counter document, and the collection grows by one a bucket for the retention's seven days, so a
+ * read's cost grew with the hours the system had run. A run lists itself and the buckets it wrote in
+ * `latest.recent` before it commits; a process keeps the counter documents of the last day in
+ * memory and, on each read, fetches by `_id` (an index lookup) those of runs listed since its last
+ * read. It reads them all again when it has fallen behind the list, when `latest` was recreated,
+ * and every CACHE_RESYNC_MS.
  */
 import { randomBytes } from 'node:crypto';
 import { MongoBulkWriteError, WriteError } from 'mongodb';
@@ -120,24 +128,84 @@ interface MarkerState {
   folded: Set<string>;
   /** Changes whenever a run starts, commits or ends. */
   signature: string;
+  /** `latest`'s epoch and listing of recent runs; no epoch, no cache. */
+  epoch?: string;
+  recent: { run: string; buckets: number[] }[];
 }
+
+/** Runs listed in `latest.recent`: a reader that read within the last this many runs catches up by `_id`. */
+export const RECENT_RUNS = 64;
+/** How far back a process keeps compacted counters in memory; older windows are read from the database. */
+export const COUNTER_CACHE_SPAN_MS = 24 * 3_600_000;
+/**
+ * A cached reader reads every compacted counter again at least this often: a listing lost when two
+ * compactors overlap (one outlived its lease) is picked up then.
+ */
+export const CACHE_RESYNC_MS = 10 * 60_000;
 
 async function markerState(db: Database): Promise<MarkerState> {
   const docs = await db.c.counterCompactions.find({}).toArray();
   const folding = new Set<string>();
   const folded = new Set<string>();
   const parts: string[] = [];
+  let epoch: string | undefined;
+  let recent: MarkerState['recent'] = [];
   for (const d of docs) {
     if (d._id === MARKER_LOCK) continue;
     if (d._id === MARKER_LATEST) {
       parts.push(`latest=${d.run ?? ''}`);
+      epoch = typeof d.epoch === 'string' ? d.epoch : undefined;
+      recent = Array.isArray(d.recent) ? d.recent.filter((r) => typeof r?.run === 'string' && Array.isArray(r.buckets)) : [];
       continue;
     }
     parts.push(`${d._id}:${d.state ?? ''}`);
     if (d.state === 'committed') for (const id of d.ids ?? []) folded.add(id);
     else folding.add(d._id);
   }
-  return { folding, folded, signature: parts.sort().join(',') };
+  return { folding, folded, signature: parts.sort().join(','), epoch, recent };
+}
+
+/** One process's compacted counters of the last day, by `_id`, and the listed runs it has read. */
+interface CounterCache {
+  epoch: string;
+  /** Counter documents of buckets from here on are all in `docs`. */
+  horizon: number;
+  syncedAt: number;
+  docs: Map<string, CounterDoc>;
+  runs: Set<string>;
+}
+
+const caches = new WeakMap<Database, CounterCache>();
+
+/**
+ * The process's cache brought up to the markers' listing: the counter documents of listed runs it
+ * has not read, fetched by `_id`; everything read again when it cannot tell what it missed.
+ * Undefined when there is no listing to follow (no run has listed itself yet).
+ */
+async function syncedCache(db: Database, state: MarkerState, now: number): Promise<CounterCache | undefined> {
+  if (state.epoch === undefined) return undefined;
+  let cache = caches.get(db);
+  const oldest = state.recent[state.recent.length - 1];
+  const behind = cache !== undefined && state.recent.length >= RECENT_RUNS && oldest !== undefined && !cache.runs.has(oldest.run);
+  if (!cache || cache.epoch !== state.epoch || behind || now - cache.syncedAt >= CACHE_RESYNC_MS) {
+    const horizon = now - COUNTER_CACHE_SPAN_MS;
+    const docs = await db.c.counters.find({ bucketStart: { $gte: horizon } }, { projection: { applied: 0 } }).toArray();
+    cache = { epoch: state.epoch, horizon, syncedAt: now, docs: new Map(docs.map((d) => [d._id, d])), runs: new Set(state.recent.map((r) => r.run)) };
+    caches.set(db, cache);
+    return cache;
+  }
+  for (const r of state.recent) {
+    if (cache.runs.has(r.run)) continue;
+    const ids = r.buckets.filter((b) => b >= cache.horizon).map((b) => `${r.run}|${b}`);
+    for (const d of await Promise.all(ids.map((_id) => db.c.counters.findOne({ _id }, { projection: { applied: 0 } })))) if (d) cache.docs.set(d._id, d);
+  }
+  cache.runs = new Set(state.recent.map((r) => r.run));
+  const horizon = now - COUNTER_CACHE_SPAN_MS;
+  if (horizon - cache.horizon >= 60_000) {
+    for (const [id, d] of cache.docs) if (d.bucketStart < horizon) cache.docs.delete(id);
+    cache.horizon = horizon;
+  }
+  return cache;
 }
 
 /** Reads taken again when a compaction run started, committed or ended during the read. */
@@ -155,14 +223,16 @@ export class CountersBusyError extends Error {
  * Per-route counters with bucketStart in [from, to], one per route and bucket: compacted counters
  * plus the deltas not yet folded. O(routes × window + recent batches), never O(transactions).
  */
-export async function readCounters(db: Database, from: number, to: number): Promise<RouteCounter[]> {
+export async function readCounters(db: Database, from: number, to: number, now = Date.now()): Promise<RouteCounter[]> {
   const range = { bucketStart: { $gte: from, $lte: to } };
   for (let attempt = 1; ; attempt += 1) {
     const before = await markerState(db);
-    const [counters, deltas] = await Promise.all([
-      db.c.counters.find(range, { projection: { applied: 0 } }).toArray(),
-      db.c.counterDeltas.find(range).toArray(),
-    ]);
+    const compacted = async (): Promise<CounterDoc[]> => {
+      const cache = await syncedCache(db, before, now);
+      if (cache && from >= cache.horizon) return [...cache.docs.values()].filter((d) => d.bucketStart >= from && d.bucketStart <= to);
+      return db.c.counters.find(range, { projection: { applied: 0 } }).toArray();
+    };
+    const [counters, deltas] = await Promise.all([compacted(), db.c.counterDeltas.find(range).toArray()]);
     const after = await markerState(db);
     if (before.signature === after.signature) return mergeCounters(counters, deltas, after);
     // A read that overlapped a run's step may miss or double a batch: never returned. Back off a
@@ -237,7 +307,7 @@ export async function compactCounters(db: Database, now: number, closedBefore: n
     const run = `${now.toString(36).padStart(10, '0')}-${randomBytes(6).toString('base64url')}`;
     const ids = deltas.map((d) => d._id);
     await m.insertOne({ _id: run, state: 'folding', ids, startedAt: new Date(now) });
-    await m.updateOne({ _id: MARKER_LATEST }, { $set: { run } }, { upsert: true });
+    await m.updateOne({ _id: MARKER_LATEST }, { $set: { run }, $setOnInsert: { epoch: newEpoch() } }, { upsert: true });
     add(result, await finish(db, run, 'folding', ids, deltas));
     return result;
   } finally {
@@ -269,12 +339,24 @@ async function finish(db: Database, run: string, state: 'folding' | 'committed',
       await insertIdempotent((chunk) => db.c.counters.insertMany(chunk, { ordered: false }), docs.slice(i, i + 100));
     }
     counters = docs.length;
+    // Listed before it commits: a reader that sees it committed can fetch what it wrote.
+    await listRun(db, run, [...byBucket.keys()]);
     await m.updateOne({ _id: run }, { $set: { state: 'committed' } });
     await m.updateOne({ _id: MARKER_LATEST }, { $set: { run: `${run}:committed` } }, { upsert: true });
   }
   for (let i = 0; i < ids.length; i += DELETE_CHUNK) await db.c.counterDeltas.deleteMany({ _id: { $in: ids.slice(i, i + DELETE_CHUNK) } });
   await m.deleteOne({ _id: run });
   return { deltas: ids.length, counters };
+}
+
+const newEpoch = () => randomBytes(6).toString('base64url');
+
+/** Puts a run and the buckets it wrote at the head of `latest.recent` (the lease holder is the only writer). */
+async function listRun(db: Database, run: string, buckets: number[]): Promise<void> {
+  const m = db.c.counterCompactions;
+  const latest = await m.findOne({ _id: MARKER_LATEST });
+  const recent = [{ run, buckets }, ...(latest?.recent ?? []).filter((r) => r.run !== run)].slice(0, RECENT_RUNS);
+  await m.updateOne({ _id: MARKER_LATEST }, { $set: { recent, epoch: latest?.epoch ?? newEpoch() } }, { upsert: true });
 }
 
 /** How often the worker compacts: every counter bucket, at least every second, at most every 10 s. */

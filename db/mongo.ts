@@ -57,6 +57,10 @@ export interface CounterCompactionDoc {
   startedAt?: Date;
   /** `latest`: changes whenever a run starts or commits. */
   run?: string;
+  /** `latest`: the runs that wrote counters most recently, newest first, and the buckets each wrote. */
+  recent?: { run: string; buckets: number[] }[];
+  /** `latest`: set when it is created; a reader whose cache was built under another starts over. */
+  epoch?: string;
   /** `lock`: when the lease ends. */
   until?: Date;
 }

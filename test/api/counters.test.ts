@@ -5,7 +5,7 @@
  */
 import { batchCounts, deltaDocs, writeCounts } from '../../api/counter-writer';
 import { counterDoc } from '../support/counters';
-import { CountersBusyError, MAX_DELTAS_PER_RUN, compactCounters, countedAttempts, packRoutes, readCounters, unpackRoutes } from '../../db/counters';
+import { CountersBusyError, MAX_DELTAS_PER_RUN, RECENT_RUNS, compactCounters, countedAttempts, packRoutes, readCounters, unpackRoutes } from '../../db/counters';
 import type { Database, TransactionDoc } from '../../db/mongo';
 import { testConfig, testDatabase } from '../support/stack';
 
@@ -128,7 +128,10 @@ test('a second compactor backs off while the first holds the lease', async () =>
   expect(await compactCounters(db, T0 + 60_001, T0)).toMatchObject({ deltas: 0 });
 });
 
-test('reads taken while batches arrive and compaction runs never miss or double a batch', async () => {
+test.each([
+  ['from the collection', () => countedAttempts(db)],
+  ['from the cache of a recent window', async () => (await readCounters(db, T0, T0 + 100 * BUCKET_MS, T0 + 100 * BUCKET_MS)).reduce((n, c) => n + c.success, 0)],
+])('reads taken while batches arrive and compaction runs never miss or double a batch (%s)', async (_, counted: () => Promise<number>) => {
   let written = 0;
   let done = false;
   const work = (async () => {
@@ -146,7 +149,7 @@ test('reads taken while batches arrive and compaction runs never miss or double 
       const low = written;
       let sum: number;
       try {
-        sum = await countedAttempts(db);
+        sum = await counted();
       } catch (err) {
         // Compaction steps overlapped every attempt of this read: it said so instead of answering.
         if (err instanceof CountersBusyError) continue;
@@ -224,4 +227,67 @@ test('a read that a compaction step overlaps every time says so instead of givin
   // Once the runs stop, the same read answers.
   await db.c.counterCompactions.deleteOne({ _id: 'latest' });
   expect(await countedAttempts(db)).toBe(3);
+});
+
+/** The database with its `counters` collection's whole-collection reads (`find`) and `_id` lookups (`findOne`) counted. */
+function counting(): { db: Database; finds: () => number; lookups: () => number } {
+  let finds = 0;
+  let lookups = 0;
+  const counters = new Proxy(db.c.counters, {
+    get(target, prop, receiver) {
+      if (prop === 'find') finds += 1;
+      if (prop === 'findOne') lookups += 1;
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { db: { ...db, c: { ...db.c, counters } } as Database, finds: () => finds, lookups: () => lookups };
+}
+
+test('a reader keeps compacted counters in memory and fetches each new run by _id, so its reads stop growing with the collection', async () => {
+  const reader = counting();
+  const now = T0 + 200 * BUCKET_MS;
+  let expected = 0;
+  const round = async (k: number) => {
+    await write(`cache-${k}`, docs(k, 'success', 'payu', T0 + k * BUCKET_MS).map((d) => ({ ...d, _id: `${d._id}-cache-${k}` })));
+    expected += k;
+    await compactCounters(db, now, T0 + (k + 1) * BUCKET_MS);
+  };
+  await round(1);
+  const sum = async () => (await readCounters(reader.db, T0, now, now)).reduce((n, c) => n + c.success, 0);
+  expect(await sum()).toBe(expected);
+  const findsAfterFirst = reader.finds();
+  for (let k = 2; k <= 6; k += 1) {
+    await round(k);
+    expect(await sum()).toBe(expected);
+  }
+  // Five runs later: no whole read of the collection, one lookup per bucket each run wrote.
+  expect(reader.finds()).toBe(findsAfterFirst);
+  expect(reader.lookups()).toBe(5);
+  // The same figures as a reader that reads the collection.
+  expect(await sum()).toBe((await readCounters(db, T0, now, now)).reduce((n, c) => n + c.success, 0));
+});
+
+test('a reader that fell behind the listing of recent runs reads the collection again and misses nothing', async () => {
+  const reader = counting();
+  const now = T0 + 500 * BUCKET_MS;
+  let expected = 0;
+  const round = async (k: number) => {
+    await write(`behind-${k}`, docs(1, 'system_failure', 'payu', T0 + k * BUCKET_MS).map((d) => ({ ...d, _id: `${d._id}-behind-${k}` })));
+    expected += 1;
+    await compactCounters(db, now, T0 + (k + 1) * BUCKET_MS);
+  };
+  await round(0);
+  const failures = async () => (await readCounters(reader.db, T0, now, now)).reduce((n, c) => n + c.systemFailure, 0);
+  expect(await failures()).toBe(1);
+  const finds = reader.finds();
+  // More runs than the listing holds happen between two reads.
+  for (let k = 1; k <= RECENT_RUNS + 2; k += 1) await round(k);
+  expect(await failures()).toBe(expected);
+  expect(reader.finds()).toBe(finds + 1);
+  // The markers recreated (their collection emptied): the cache is not trusted either.
+  await db.c.counterCompactions.deleteMany({});
+  await round(RECENT_RUNS + 3);
+  expect(await failures()).toBe(expected);
+  expect(reader.finds()).toBe(finds + 2);
 });

@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WorkflowExecutionStatusName } from '@temporalio/client';
 import type { Config } from '../../common/config';
-import { acknowledgeUpdate, downtimeWorkflowId, extendUpdate, resolveUpdate, stateQuery } from '../../common/definitions';
+import { DowntimeInput, acknowledgeUpdate, downtimeWorkflowId, extendUpdate, resolveUpdate, stateQuery } from '../../common/definitions';
 import { downtimeSearchAttributes } from '../../common/starter';
 import { workflowBundle } from '../../worker/worker';
 import type { downtimeWorkflow } from '../../workflows';
@@ -43,6 +43,16 @@ async function newWorker(world: FakeWorld, taskQueue: string, sticky = true): Pr
   return { worker, running: worker.run() };
 }
 
+/** Starts the downtime's actor as the API and detection do. */
+function startDowntime(taskQueue: string, input: DowntimeInput) {
+  return env.client.workflow.start<typeof downtimeWorkflow>('downtimeWorkflow', {
+    taskQueue,
+    workflowId: downtimeWorkflowId(input.scopeKey),
+    args: [input],
+    typedSearchAttributes: downtimeSearchAttributes(input),
+  });
+}
+
 async function until(check: () => Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (await check()) return;
@@ -58,12 +68,7 @@ test('a 24-hour downtime continues as new, keeps every run under 2,000 history e
   try {
     const now = await env.currentTimeMs();
     const input = downtimeInput(config, { gateway: 'payu' }, now);
-    const handle = await env.client.workflow.start<typeof downtimeWorkflow>('downtimeWorkflow', {
-      taskQueue,
-      workflowId: downtimeWorkflowId(input.scopeKey),
-      args: [input],
-      typedSearchAttributes: downtimeSearchAttributes(input),
-    });
+    const handle = await startDowntime(taskQueue, input);
     await until(async () => (await handle.query(stateQuery)).phase === 'probing', 'probing');
     await handle.executeUpdate(acknowledgeUpdate, { args: [{ by: 'ivan', note: 'payu says 24h maintenance' }] });
     await handle.executeUpdate(extendUpdate, { args: [{ by: 'ivan', until: now + 25 * HOUR }] });
@@ -99,12 +104,7 @@ test('a worker stopped mid-probe is replaced and the downtime resumes with no du
   const first = await newWorker(world, taskQueue, false);
   const now = await env.currentTimeMs();
   const input = downtimeInput(config, { method: 'upi:gpay', gateway: 'razorpay' }, now);
-  const handle = await env.client.workflow.start<typeof downtimeWorkflow>('downtimeWorkflow', {
-    taskQueue,
-    workflowId: downtimeWorkflowId(input.scopeKey),
-    args: [input],
-    typedSearchAttributes: downtimeSearchAttributes(input),
-  });
+  const handle = await startDowntime(taskQueue, input);
   await until(async () => world.calls.some(recorded), 'the scope to be disabled');
   first.worker.shutdown();
   await first.running;
@@ -134,12 +134,7 @@ test('a look that changes nothing costs the server a workflow task, a marker and
     const now = await env.currentTimeMs();
     // A method down on every gateway, no evidence coming in: SEV3, looking every probe interval until the expiry.
     const input = downtimeInput(config, { method: 'upi:phonepe' }, now);
-    const handle = await env.client.workflow.start<typeof downtimeWorkflow>('downtimeWorkflow', {
-      taskQueue,
-      workflowId: downtimeWorkflowId(input.scopeKey),
-      args: [input],
-      typedSearchAttributes: downtimeSearchAttributes(input),
-    });
+    const handle = await startDowntime(taskQueue, input);
     await until(async () => world.calls.some(recorded), 'the scope to be disabled');
     // Past the unacknowledged escalation (15 minutes): SEV3 becomes SEV2, which pages.
     await env.sleep(20 * 60_000);

@@ -222,8 +222,8 @@ export class Snapshot {
   private lastWholeAt = 0;
   private inFlight: Promise<SnapshotData> | undefined;
   private queued: Promise<SnapshotData> | undefined;
-  /** The open downtimes the status history was read with; undefined forces a read. */
-  private historyKey: string | undefined;
+  /** What was open and scheduled when the status history was read. */
+  private historyKey: { open: string; scheduled: string } | undefined;
   /** The next refresh reads the status history whatever its age. */
   private historyForced = false;
   /** The last refresh error, cleared by the next successful refresh. */
@@ -334,15 +334,17 @@ export class Snapshot {
         r.systemFailures += c.systemFailure ?? 0;
         rates.set(key, r);
       }
-      const openKey = `${downtimes.map((d) => `${d.id}:${d.severity}:${d.disabledAt ?? ''}`).join(',')}|${scheduled.join(',')}`;
+      const shown = { open: downtimes.map((d) => `${d.id}:${d.severity}:${d.disabledAt ?? ''}`).join(','), scheduled: scheduled.join(',') };
       let history = this.data.history;
       const age = at - history.at;
-      if (this.historyForced || age >= STATUS_REFRESH_MS || (openKey !== this.historyKey && age >= STATUS_CHANGE_READ_MS)) {
+      // Maintenance announced or called off shows at once; a change to what is open within STATUS_CHANGE_READ_MS.
+      const due = this.historyForced || age >= STATUS_REFRESH_MS || shown.scheduled !== this.historyKey?.scheduled || (shown.open !== this.historyKey?.open && age >= STATUS_CHANGE_READ_MS);
+      if (due) {
         // The status page's history is secondary: failing to read it keeps the previous one
         // and must not make the checkout's snapshot stale.
         try {
           history = await this.readHistory(at);
-          this.historyKey = openKey;
+          this.historyKey = shown;
           this.historyForced = false;
         } catch (err) {
           this.deps.log?.warn({ err: err instanceof Error ? err.message : String(err) }, 'status history refresh failed; keeping the previous one');

@@ -228,7 +228,8 @@ export async function readCounters(db: Database, from: number, to: number, now =
   for (let attempt = 1; ; attempt += 1) {
     const before = await markerState(db);
     const compacted = async (): Promise<CounterDoc[]> => {
-      const cache = await syncedCache(db, before, now);
+      // A window within the last day comes from the cache; an older one (an old incident's review) from the collection.
+      const cache = from >= now - COUNTER_CACHE_SPAN_MS ? await syncedCache(db, before, now) : undefined;
       if (cache && from >= cache.horizon) return [...cache.docs.values()].filter((d) => d.bucketStart >= from && d.bucketStart <= to);
       return db.c.counters.find(range, { projection: { applied: 0 } }).toArray();
     };

@@ -222,10 +222,8 @@ export class Snapshot {
   private lastWholeAt = 0;
   private inFlight: Promise<SnapshotData> | undefined;
   private queued: Promise<SnapshotData> | undefined;
-  /** What was open and scheduled when the status history was read. */
+  /** What was open and scheduled when the status history was read; undefined forces a read. */
   private historyKey: { open: string; scheduled: string } | undefined;
-  /** The next refresh reads the status history whatever its age. */
-  private historyForced = false;
   /** The last refresh error, cleared by the next successful refresh. */
   lastError: string | undefined;
   /** When refreshes started failing (epoch ms); undefined while fresh. */
@@ -312,7 +310,6 @@ export class Snapshot {
   /** Refreshes the status history on the next refresh regardless of its age. */
   invalidateHistory(): void {
     this.historyKey = undefined;
-    this.historyForced = true;
   }
 
   /** A whole refresh; `forced` (a caller's own write may be in the downtimes) reads all open downtimes whatever their change stamps say. */
@@ -338,14 +335,13 @@ export class Snapshot {
       let history = this.data.history;
       const age = at - history.at;
       // Maintenance announced or called off shows at once; a change to what is open within STATUS_CHANGE_READ_MS.
-      const due = this.historyForced || age >= STATUS_REFRESH_MS || shown.scheduled !== this.historyKey?.scheduled || (shown.open !== this.historyKey?.open && age >= STATUS_CHANGE_READ_MS);
+      const due = this.historyKey === undefined || age >= STATUS_REFRESH_MS || shown.scheduled !== this.historyKey?.scheduled || (shown.open !== this.historyKey?.open && age >= STATUS_CHANGE_READ_MS);
       if (due) {
         // The status page's history is secondary: failing to read it keeps the previous one
         // and must not make the checkout's snapshot stale.
         try {
           history = await this.readHistory(at);
           this.historyKey = shown;
-          this.historyForced = false;
         } catch (err) {
           this.deps.log?.warn({ err: err instanceof Error ? err.message : String(err) }, 'status history refresh failed; keeping the previous one');
         }

@@ -177,6 +177,9 @@ interface CounterCache {
 
 const caches = new WeakMap<Database, CounterCache>();
 
+/** Counter documents as readers need them: without `applied` (the applied-token list of the update-based counting that came before; nothing reads it). */
+const WITHOUT_APPLIED = { projection: { applied: 0 } } as const;
+
 /**
  * The process's cache brought up to the markers' listing: the counter documents of listed runs it
  * has not read, fetched by `_id`; everything read again when it cannot tell what it missed.
@@ -189,7 +192,7 @@ async function syncedCache(db: Database, state: MarkerState, now: number): Promi
   const behind = cache !== undefined && state.recent.length >= RECENT_RUNS && oldest !== undefined && !cache.runs.has(oldest.run);
   if (!cache || cache.epoch !== state.epoch || behind || now - cache.syncedAt >= CACHE_RESYNC_MS) {
     const horizon = now - COUNTER_CACHE_SPAN_MS;
-    const docs = await db.c.counters.find({ bucketStart: { $gte: horizon } }, { projection: { applied: 0 } }).toArray();
+    const docs = await db.c.counters.find({ bucketStart: { $gte: horizon } }, WITHOUT_APPLIED).toArray();
     cache = { epoch: state.epoch, horizon, syncedAt: now, docs: new Map(docs.map((d) => [d._id, d])), runs: new Set(state.recent.map((r) => r.run)) };
     caches.set(db, cache);
     return cache;
@@ -197,7 +200,7 @@ async function syncedCache(db: Database, state: MarkerState, now: number): Promi
   for (const r of state.recent) {
     if (cache.runs.has(r.run)) continue;
     const ids = r.buckets.filter((b) => b >= cache.horizon).map((b) => `${r.run}|${b}`);
-    for (const d of await Promise.all(ids.map((_id) => db.c.counters.findOne({ _id }, { projection: { applied: 0 } })))) if (d) cache.docs.set(d._id, d);
+    for (const d of await Promise.all(ids.map((_id) => db.c.counters.findOne({ _id }, WITHOUT_APPLIED)))) if (d) cache.docs.set(d._id, d);
   }
   cache.runs = new Set(state.recent.map((r) => r.run));
   const horizon = now - COUNTER_CACHE_SPAN_MS;
@@ -231,7 +234,7 @@ export async function readCounters(db: Database, from: number, to: number, now =
       // A window within the last day comes from the cache; an older one (an old incident's review) from the collection.
       const cache = from >= now - COUNTER_CACHE_SPAN_MS ? await syncedCache(db, before, now) : undefined;
       if (cache && from >= cache.horizon) return [...cache.docs.values()].filter((d) => d.bucketStart >= from && d.bucketStart <= to);
-      return db.c.counters.find(range, { projection: { applied: 0 } }).toArray();
+      return db.c.counters.find(range, WITHOUT_APPLIED).toArray();
     };
     const [counters, deltas] = await Promise.all([compacted(), db.c.counterDeltas.find(range).toArray()]);
     const after = await markerState(db);

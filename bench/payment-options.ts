@@ -9,6 +9,9 @@
  * (autocannon), then latency at a steady 2,000 req/s (an open-loop paced sender, latency from each
  * request's scheduled time).
  * Targets in every state: API ≥ 0.85 of the bare route's throughput; p99 ≤ 5 ms at 2,000 req/s.
+ * Beside the throughput, each server's CPU time per answer over the throughput rounds (from
+ * /proc): the load generator shares the cores, so throughput also says who got them; CPU per
+ * answer says what an answer costs.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +21,7 @@ import { markDowntimeChanged } from '../db/downtime-changes';
 import type { DowntimeDoc } from '../db/mongo';
 import { normalizeScope, scopeKey } from '../domain';
 import type { Scope } from '../domain';
-import { BenchContext, BenchOutcome, KEYS, RunningChild, freePort, http, median, round, runJsonChild, sleep, spawnTs, startApiProcess, thousands } from './support';
+import { BenchContext, BenchOutcome, KEYS, RunningChild, freePort, http, median, processUsage, round, runJsonChild, sleep, spawnTs, startApiProcess, thousands } from './support';
 import type { LoadInput, LoadResult } from './children/load';
 import { AGGREGATED_GATEWAY, AGGREGATOR, attempts, checkoutCatalog, incidentScopes, rng } from './workload';
 
@@ -42,6 +45,9 @@ interface StateResult {
   p50Ms: number;
   p99Ms: number;
   bareP99Ms: number;
+  /** Server CPU per answer during the throughput rounds (µs): the cost, apart from who got the cores. */
+  apiCpuUs: number | undefined;
+  bareCpuUs: number | undefined;
   achievedPerSecond: number;
   failures: number;
   met: { throughput: boolean; latency: boolean };
@@ -86,7 +92,8 @@ export async function paymentOptionsBench(ctx: BenchContext): Promise<BenchOutco
       results.push(state);
       ctx.log(
         `${String(open).padStart(4)} open: api ${thousands(state.apiPerSecond)} req/s vs bare ${thousands(state.barePerSecond)} (${state.ratio.toFixed(2)}); ` +
-          `at ${RATE} req/s p50 ${state.p50Ms.toFixed(2)} ms p99 ${state.p99Ms.toFixed(2)} ms (bare p99 ${state.bareP99Ms.toFixed(2)}); ${state.answerBytes}-byte answer${state.failures ? `; ${state.failures} non-2xx/errors!` : ''}`,
+          `at ${RATE} req/s p50 ${state.p50Ms.toFixed(2)} ms p99 ${state.p99Ms.toFixed(2)} ms (bare p99 ${state.bareP99Ms.toFixed(2)}); ` +
+          `server CPU per answer ${state.apiCpuUs ?? '?'} µs vs bare ${state.bareCpuUs ?? '?'} µs; ${state.answerBytes}-byte answer${state.failures ? `; ${state.failures} non-2xx/errors!` : ''}`,
       );
     }
     const worstRatio = Math.min(...results.map((s) => s.ratio));
@@ -103,8 +110,8 @@ export async function paymentOptionsBench(ctx: BenchContext): Promise<BenchOutco
       name: 'payment-options',
       line,
       summary: {
-        figure: results.map((s) => `${s.open} open: ${thousands(s.apiPerSecond)} req/s, p99 ${s.p99Ms.toFixed(1)} ms`).join('; '),
-        baseline: `bare Fastify route, same bytes: ${results.map((s) => thousands(s.barePerSecond)).join(' / ')} req/s`,
+        figure: results.map((s) => `${s.open} open: ${thousands(s.apiPerSecond)} req/s, p99 ${s.p99Ms.toFixed(1)} ms, ${s.apiCpuUs ?? '?'} µs CPU/answer`).join('; '),
+        baseline: `bare Fastify route, same bytes: ${results.map((s) => thousands(s.barePerSecond)).join(' / ')} req/s, ${results.map((s) => s.bareCpuUs ?? '?').join(' / ')} µs CPU/answer`,
         ratio: results.map((s) => s.ratio.toFixed(2)).join(' / '),
         target: `≥ ${MIN_RATIO} each; p99 ≤ ${MAX_P99_MS} ms at ${RATE} req/s`,
         met: met ? true : throughputMet || latencyMet ? 'partly' : false,
@@ -149,15 +156,20 @@ async function measureState(ctx: BenchContext, api: RunningChild, open: number):
       api: { url: `${api.url}${PATH}`, headers: { authorization: `Bearer ${KEYS.checkout}` } },
       bare: { url: `http://127.0.0.1:${barePort}${PATH}`, headers: {} },
     };
-    const load = (which: 'api' | 'bare', durationS: number, overallRate?: number) => {
+    const pids = { api: api.process.pid, bare: bare.pid };
+    const load = async (which: 'api' | 'bare', durationS: number, overallRate?: number) => {
       const input: LoadInput = { url: targets[which].url, path: PATH, headers: targets[which].headers, connections: CONNECTIONS, durationS, overallRate, users: USERS };
-      return runJsonChild<LoadResult>('bench/children/load.ts', input, join(ctx.workDir, 'logs/po-load.log'));
+      const before = processUsage(pids[which]);
+      const result = await runJsonChild<LoadResult>('bench/children/load.ts', input, join(ctx.workDir, 'logs/po-load.log'));
+      const after = processUsage(pids[which]);
+      const cpuUs = before && after && result.requests > 0 ? ((after.cpuSeconds - before.cpuSeconds) * 1e6) / result.requests : undefined;
+      return { ...result, cpuUs };
     };
     await load('api', 3);
     await load('bare', 3);
     // A/B then B/A: each side goes first as often as the other.
     const pairs = async (rounds: number, seconds: number, rate?: number) => {
-      const out: { round: number; api: LoadResult; bare: LoadResult }[] = [];
+      const out: { round: number; api: Measured; bare: Measured }[] = [];
       for (let r = 0; r < rounds; r += 1) {
         const first = r % 2 === 0 ? 'api' : 'bare';
         const a = await load(first, seconds, rate);
@@ -167,6 +179,10 @@ async function measureState(ctx: BenchContext, api: RunningChild, open: number):
       return out;
     };
     const rounds = await pairs(throughputRounds, throughputSeconds);
+    const cpuUs = (which: 'api' | 'bare') => {
+      const each = rounds.map((r) => r[which].cpuUs).filter((us): us is number => us !== undefined);
+      return each.length === rounds.length ? round(median(each), 1) : undefined;
+    };
     const rateRuns = await pairs(rateRounds, rateSeconds, RATE);
     const apiPerSecond = median(rounds.map((r) => r.api.perSecond));
     const barePerSecond = median(rounds.map((r) => r.bare.perSecond));
@@ -182,6 +198,8 @@ async function measureState(ctx: BenchContext, api: RunningChild, open: number):
       p50Ms: median(rateRuns.map((r) => r.api.latencyMs.p50)),
       p99Ms,
       bareP99Ms: median(rateRuns.map((r) => r.bare.latencyMs.p99)),
+      apiCpuUs: cpuUs('api'),
+      bareCpuUs: cpuUs('bare'),
       achievedPerSecond,
       failures: [...rounds, ...rateRuns].reduce((n, r) => n + r.api.non2xx + r.api.errors + r.bare.non2xx + r.bare.errors, 0),
       met: { throughput: ratio >= MIN_RATIO, latency: p99Ms <= MAX_P99_MS && achievedPerSecond >= RATE * 0.95 },
@@ -208,14 +226,17 @@ async function waitForOpenDowntimes(url: string, open: number): Promise<void> {
   throw new Error(`the API's snapshot shows ${seen} open downtimes, expected ${open}`);
 }
 
-function compact(r: { round: number; api: LoadResult; bare: LoadResult }) {
-  const one = (x: LoadResult) => ({
+type Measured = LoadResult & { cpuUs: number | undefined };
+
+function compact(r: { round: number; api: Measured; bare: Measured }) {
+  const one = (x: Measured) => ({
     perSecond: Math.round(x.perSecond),
     requests: x.requests,
     non2xx: x.non2xx,
     errors: x.errors,
     latencyMs: Object.fromEntries(Object.entries(x.latencyMs).map(([k, v]) => [k, round(v, 3)])),
     bytesPerResponse: Math.round(x.bytesPerResponse),
+    cpuUsPerAnswer: x.cpuUs === undefined ? undefined : round(x.cpuUs, 1),
   });
   return { round: r.round, api: one(r.api), bare: one(r.bare) };
 }

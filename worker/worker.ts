@@ -32,9 +32,8 @@ const quietBundlerLogger = {
  * - First tasks come from the non-sticky queue, later ones (probe ticks) from this worker's
  *   sticky queue. The default ratio 0.2 gave the non-sticky queue 2 pollers of 10, and once probe
  *   ticks began the last new downtimes waited behind them: 1 splits the pollers evenly.
- * - Activity tasks are now the probe loop's and the closes (each probe save an update that reads
- *   the whole collection on FerretDB): 20 at a time (default 100) keeps a wave of probe ticks from
- *   crowding out the first tasks; it only delays probes while there is a backlog.
+ * - Activity tasks are only detection's now (every actor step is a local activity): 20 at a time
+ *   (default 100) is ample for one cycle every DETECTION_INTERVAL.
  */
 const TUNING = {
   maxConcurrentWorkflowTaskExecutions: 100,

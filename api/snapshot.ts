@@ -335,7 +335,7 @@ export class Snapshot {
       let history = this.data.history;
       const age = at - history.at;
       // Maintenance announced or called off shows at once; a change to what is open within STATUS_CHANGE_READ_MS.
-      const due = this.historyKey === undefined || age >= STATUS_REFRESH_MS || shown.scheduled !== this.historyKey?.scheduled || (shown.open !== this.historyKey?.open && age >= STATUS_CHANGE_READ_MS);
+      const due = this.historyKey === undefined || age >= STATUS_REFRESH_MS || shown.scheduled !== this.historyKey.scheduled || (shown.open !== this.historyKey.open && age >= STATUS_CHANGE_READ_MS);
       if (due) {
         // The status page's history is secondary: failing to read it keeps the previous one
         // and must not make the checkout's snapshot stale.

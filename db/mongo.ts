@@ -216,6 +216,8 @@ export interface DeliveryDoc {
   body: string;
   status: 'pending' | 'delivered';
   attempts: number;
+  /** Turns taken on it so far (db/claims.ts): the next claim takes turn `claims`. */
+  claims?: number;
   nextAttemptAt: Date;
   leaseUntil?: Date;
   lastError?: string;
@@ -270,6 +272,12 @@ export interface DowntimeChangeDoc {
   stamps: string;
 }
 
+/** One turn taken by one process (db/claims.ts): `${key}#${generation}`. */
+export interface ClaimDoc {
+  _id: string;
+  at: Date;
+}
+
 export interface Collections {
   transactions: Collection<TransactionDoc>;
   counters: Collection<CounterDoc>;
@@ -288,6 +296,7 @@ export interface Collections {
   freezeWindows: Collection<FreezeWindowDoc>;
   problems: Collection<ProblemDoc>;
   catalog: Collection<CatalogDoc>;
+  claims: Collection<ClaimDoc>;
 }
 
 export interface Database {
@@ -326,6 +335,7 @@ export async function connectDatabase(uri: string, dbName: string): Promise<Data
     freezeWindows: db.collection('freeze_windows'),
     problems: db.collection('problems'),
     catalog: db.collection('catalog'),
+    claims: db.collection('claims'),
   };
   const buildInfo = await db.admin().command({ buildInfo: 1 });
   const supportsTtl = !('ferretdbVersion' in buildInfo || 'ferretdb' in buildInfo);
@@ -347,6 +357,7 @@ export async function ensureIndexes(d: Database, retentionMs: number): Promise<v
     c.deliveries.createIndex({ receiver: 1, createdAt: -1 }),
     c.deliveries.createIndex({ downtimeId: 1, createdAt: 1 }),
     c.problems.createIndex({ scopeKey: 1, status: 1 }),
+    c.claims.createIndex({ at: 1 }),
   ]);
   if (d.supportsTtl) {
     await createTtlIndex(c.transactions, retentionMs);
@@ -385,8 +396,12 @@ export async function purgeExpired(d: Database, now: number, retentionMs: number
   const counters = await d.c.counters.deleteMany(old);
   await d.c.counterDeltas.deleteMany(old);
   const transactions = d.supportsTtl ? undefined : await d.c.transactions.deleteMany({ at: { $lt: new Date(now - retentionMs) } });
+  await d.c.claims.deleteMany({ at: { $lt: new Date(now - CLAIM_KEPT_MS) } });
   return { transactions: transactions?.deletedCount ?? 0, counters: counters.deletedCount };
 }
+
+/** How long a taken turn is remembered: far longer than any lease that refers to it. */
+const CLAIM_KEPT_MS = 24 * 60 * 60_000;
 
 export function isDuplicateKey(err: unknown): boolean {
   return err instanceof MongoServerError && err.code === 11000;

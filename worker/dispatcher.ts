@@ -1,6 +1,7 @@
 /**
  * The outbox dispatcher. Activities write one pending delivery per (message, receiver); this loop
- * claims due deliveries with a lease (so two dispatchers never send one at once), sends each
+ * claims due deliveries, each by a turn that one dispatcher alone can take and then a lease (so
+ * two dispatchers never send one at once, on FerretDB as on MongoDB), sends each
  * through its channel (worker/channels.ts), and retries failures with exponential backoff until
  * delivered. Receivers de-duplicate by the delivery's id (the webhook-id header, PagerDuty's
  * dedup_key, the mail's Message-ID).
@@ -13,6 +14,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Database, DeliveryDoc } from '../db/mongo';
+import { takeTurn } from '../db/claims';
 import type { Sender } from './channels';
 
 export const BACKOFF_BASE_MS = 1_000;
@@ -27,18 +29,50 @@ export function backoffMs(attempts: number): number {
 
 export const DELIVERY_CONCURRENCY = 8;
 
-/** Claims the oldest due delivery of a receiver not in `busy`, with a lease. */
+/** Due deliveries read per claim: when another dispatcher takes the first, the next is tried. */
+const CLAIM_CANDIDATES = 8;
+
+/**
+ * Claims the oldest due delivery of a receiver not in `busy`: takes the delivery's next turn
+ * (db/claims.ts), once across every dispatcher, then sets its lease. A turn taken more than a
+ * lease ago by a process that died before setting the lease is passed over for the next turn.
+ */
 async function claim(db: Database, at: Date, busy: string[]): Promise<DeliveryDoc | null> {
-  return db.c.deliveries.findOneAndUpdate(
-    {
+  const now = at.getTime();
+  const due = await db.c.deliveries
+    .find({
       status: 'pending',
       nextAttemptAt: { $lte: at },
       receiver: { $nin: busy },
       $or: [{ leaseUntil: { $exists: false } }, { leaseUntil: { $lte: at } }],
-    },
-    { $set: { leaseUntil: new Date(at.getTime() + LEASE_MS) }, $inc: { attempts: 1 } },
-    { returnDocument: 'after', sort: { nextAttemptAt: 1 } },
-  );
+    })
+    .sort({ nextAttemptAt: 1 })
+    .limit(CLAIM_CANDIDATES)
+    .toArray();
+  const taken = new Set<string>();
+  for (const d of due) {
+    if (taken.has(d.receiver)) continue;
+    let turn = d.claims ?? 0;
+    let won = await takeTurn(db, `delivery:${d._id}`, turn, now);
+    while (!won && (await turnAbandoned(db, `delivery:${d._id}`, turn, now))) {
+      turn += 1;
+      won = await takeTurn(db, `delivery:${d._id}`, turn, now);
+    }
+    if (!won) {
+      taken.add(d.receiver);
+      continue;
+    }
+    const leaseUntil = new Date(now + LEASE_MS);
+    await db.c.deliveries.updateOne({ _id: d._id }, { $set: { leaseUntil, claims: turn + 1 }, $inc: { attempts: 1 } });
+    return { ...d, leaseUntil, claims: turn + 1, attempts: d.attempts + 1 };
+  }
+  return null;
+}
+
+/** A turn taken more than a lease ago whose delivery never moved past it: its taker died in between. */
+async function turnAbandoned(db: Database, key: string, turn: number, now: number): Promise<boolean> {
+  const t = await db.c.claims.findOne({ _id: `${key}#${turn}` });
+  return t !== null && t.at.getTime() <= now - LEASE_MS;
 }
 
 /** Delivers every due delivery (see the module comment); resolves to how many were delivered. */

@@ -14,6 +14,7 @@ import { backoffMs, deliverDue } from '../../worker/dispatcher';
 import { createSenders } from '../../worker/channels';
 import { createActivities } from '../../activities';
 import { WebhookService } from '../../api/services/webhooks';
+import { connectDatabase } from '../../db/mongo';
 import { testConfig, testDatabase } from '../support/stack';
 
 let config: Config;
@@ -178,6 +179,48 @@ test('a slow receiver does not hold up another subscriber\'s events, and gets it
     expect(order.filter((id) => id !== 'ev_3')).toEqual(['ev_1', 'ev_2']);
     expect(slowMostOpen).toBe(1);
   } finally {
+    await new Promise((r) => receivers.close(r));
+  }
+});
+
+test('two dispatchers on one outbox (two connections, as two workers have) send every delivery once, and a turn abandoned by a dead dispatcher is taken again after its lease', async () => {
+  const hits = new Map<string, number>();
+  const receivers = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const id = String(req.headers['webhook-id']);
+      hits.set(id, (hits.get(id) ?? 0) + 1);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => receivers.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(receivers.address() as { port: number }).port}`;
+  const second = await connectDatabase(config.mongo.uri!, config.mongo.db);
+  try {
+    const createdAt = new Date();
+    const subs = Array.from({ length: 12 }, (_, i) => `wh_pair_${i}`);
+    await db.c.webhooks.insertMany(subs.map((s) => ({ _id: s, url: `${base}/${s}`, events: ['downtime.started'], secret: newWebhookSecret(), createdAt })));
+    const deliveries: DeliveryDoc[] = Array.from({ length: 240 }, (_, i) => ({
+      _id: `ev_pair_${i}:${subs[i % subs.length]}`, channel: 'webhook', receiver: subs[i % subs.length]!, eventId: `ev_pair_${i}`, url: `${base}/${subs[i % subs.length]}`,
+      type: 'downtime.started', body: JSON.stringify({ id: `ev_pair_${i}` }), status: 'pending', attempts: 0, nextAttemptAt: new Date(Date.now() - 1_000), createdAt,
+    }));
+    await db.c.deliveries.insertMany(deliveries);
+    const [a, b] = await Promise.all([deliverDue(db, send, log), deliverDue(second, createSenders(config, second).send, log)]);
+    expect(a + b).toBe(240);
+    expect(hits.size).toBe(240);
+    expect([...hits.values()].filter((n) => n > 1)).toEqual([]);
+    expect(await db.c.deliveries.countDocuments({ eventId: /^ev_pair_/, status: 'delivered', attempts: 1 })).toBe(240);
+
+    // A dispatcher took a delivery's turn and died before leasing it: nobody sends it until that
+    // turn is a lease old, then one does.
+    const at = Date.now();
+    await db.c.deliveries.insertOne({ ...deliveries[0]!, _id: 'ev_orphan:wh_pair_0', eventId: 'ev_orphan', body: '{"id":"ev_orphan"}', nextAttemptAt: new Date(at) });
+    await db.c.claims.insertOne({ _id: 'delivery:ev_orphan:wh_pair_0#0', at: new Date(at) });
+    expect(await deliverDue(db, send, log, () => at + 1_000)).toBe(0);
+    expect(await deliverDue(db, send, log, () => at + 31_000)).toBe(1);
+    expect(hits.get('ev_orphan')).toBe(1);
+  } finally {
+    await second.close();
     await new Promise((r) => receivers.close(r));
   }
 });

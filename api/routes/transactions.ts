@@ -12,7 +12,7 @@ export async function transactionRoutes(base: FastifyInstance): Promise<void> {
   const app = base.withTypeProvider<JsonSchemaToTsProvider>();
   const { db, config, keys, metrics, now, snapshot, temporal } = app.deps;
   // An actor looks no sooner than a quarter interval after its last look when leaning, so neither need its wake-ups come closer.
-  const probeWaker = temporalProbeWaker(temporal, {
+  const probeWaker = temporalProbeWaker(temporal, db, {
     now,
     minGapMs: config.probe.intervalMs * SOONEST_LOOK_FRACTION,
     log: app.log,

@@ -3,9 +3,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // The fault suite (npm run test:faults), the load soaks (npm run test:load) and the contract
-  // fuzzer (npm run test:contract) run on their own.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/', '<rootDir>/test/load/', '<rootDir>/test/contract/'],
+  // The fault suite (npm run test:faults), the load soaks (npm run test:load), the contract
+  // fuzzer (npm run test:contract) and the replicas behind the balancer (npm run test:scale) run on their own.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/', '<rootDir>/test/load/', '<rootDir>/test/contract/', '<rootDir>/test/scale/'],
   transform: {
     // tsconfig.json sets isolatedModules: ts-jest transpiles each file alone (the typecheck is `npm run typecheck`).
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],

@@ -6,9 +6,11 @@
  *
  * Between whole refreshes the open downtimes whose change stamps moved (db/downtime-changes.ts)
  * are re-read every DOWNTIME_REFRESH, so a disable, a probe share and a re-enable reach
- * checkout within that instead of within SNAPSHOT_REFRESH; the catalog and the success rates
- * (the window's counters, the costly read) change slowly and keep the longer period. The snapshot changes (a new generation)
- * only when what was read differs.
+ * checkout within that instead of within SNAPSHOT_REFRESH. The same tick reads when the catalog
+ * was last written, and a catalog that changed brings the whole refresh forward: with several
+ * API replicas, the one that took the write and the others answer alike within DOWNTIME_REFRESH.
+ * The success rates (the window's counters, the costly read) keep the longer period. The
+ * snapshot changes (a new generation) only when what was read differs.
  *
  * The status page's view (90 days of downtimes, open incidents and their timelines) is read on
  * the same loop, at most every STATUS_REFRESH_MS or when the set of open downtimes changes.
@@ -220,6 +222,8 @@ export class Snapshot {
   private known: { docs: Map<string, DowntimeDoc>; stamps: DowntimeStamps; wholeAt: number } | undefined;
   /** When the last whole refresh started (epoch ms), failed or not. */
   private lastWholeAt = 0;
+  /** The catalog's `updatedAt` (epoch ms) as the last whole refresh read it; undefined before any, null with no catalog. */
+  private catalogAt: number | null | undefined;
   private inFlight: Promise<SnapshotData> | undefined;
   private queued: Promise<SnapshotData> | undefined;
   /** What was open and scheduled when the status history was read; undefined forces a read. */
@@ -291,7 +295,9 @@ export class Snapshot {
    */
   private async refreshDowntimes(): Promise<SnapshotData> {
     try {
-      const downtimes = await this.readDowntimes(false);
+      const [downtimes, catalog] = await Promise.all([this.readDowntimes(false), this.deps.db.c.catalog.findOne({ _id: 'catalog' }, { projection: { updatedAt: 1 } })]);
+      // Another replica took a catalog write: read everything now rather than at the next whole refresh.
+      if ((catalog?.updatedAt.getTime() ?? null) !== this.catalogAt) return await this.refresh(false);
       if (downtimes && JSON.stringify(downtimes) !== JSON.stringify(this.data.downtimes)) {
         this.data = { ...this.data, generation: this.data.generation + 1, downtimes };
         this.countOpen(downtimes);
@@ -347,6 +353,7 @@ export class Snapshot {
         }
       }
       this.data = { at, generation: this.data.generation + 1, downtimes, catalog: catalog?.methods ?? [], topology: topologyOf(catalog ?? { methods: [] }), rates, history };
+      this.catalogAt = catalog?.updatedAt.getTime() ?? null;
       this.lastError = undefined;
       this.staleSince = undefined;
       this.countOpen(downtimes);

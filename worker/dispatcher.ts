@@ -14,7 +14,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Database, DeliveryDoc } from '../db/mongo';
-import { takeTurn } from '../db/claims';
+import { takeNextTurn } from '../db/claims';
 import type { Sender } from './channels';
 
 export const BACKOFF_BASE_MS = 1_000;
@@ -52,13 +52,8 @@ async function claim(db: Database, at: Date, busy: string[]): Promise<DeliveryDo
   const taken = new Set<string>();
   for (const d of due) {
     if (taken.has(d.receiver)) continue;
-    let turn = d.claims ?? 0;
-    let won = await takeTurn(db, `delivery:${d._id}`, turn, now);
-    while (!won && (await turnAbandoned(db, `delivery:${d._id}`, turn, now))) {
-      turn += 1;
-      won = await takeTurn(db, `delivery:${d._id}`, turn, now);
-    }
-    if (!won) {
+    const turn = await takeNextTurn(db, `delivery:${d._id}`, d.claims ?? 0, now, LEASE_MS);
+    if (turn === undefined) {
       taken.add(d.receiver);
       continue;
     }
@@ -67,12 +62,6 @@ async function claim(db: Database, at: Date, busy: string[]): Promise<DeliveryDo
     return { ...d, leaseUntil, claims: turn + 1, attempts: d.attempts + 1 };
   }
   return null;
-}
-
-/** A turn taken more than a lease ago whose delivery never moved past it: its taker died in between. */
-async function turnAbandoned(db: Database, key: string, turn: number, now: number): Promise<boolean> {
-  const t = await db.c.claims.findOne({ _id: `${key}#${turn}` });
-  return t !== null && t.at.getTime() <= now - LEASE_MS;
 }
 
 /** Delivers every due delivery (see the module comment); resolves to how many were delivered. */

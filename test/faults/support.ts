@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Webhook } from 'standardwebhooks';
 import { temporal } from '@temporalio/proto';
@@ -86,10 +86,10 @@ export interface ManagedProcess {
   log(): string;
 }
 
-/** Runs `node --import tsx <entry>` with the environment, stdout and stderr appended to the log file. */
+/** Runs `node --import tsx <entry>` (relative to the repository, or absolute) with the environment, stdout and stderr appended to the log file. */
 export function spawnEntry(name: string, entry: string, env: Env, logFile: string): ManagedProcess {
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, entry)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', fd, fd],
@@ -150,11 +150,11 @@ export async function pollers(t: Temporal, taskQueue: string): Promise<string[]>
 }
 
 /**
- * Starts worker/main.ts and waits until that process (its pid is in the worker identity) polls
- * the task queue for workflow and activity tasks.
+ * Starts worker/main.ts (or `entry`, another build's) and waits until that process (its pid is in
+ * the worker identity) polls the task queue for workflow and activity tasks.
  */
-export async function startWorker(env: Env, dir: string, name = 'worker', timeoutMs = 120_000): Promise<ManagedProcess> {
-  const p = spawnEntry(name, 'worker/main.ts', env, join(dir, `${name}.log`));
+export async function startWorker(env: Env, dir: string, name = 'worker', timeoutMs = 120_000, entry = 'worker/main.ts'): Promise<ManagedProcess> {
+  const p = spawnEntry(name, entry, env, join(dir, `${name}.log`));
   const t = await temporalClient(env.TEMPORAL_ADDRESS!);
   try {
     await eventually(

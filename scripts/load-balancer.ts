@@ -1,15 +1,12 @@
 /**
- * nginx in front of the API replicas, on loopback: the load balancer of the scale suite (and the
- * same rules as deploy/nginx.conf, which docker-compose.yml runs). The binary is Debian's,
- * unpacked by scripts/install-tools.sh into the tools cache.
- *
- * What it does for the checkout: round robin over the replicas with keep-alive connections; a
- * replica that refuses the connection, resets it or answers 502/503 has the request passed to the
- * next one, for requests that are safe to send twice (GET, and the ingest, whose transactions
- * carry their ids); a replica that failed is left out for `failTimeout`.
+ * nginx in front of the API replicas, on loopback: the load balancer of the scale suite. It runs
+ * deploy/nginx.conf, the configuration docker-compose.yml deploys, with the replicas' loopback
+ * addresses, a loopback port, and files under the test's directory put in: what the suite proves
+ * about retries and failover holds for the deployed balancer. The binary is Debian's, unpacked
+ * by scripts/install-tools.sh into the tools cache.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import versions from '../tools/versions.json';
 import { ROOT, RunningServer, stopProcess, toolsCache, waitForPort } from './local-servers';
@@ -32,49 +29,23 @@ export interface BalancerOptions {
   upstreams: string[];
   /** nginx's prefix: its configuration, pid file, temporary files and logs. */
   dir: string;
-  /** How long a replica that failed is left out (nginx fail_timeout), in seconds. */
-  failTimeout?: number;
 }
 
-/** nginx.conf for the replicas: see the module comment. */
+/** deploy/nginx.conf with `o`'s replicas, port and files in place of the deployment's. */
 export function nginxConfig(o: BalancerOptions): string {
-  const servers = o.upstreams.map((u) => `    server ${u} max_fails=1 fail_timeout=${o.failTimeout ?? 2}s;`).join('\n');
-  const temp = (name: string) => join(o.dir, `${name}_temp`);
-  return `${typeof process.getuid === 'function' && process.getuid() === 0 ? 'user root;\n' : ''}worker_processes 1;
-daemon off;
-pid ${join(o.dir, 'nginx.pid')};
-error_log ${join(o.dir, 'error.log')} warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${temp('client_body')};
-  proxy_temp_path ${temp('proxy')};
-  fastcgi_temp_path ${temp('fastcgi')};
-  uwsgi_temp_path ${temp('uwsgi')};
-  scgi_temp_path ${temp('scgi')};
-  upstream api {
-${servers}
-    keepalive 64;
-  }
-  server {
-    listen 127.0.0.1:${o.port};
-    proxy_http_version 1.1;
-    proxy_set_header Connection "";
-    proxy_set_header Host $host;
-    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-    proxy_connect_timeout 1s;
-    proxy_read_timeout 30s;
-    proxy_next_upstream error timeout http_502 http_503;
-    proxy_next_upstream_tries 2;
-    location / { proxy_pass http://api; }
-    # The ingest is idempotent by transaction id: a batch the dead replica may have stored is sent again.
-    location = /v1/transactions {
-      proxy_next_upstream error timeout http_502 http_503 non_idempotent;
-      proxy_pass http://api;
-    }
-  }
-}
-`;
+  let conf = readFileSync(join(ROOT, 'deploy', 'nginx.conf'), 'utf8');
+  const put = (what: RegExp, by: string) => {
+    if (!what.test(conf)) throw new Error(`deploy/nginx.conf no longer has ${what}: scripts/load-balancer.ts must follow it`);
+    conf = conf.replace(what, by);
+  };
+  const temp = (name: string) => `  ${name}_temp_path ${join(o.dir, `${name}_temp`)};`;
+  const root = typeof process.getuid === 'function' && process.getuid() === 0 ? 'user root;\n' : '';
+  put(/^worker_processes auto;$/m, `${root}worker_processes 1;\ndaemon off;\npid ${join(o.dir, 'nginx.pid')};\nerror_log ${join(o.dir, 'error.log')} warn;`);
+  put(/^http \{$/m, ['http {', ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp)].join('\n'));
+  const server = /^ {4}server api:3000 (.*)$/m.exec(conf);
+  put(/^ {4}server api:3000 .*$/m, o.upstreams.map((u) => `    server ${u} ${server?.[1] ?? ''}`).join('\n'));
+  put(/^ {4}listen 80;$/m, `    listen 127.0.0.1:${o.port};`);
+  return conf;
 }
 
 /** Starts nginx with nginxConfig(o) and waits until it listens. */

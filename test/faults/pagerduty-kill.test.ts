@@ -7,36 +7,19 @@
  * killed and replaced again; the downtime is resolved. PagerDuty must see each event once, in
  * order: the triggers, the acknowledgement, the resolution.
  */
-import { createServer, Server } from 'node:http';
 import { eventually } from '../e2e/support';
-import { FaultStack, KEYS, api, freePort, startFaultStack, stopFaultStack } from './support';
+import { FaultStack, KEYS, api, pagerDutyAndSlack, startFaultStack, stopFaultStack } from './support';
 
 let stack: FaultStack;
-let receiver: Server;
-const pagerDuty: { event_action: string; dedup_key: string; payload?: { severity: string } }[] = [];
-const slack: { text: string }[] = [];
+let receivers: Awaited<ReturnType<typeof pagerDutyAndSlack>>;
 
 beforeAll(async () => {
-  const port = await freePort();
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      if (req.url === '/v2/enqueue') pagerDuty.push(JSON.parse(body));
-      else slack.push(JSON.parse(body));
-      res.writeHead(req.url === '/v2/enqueue' ? 202 : 200).end();
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(port, '127.0.0.1', r));
-  stack = await startFaultStack({
-    name: 'pagerduty-kill',
-    workers: ['worker-1'],
-    env: { PAGERDUTY_ROUTING_KEY: 'R0UT1NG0000000000000000000000000', PAGERDUTY_EVENTS_URL: `http://127.0.0.1:${port}/v2/enqueue`, SLACK_WEBHOOK_URL: `http://127.0.0.1:${port}/slack` },
-  });
+  receivers = await pagerDutyAndSlack();
+  stack = await startFaultStack({ name: 'pagerduty-kill', workers: ['worker-1'], env: receivers.env });
 });
 afterAll(async () => {
   await stopFaultStack(stack);
-  await new Promise((r) => receiver?.close(r));
+  await receivers?.close();
 });
 
 /**
@@ -64,23 +47,23 @@ test('PagerDuty gets trigger, acknowledge and resolve once each, in order, with 
   expect(opened.status).toBe(202);
   const id = opened.body.id;
   expect((await http.post(`/v1/downtimes/${id}/escalate`, KEYS.operator, { by: 'amy', severity: 'SEV1' })).status).toBe(200);
-  await eventually('PagerDuty hears the SEV1 page', async () => (pagerDuty.some((e) => e.payload?.severity === 'critical') ? true : undefined), { timeoutMs: 30_000 });
+  await eventually('PagerDuty hears the SEV1 page', async () => (receivers.pagerDuty.some((e) => e.payload?.severity === 'critical') ? true : undefined), { timeoutMs: 30_000 });
 
   await stack.workers[0]!.kill();
   await stack.startWorker('worker-2');
   expect(await request(`/v1/downtimes/${id}/acknowledge`, { by: 'amy' }, (d) => d.acknowledgement !== undefined)).toBe('applied');
-  await eventually('PagerDuty hears the acknowledgement', async () => (pagerDuty.some((e) => e.event_action === 'acknowledge') ? true : undefined), { timeoutMs: 30_000 });
+  await eventually('PagerDuty hears the acknowledgement', async () => (receivers.pagerDuty.some((e) => e.event_action === 'acknowledge') ? true : undefined), { timeoutMs: 30_000 });
 
   await stack.workers[1]!.kill();
   await stack.startWorker('worker-3');
   expect(await request(`/v1/downtimes/${id}/resolve`, { by: 'amy' }, (d) => d.status === 'resolved')).toBe('applied');
-  await eventually('PagerDuty hears the resolution', async () => (pagerDuty.some((e) => e.event_action === 'resolve') ? true : undefined), { timeoutMs: 30_000 });
+  await eventually('PagerDuty hears the resolution', async () => (receivers.pagerDuty.some((e) => e.event_action === 'resolve') ? true : undefined), { timeoutMs: 30_000 });
   // Anything left to send would have gone by now: the dispatcher polls every half second.
   await new Promise((r) => setTimeout(r, 3_000));
 
-  expect(pagerDuty.map((e) => `${e.event_action}${e.payload ? ` ${e.payload.severity}` : ''}`)).toEqual(['trigger error', 'trigger critical', 'acknowledge', 'resolve']);
-  expect(pagerDuty.every((e) => e.dedup_key === id)).toBe(true);
-  expect(slack.map((m) => m.text.split(':')[2]!.trim())).toEqual(['Downtime started', 'Downtime escalated', 'Downtime acknowledged', 'Re-enabled']);
+  expect(receivers.pagerDuty.map((e) => `${e.event_action}${e.payload ? ` ${e.payload.severity}` : ''}`)).toEqual(['trigger error', 'trigger critical', 'acknowledge', 'resolve']);
+  expect(receivers.pagerDuty.every((e) => e.dedup_key === id)).toBe(true);
+  expect(receivers.slack.map((m) => m.text.split(':')[2]!.trim())).toEqual(['Downtime started', 'Downtime escalated', 'Downtime acknowledged', 'Re-enabled']);
   const deliveries = await stack.db.c.deliveries.find({ downtimeId: id }).toArray();
   expect(deliveries.every((d) => d.status === 'delivered')).toBe(true);
 });

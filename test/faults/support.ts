@@ -723,3 +723,36 @@ export async function stopFaultStack(stack: Partial<FaultStack> | undefined): Pr
   await stack.databaseServer?.stop();
   await stack.receiver?.close();
 }
+
+export interface PagerDutyEvent {
+  event_action: string;
+  dedup_key: string;
+  payload?: { severity: string };
+}
+
+/**
+ * One HTTP server on loopback standing in for PagerDuty's Events API (`/v2/enqueue`, 202) and a
+ * Slack incoming webhook (any other path, 200), keeping what each received; `env` points the
+ * worker's channels at it.
+ */
+export async function pagerDutyAndSlack() {
+  const port = await freePort();
+  const pagerDuty: PagerDutyEvent[] = [];
+  const slack: { text: string }[] = [];
+  const server = createHttpServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      if (req.url === '/v2/enqueue') pagerDuty.push(JSON.parse(body) as PagerDutyEvent);
+      else slack.push(JSON.parse(body) as { text: string });
+      res.writeHead(req.url === '/v2/enqueue' ? 202 : 200).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    pagerDuty,
+    slack,
+    env: { PAGERDUTY_ROUTING_KEY: 'R0UT1NG0000000000000000000000000', PAGERDUTY_EVENTS_URL: `http://127.0.0.1:${port}/v2/enqueue`, SLACK_WEBHOOK_URL: `http://127.0.0.1:${port}/slack` },
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}

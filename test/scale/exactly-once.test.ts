@@ -4,44 +4,29 @@
  * probe success that reaches both wakes its actor once. The receivers are real servers on
  * loopback (HTTP for webhooks, PagerDuty and Slack; SMTP for mail).
  */
-import { createServer, Server } from 'node:http';
 import { temporal } from '@temporalio/proto';
 import { loadConfig } from '../../common/config';
 import { startManualDowntime } from '../../common/starter';
 import { downtimeInput } from '../support/downtime-input';
 import { ReceivedMail, startSmtpReceiver } from '../support/smtp-receiver';
 import { DowntimeBody, eventually, httpClient, userInBucket } from '../e2e/support';
-import { KEYS, apiUrl, freePort, report, sleep } from '../faults/support';
+import { KEYS, apiUrl, pagerDutyAndSlack, report, sleep } from '../faults/support';
 import { ScaleStack, startScaleStack, stopScaleStack } from './support';
 
 let stack: ScaleStack;
-let http: Server;
+let receivers: Awaited<ReturnType<typeof pagerDutyAndSlack>>;
 let smtp: Awaited<ReturnType<typeof startSmtpReceiver>>;
-const pagerDuty: { event_action: string; dedup_key: string; payload?: { severity: string } }[] = [];
-const slack: { text: string }[] = [];
 const PROBE_INTERVAL_MS = 6_000;
 
 beforeAll(async () => {
-  const port = await freePort();
-  http = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      if (req.url === '/v2/enqueue') pagerDuty.push(JSON.parse(body));
-      else slack.push(JSON.parse(body));
-      res.writeHead(req.url === '/v2/enqueue' ? 202 : 200).end();
-    });
-  });
-  await new Promise<void>((r) => http.listen(port, '127.0.0.1', r));
+  receivers = await pagerDutyAndSlack();
   smtp = await startSmtpReceiver();
   stack = await startScaleStack({
     name: 'scale-once',
     temporalClient: true,
     receiver: true,
     env: {
-      PAGERDUTY_ROUTING_KEY: 'R0UT1NG0000000000000000000000000',
-      PAGERDUTY_EVENTS_URL: `http://127.0.0.1:${port}/v2/enqueue`,
-      SLACK_WEBHOOK_URL: `http://127.0.0.1:${port}/slack`,
+      ...receivers.env,
       SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
       PROBE_INTERVAL: `${PROBE_INTERVAL_MS / 1000}s`,
     },
@@ -49,7 +34,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stopScaleStack(stack);
-  await new Promise((r) => http?.close(r));
+  await receivers?.close();
   await smtp?.close();
 });
 
@@ -83,14 +68,14 @@ test('with two dispatchers running, every webhook, page, chat message and mail i
   await sleep(3_000);
 
   const count = (channel: string) => deliveries.filter((d) => d.channel === channel).length;
-  const arrivals = { webhook: stack.receiver!.arrivals.length, pagerduty: pagerDuty.length, slack: slack.length, email: smtp.mail.length };
+  const arrivals = { webhook: stack.receiver!.arrivals.length, pagerduty: receivers.pagerDuty.length, slack: receivers.slack.length, email: smtp.mail.length };
   const expected = { webhook: count('webhook'), pagerduty: count('pagerduty'), slack: count('slack'), email: count('email') };
   expect(arrivals).toEqual(expected);
   // Every channel was exercised, with the ids receivers de-duplicate by all distinct.
   for (const n of Object.values(expected)) expect(n).toBeGreaterThan(0);
   expect(new Set(stack.receiver!.arrivals.map((a) => a.id)).size).toBe(arrivals.webhook);
   expect(new Set(smtp.mail.map(messageId)).size).toBe(arrivals.email);
-  expect(new Set(pagerDuty.map((e) => `${e.dedup_key} ${e.event_action} ${e.payload?.severity ?? ''}`)).size).toBe(arrivals.pagerduty);
+  expect(new Set(receivers.pagerDuty.map((e) => `${e.dedup_key} ${e.event_action} ${e.payload?.severity ?? ''}`)).size).toBe(arrivals.pagerduty);
   expect(deliveries.filter((d) => d.attempts !== 1).map((d) => d._id)).toEqual([]);
   report('scale-once-deliveries', { downtimes: ids.length, deliveries: expected, arrivals, duplicates: 0 });
 });

@@ -7,7 +7,7 @@
  */
 import type { Scope } from '../domain/scope';
 import { BASELINE_POLICY } from './profile';
-import { Checkout, World, outcomeOf } from './truth';
+import { Checkout, SimRoute, World, outcomeOf } from './truth';
 
 /** A downtime as the report reads it, for either policy. Times in seconds since the start. */
 export interface PolicyDowntime {
@@ -25,7 +25,7 @@ export interface PolicyDowntime {
 
 /** What a policy did with each checkout (indexed like the checkout list). */
 export interface PolicyRun {
-  policy: 'product' | 'baseline';
+  policy: 'product' | 'baseline' | 'oracle';
   /** Route index the checkout paid through, -1 when nothing was offered. */
   route: Int32Array;
   /** 1 when the preferred method was not offered (hidden). */
@@ -42,6 +42,26 @@ export function emptyRun(policy: PolicyRun['policy'], n: number): PolicyRun {
 }
 
 export type BaselineSettings = typeof BASELINE_POLICY;
+
+/**
+ * A checkout under a policy that hides routes for everyone: its preferred method's first enabled
+ * gateway, otherwise (the method hidden) the first enabled option in catalog order. Records the
+ * route and the outcome in `run`; undefined when nothing was enabled.
+ */
+export function serveCheckout(world: World, run: PolicyRun, c: Checkout, enabled: (route: number) => boolean): SimRoute | undefined {
+  let route = world.methodRoutes[c.preferred]!.find((r) => enabled(r.index));
+  if (!route) {
+    run.hidden[c.index] = 1;
+    for (const routes of world.methodRoutes) {
+      route = routes.find((r) => enabled(r.index));
+      if (route) break;
+    }
+  }
+  if (!route) return undefined;
+  run.route[c.index] = route.index;
+  run.success[c.index] = outcomeOf(world, route.index, c).status === 'success' ? 1 : 0;
+  return route;
+}
 
 /**
  * Runs the baseline over `checkouts` (sorted by time) up to `durationSec`. `history` is the
@@ -112,19 +132,9 @@ export function runBaseline(
       evaluate(nextTick);
       nextTick += s.intervalSec;
     }
-    const preferred = world.methodRoutes[c.preferred]!.find((r) => enabled(r.index));
-    let route = preferred;
-    if (!route) {
-      run.hidden[c.index] = 1;
-      for (const routes of world.methodRoutes) {
-        route = routes.find((r) => enabled(r.index));
-        if (route) break;
-      }
-    }
+    const route = serveCheckout(world, run, c, enabled);
     if (!route) continue;
-    const ok = outcomeOf(world, route.index, c).status === 'success';
-    run.route[c.index] = route.index;
-    run.success[c.index] = ok ? 1 : 0;
+    const ok = run.success[c.index] === 1;
     times[route.index]!.push(c.t);
     oks[route.index]!.push(ok);
     if (ok) okCount[route.index] = okCount[route.index]! + 1;

@@ -1,5 +1,7 @@
 /**
  * `npm run simulate [-- --scenario scenarios/x.json ...] [--full] [--parallel N] [--out dir] [--summary]`
+ * `npm run simulate -- --generate N [--seed S] [--product K] [--parallel P] [--out dir]`: generated
+ * worlds under the product, the naive policy and the oracle (sim/generated.ts).
  *
  * Runs each scenario as a closed loop against its own real stack (Temporal dev server,
  * MongoDB-wire server, worker, API) with the short profile, the baseline policy on the same
@@ -16,6 +18,8 @@ import { BASELINE_POLICY, KNOBS, PROFILE_ENV } from './profile';
 import { ScenarioReport, SummaryRow, missedLines, summaryMarkdown, summaryRow, summaryTable } from './report';
 import { runScenario, scenarioFor } from './run-scenario';
 import { stopAllStacks } from './stack';
+import { GENERATED_OUT, runGenerated, writeGeneratedReport } from './generated';
+import { distributionMarkdown } from './distribution';
 
 interface Args {
   scenarios: string[];
@@ -23,12 +27,20 @@ interface Args {
   parallel: number;
   out: string;
   summaryOnly: boolean;
+  /** Generated worlds: how many, the first seed, and on how many the product runs. */
+  generate?: { count: number; seed: number; product?: number };
 }
 
 const DEFAULT_OUT = join(ROOT, 'sim/results');
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { scenarios: [], full: false, parallel: 2, out: DEFAULT_OUT, summaryOnly: false };
+  const whole = (flag: string, v: string, min: number) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${flag}: expected a whole number ≥ ${min}`);
+    return n;
+  };
+  let out: string | undefined;
   for (let i = 0; i < argv.length; i += 1) {
     const a = argv[i]!;
     const value = () => {
@@ -41,13 +53,19 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--parallel') {
       args.parallel = Number(value());
       if (!Number.isInteger(args.parallel) || args.parallel < 1) throw new Error('--parallel: expected a whole number ≥ 1');
-    } else if (a === '--out') args.out = resolve(value());
+    } else if (a === '--out') out = resolve(value());
+    else if (a === '--generate') args.generate = { seed: 1, ...args.generate, count: whole(a, value(), 1) };
+    else if (a === '--seed') args.generate = { count: 1, ...args.generate, seed: whole(a, value(), 0) };
+    else if (a === '--product') args.generate = { count: 1, seed: 1, ...args.generate, product: whole(a, value(), 0) };
     else if (a === '--summary') args.summaryOnly = true;
     else if (a === '--help' || a === '-h') {
       console.log('usage: npm run simulate -- [--scenario scenarios/x.json]... [--full] [--parallel N] [--out dir] [--summary]');
+      console.log('       npm run simulate -- --generate N [--seed S] [--product K] [--parallel P] [--out dir]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
+  if (args.generate && (args.scenarios.length || args.full || args.summaryOnly)) throw new Error('--generate runs generated worlds: it takes --seed, --product, --parallel and --out, not --scenario, --full or --summary');
+  args.out = out ?? (args.generate ? GENERATED_OUT : DEFAULT_OUT);
   if (args.scenarios.length === 0) {
     const dir = join(ROOT, 'scenarios');
     args.scenarios = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => join(dir, f));
@@ -93,8 +111,19 @@ function writeSummary(out: string): void {
   console.log(`\nreports in ${out}, summary in ${file}`);
 }
 
+async function generated(args: Args & { generate: NonNullable<Args['generate']> }): Promise<void> {
+  const o = { ...args.generate, product: args.generate.product ?? args.generate.count, parallel: args.parallel, out: args.out, log: (l: string) => console.log(l) };
+  console.log(`generating ${o.count} world(s) from seed ${o.seed}`);
+  const started = Date.now();
+  const worlds = await runGenerated(o);
+  console.log(`\n${worlds.length} worlds judged in ${((Date.now() - started) / 60000).toFixed(1)} min\n`);
+  console.log(distributionMarkdown(worlds));
+  console.log(`worlds in ${o.out}, report in ${writeGeneratedReport(worlds, o)}`);
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.generate) return generated({ ...args, generate: args.generate });
   if (args.summaryOnly) return writeSummary(args.out);
   const mode = args.full ? 'full' : 'short';
   let interrupted = false;

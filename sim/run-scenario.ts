@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { loadConfig } from '../common/config';
 import { downtimePolicy } from '../common/policy';
 import { runBaseline } from './baseline';
-import { runClosedLoop } from './closed-loop';
+import { LoopResult, runClosedLoop } from './closed-loop';
 import { ApiClient } from './http';
 import { measurePolicy, probeSufficiency } from './metrics';
 import { BASELINE_POLICY, PROFILE_ENV, ProfileNumbers } from './profile';
@@ -100,20 +100,27 @@ export interface RunOptions {
   log: (line: string) => void;
 }
 
-export async function runScenario(file: string, o: RunOptions): Promise<ScenarioReport> {
-  const started = Date.now();
-  const scenario = scenarioFor(file, o.mode);
+/** The product's closed loop over one scenario on a stack of its own, and what it was run on. */
+export interface ProductRun {
+  world: World;
+  checkouts: Checkout[];
+  history: Checkout[];
+  loop: LoopResult;
+}
+
+/** Starts the scenario's stack, gives it the catalog, history and freeze windows, runs the closed loop, and stops the stack. */
+export async function runProduct(scenario: Scenario, mode: RunOptions['mode'], log: RunOptions['log']): Promise<ProductRun> {
+  const o = { mode, log };
   const world = buildWorld(scenario);
   const prefs = preferences(scenario);
   const checkouts = checkoutStream(scenario, prefs, 0, scenario.durationSec, scenario.checkoutsPerSec, 'live');
   const profile = profileNumbers();
-  const backfillSec = scenario.backfillSec ?? 60;
   const history = historyOf(scenario);
   o.log(`${o.mode} run: ${scenario.durationSec.toFixed(0)}s, ${checkouts.length} checkouts, outages ${scenario.outages.map((x) => `${x.startSec.toFixed(0)}–${x.endSec.toFixed(0)}s`).join(', ') || 'none'}`);
 
   const stack = await startStack(scenario.name, PROFILE_ENV, o.log);
   const api = new ApiClient(stack.apiBase);
-  let loop;
+  let loop: LoopResult;
   try {
     const catalog = await api.put('/v1/catalog', stack.keys.admin, {
       methods: scenario.catalog.map((e) => ({
@@ -147,7 +154,15 @@ export async function runScenario(file: string, o: RunOptions): Promise<Scenario
     }
     await stack.stop();
   }
+  return { world, checkouts, history, loop };
+}
 
+export async function runScenario(file: string, o: RunOptions): Promise<ScenarioReport> {
+  const started = Date.now();
+  const scenario = scenarioFor(file, o.mode);
+  const { world, checkouts, history, loop } = await runProduct(scenario, o.mode, o.log);
+  const profile = profileNumbers();
+  const backfillSec = scenario.backfillSec ?? 60;
   const baseline = runBaseline(world, checkouts, scenario.durationSec, BASELINE_POLICY, history);
   const measure = { durationSec: scenario.durationSec, detectionWindowSec: profile.detectionWindowSec };
   const product = measurePolicy(world, checkouts, loop.run, measure);

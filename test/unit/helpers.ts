@@ -1,5 +1,6 @@
 /** Deterministic test fixtures for the pure domain modules. */
 import { DetectionSettings, RouteCounter, Z_99_ONE_SIDED } from '../../domain';
+import type { Scenario } from '../../sim/scenario';
 
 /** A small seeded PRNG (mulberry32, the simulator's) so statistical tests are reproducible. */
 export { mulberry32 as seeded } from '../../sim/random';
@@ -67,3 +68,22 @@ export const TABLE_SETTINGS: DetectionSettings = {
   z: Z_99_ONE_SIDED,
   coverage: 0.8,
 };
+
+/**
+ * A small simulated world: UPI on two gateways and SBI netbanking on the second, the first
+ * gateway down from 100 s to 200 s of 300; `over` changes any part.
+ */
+export const twoGatewayScenario = (over: Partial<Scenario> = {}): Scenario => ({
+  name: 'two-gateways',
+  seed: 5,
+  durationSec: 300,
+  checkoutsPerSec: 50,
+  users: 2000,
+  userFailureShare: 0.6,
+  catalog: [
+    { method: 'upi:gpay', gateways: ['razorpay', 'payu'], share: 0.5, successRate: 0.95 },
+    { method: 'netbanking:sbi', gateways: ['payu'], share: 0.5, successRate: 0.95 },
+  ],
+  outages: [{ scope: { gateway: 'razorpay' }, startSec: 100, endSec: 200, successRate: 0 }],
+  ...over,
+});

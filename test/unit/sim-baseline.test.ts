@@ -3,21 +3,9 @@ import { runBaseline } from '../../sim/baseline';
 import { BASELINE_POLICY } from '../../sim/profile';
 import type { Scenario } from '../../sim/scenario';
 import { Checkout, buildWorld, checkoutStream, preferences } from '../../sim/truth';
+import { twoGatewayScenario } from './helpers';
 
-const scenario = (over: Partial<Scenario> = {}): Scenario => ({
-  name: 'baseline',
-  seed: 5,
-  durationSec: 300,
-  checkoutsPerSec: 50,
-  users: 2000,
-  userFailureShare: 0.6,
-  catalog: [
-    { method: 'upi:gpay', gateways: ['razorpay', 'payu'], share: 0.5, successRate: 0.95 },
-    { method: 'netbanking:sbi', gateways: ['payu'], share: 0.5, successRate: 0.95 },
-  ],
-  outages: [{ scope: { gateway: 'razorpay' }, startSec: 100, endSec: 200, successRate: 0 }],
-  ...over,
-});
+const scenario = twoGatewayScenario;
 
 function run(s: Scenario, history = false) {
   const world = buildWorld(s);

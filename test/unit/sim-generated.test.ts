@@ -3,8 +3,8 @@ import { WorldResult, distributionMarkdown, quantile, worstWorlds } from '../../
 import { OUTAGE_SHAPES, generateScenario, generateScenarios } from '../../sim/generate';
 import { measurePolicy } from '../../sim/metrics';
 import { runOracle } from '../../sim/oracle';
-import type { Scenario } from '../../sim/scenario';
 import { buildWorld, checkoutStream, isFailing, preferences } from '../../sim/truth';
+import { twoGatewayScenario } from './helpers';
 
 test('a seed always draws the same world, and world i of a run is the world of seed S + i', () => {
   expect(JSON.stringify(generateScenario(42))).toBe(JSON.stringify(generateScenario(42)));
@@ -33,19 +33,7 @@ test('400 worlds: every shape is drawn, some worlds are quiet, catalogs and shar
   }
 });
 
-const twoGateways: Scenario = {
-  name: 'oracle',
-  seed: 9,
-  durationSec: 120,
-  checkoutsPerSec: 50,
-  users: 2000,
-  userFailureShare: 0.6,
-  catalog: [
-    { method: 'upi:gpay', gateways: ['razorpay', 'payu'], share: 0.5, successRate: 0.95 },
-    { method: 'netbanking:sbi', gateways: ['payu'], share: 0.5, successRate: 0.95 },
-  ],
-  outages: [{ scope: { gateway: 'razorpay' }, startSec: 30, endSec: 70, successRate: 0 }],
-};
+const twoGateways = twoGatewayScenario({ seed: 9, durationSec: 120, outages: [{ scope: { gateway: 'razorpay' }, startSec: 30, endSec: 70, successRate: 0 }] });
 
 test('the oracle hides the outage\'s routes from the end of the bucket of its first failing attempt until the outage ends, and nothing else', () => {
   const world = buildWorld(twoGateways);

@@ -170,3 +170,15 @@ test('report keeps at most maxQueued attempts while the API is away, dropping th
   expect(c.stats().report).toMatchObject({ rejected: 1, queued: 0 });
   await c.close();
 });
+
+test('report takes a very large array without a stack overflow, and anything but an array with a word to onError, never an exception', async () => {
+  const errors: ReportError[] = [];
+  const c = client({ batchSize: 500, maxQueued: 1_000, onError: (e) => void errors.push(e) });
+  mode = '502';
+  const huge = attempts(`huge${Date.now()}`, 150_000);
+  expect(() => c.report(huge)).not.toThrow();
+  expect(c.stats().report.queued).toBeLessThanOrEqual(1_000);
+  expect(() => c.report('not a list' as never)).not.toThrow();
+  expect(errors).toContainEqual({ kind: 'invalid', message: 'report takes an array of transactions' });
+  await c.close(200);
+});

@@ -36,7 +36,8 @@ export type ReportError =
   | { kind: 'dropped'; count: number; reason: 'queue full' | 'closed' }
   | { kind: 'refused'; status: number; ids: string[] }
   | { kind: 'rejected'; id: string; error: string }
-  | { kind: 'retrying'; attempt: number; reason: string; waitMs: number };
+  | { kind: 'retrying'; attempt: number; reason: string; waitMs: number }
+  | { kind: 'invalid'; message: string };
 
 export interface ReporterStats {
   queued: number;
@@ -66,13 +67,18 @@ export class Reporter {
 
   /** Queues the attempts and returns at once. */
   report(transactions: readonly Transaction[]): void {
+    if (!Array.isArray(transactions)) {
+      this.tell({ kind: 'invalid', message: 'report takes an array of transactions' });
+      return;
+    }
     if (transactions.length === 0) return;
     if (this.closed) {
       this.stats.dropped += transactions.length;
       this.tell({ kind: 'dropped', count: transactions.length, reason: 'closed' });
       return;
     }
-    this.queue.push(...transactions);
+    // One at a time: spreading a very large array into push() overflows the stack.
+    for (const t of transactions) this.queue.push(t);
     const max = Math.max(this.batchSize, (this.config.maxQueued ?? 50_000) - this.inFlight);
     if (this.queue.length > max) {
       const count = this.queue.length - max;

@@ -1,8 +1,7 @@
 /** Detection's steps: judge every scope from the counters, then start or feed each failing scope's downtime. */
-import { ScopeHealth, countedWindow, evaluateScopes, reopenPlan, scopeCovers, withoutOverruledEvidence } from '../domain';
-import type { DowntimeInput, Evidence } from '../common/definitions';
+import { ScopeHealth, countedWindow, evaluateScopes, scopeCovers, withoutOverruledEvidence } from '../domain';
 import { evidenceSignal, supersedeSignal } from '../common/definitions';
-import { detectionSettings, downtimePolicy, newDowntimeId } from '../common/policy';
+import { detectedDowntimeInput, detectionEvidence, detectionSettings, newDowntimeId } from '../common/policy';
 import { startOrFeedDowntime } from '../common/starter';
 import { openDowntimes, readCounters, readTopology } from '../db/queries';
 import type { ActivityDeps } from './deps';
@@ -32,46 +31,16 @@ export function detectionActivities(deps: ActivityDeps) {
      * Narrower open downtimes inside a newly started scope are superseded.
      */
     async openOrFeedDowntime(health: ScopeHealth, now: number): Promise<{ action: 'started' | 'signalled'; downtimeId: string; superseded: string[] }> {
-      const evidence: Evidence = {
-        at: now,
-        attempts: health.attempts,
-        windowMs: health.windowMs ?? config.detection.windowMs,
-        successes: health.successes,
-        rate: health.rate,
-        baseline: health.baseline,
-        threshold: health.threshold,
-        trafficShare: health.trafficShare,
-        ...(health.detectionWindow ? { detectionWindow: health.detectionWindow } : {}),
-      };
       const [open, topo] = await Promise.all([openDowntimes(db), readTopology(db)]);
       const covering = open.find((d) => d.scopeKey !== health.key && scopeCovers(d.scope, health.scope, topo));
       if (covering) {
         const handle = deps.temporal.client.workflow.getHandle(covering.workflowId);
-        await handle.signal(evidenceSignal, evidence);
+        await handle.signal(evidenceSignal, detectionEvidence(config, health, now));
         return { action: 'signalled', downtimeId: covering._id, superseded: [] };
       }
       const previous = await c.downtimes.find({ scopeKey: health.key, status: 'resolved' }).sort({ resolvedAt: -1 }).limit(1).next();
-      const plan = reopenPlan(
-        previous?.resolvedAt ? { id: previous._id, resolvedAt: previous.resolvedAt.getTime(), expiryMs: previous.expiresAt.getTime() - previous.openedAt.getTime() } : undefined,
-        now,
-        config.downtime.expiryMs,
-        { windowMs: config.downtime.flapWindowMs, multiplier: config.downtime.flapMultiplier, maxExpiryMs: config.downtime.maxExpiryMs },
-      );
-      const input: DowntimeInput = {
-        downtimeId: newDowntimeId(),
-        scope: health.scope,
-        scopeKey: health.key,
-        origin: 'detected',
-        reason: `success rate ${(health.rate * 100).toFixed(1)}% over ${health.attempts} attempts, below ${(health.threshold * 100).toFixed(1)}% (baseline ${(health.baseline * 100).toFixed(1)}%)`,
-        openedBy: 'detection',
-        openedAt: now,
-        reopensId: plan.reopensId,
-        evidence,
-        baseline: health.baseline,
-        threshold: health.threshold,
-        policy: downtimePolicy(config, plan.expiryMs),
-      };
-      const res = await startOrFeedDowntime(deps.temporal.client, deps.temporal.taskQueue, input, evidence);
+      const input = detectedDowntimeInput(config, health, now, newDowntimeId(), previous?.resolvedAt ? { id: previous._id, resolvedAt: previous.resolvedAt.getTime(), expiryMs: previous.expiresAt.getTime() - previous.openedAt.getTime() } : undefined);
+      const res = await startOrFeedDowntime(deps.temporal.client, deps.temporal.taskQueue, input, input.evidence!);
       const superseded: string[] = [];
       if (res.started) {
         for (const narrower of open.filter((d) => d.scopeKey !== health.key && scopeCovers(health.scope, d.scope, topo))) {

@@ -135,6 +135,11 @@ export const FAILOVER_PROBE_FRACTION = 0.2;
 /** How many pseudo-attempts of the baseline a route's measured rate is blended with. */
 const RATE_PRIOR_WEIGHT = 5;
 const DAY_MS = 86_400_000;
+
+/** A route's recent success rate blended with BASELINE_RATE, so a handful of attempts cannot swing it. */
+export function blendedRate(successes: number, systemFailures: number): number {
+  return (successes + BASELINE_RATE * RATE_PRIOR_WEIGHT) / (successes + systemFailures + RATE_PRIOR_WEIGHT);
+}
 const SEVERITIES: Severity[] = ['SEV1', 'SEV2', 'SEV3', 'SEV4'];
 
 export const routeKey = (method: string, gateway: string): string => `${method}@${gateway}`;
@@ -458,9 +463,7 @@ export class Snapshot {
   /** The route's recent success rate, blended with the baseline so a handful of attempts cannot swing it. */
   successRate(route: Route): { rate: number; attempts: number } {
     const r = this.data.rates.get(routeKey(route.method, route.gateway));
-    const attempts = r ? r.successes + r.systemFailures : 0;
-    const rate = ((r?.successes ?? 0) + BASELINE_RATE * RATE_PRIOR_WEIGHT) / (attempts + RATE_PRIOR_WEIGHT);
-    return { rate, attempts };
+    return { rate: blendedRate(r?.successes ?? 0, r?.systemFailures ?? 0), attempts: r ? r.successes + r.systemFailures : 0 };
   }
 
   /**

@@ -1,8 +1,8 @@
 /** Policy values derived from config, shared by activities and the API (one source of truth). */
 import { randomUUID } from 'node:crypto';
-import type { DetectionSettings, Scope } from '../domain';
+import { DetectionSettings, PreviousDowntime, Scope, ScopeHealth, reopenPlan } from '../domain';
 import type { Config } from './config';
-import type { DowntimeInput, DowntimePolicy } from './definitions';
+import type { DowntimeInput, DowntimePolicy, Evidence } from './definitions';
 
 export function detectionSettings(config: Config): DetectionSettings {
   return {
@@ -33,6 +33,47 @@ export function downtimePolicy(config: Config, expiryMs = config.downtime.expiry
     repageIntervalMs: config.downtime.repageIntervalMs,
     flapHoldMs: config.downtime.flapHoldMs,
     evidenceWindowMs: config.detection.windowMs,
+  };
+}
+
+/** What detection tells the downtime of a failing scope it judged at `now`. */
+export function detectionEvidence(config: Config, health: ScopeHealth, now: number): Evidence {
+  return {
+    at: now,
+    attempts: health.attempts,
+    windowMs: health.windowMs ?? config.detection.windowMs,
+    successes: health.successes,
+    rate: health.rate,
+    baseline: health.baseline,
+    threshold: health.threshold,
+    trafficShare: health.trafficShare,
+    ...(health.detectionWindow ? { detectionWindow: health.detectionWindow } : {}),
+  };
+}
+
+/**
+ * The downtime detection starts for a failing scope: its evidence, and an expiry lengthened
+ * when it reopens the scope's `previous` downtime soon after that one closed (the flap guard).
+ */
+export function detectedDowntimeInput(config: Config, health: ScopeHealth, now: number, downtimeId: string, previous?: PreviousDowntime): DowntimeInput {
+  const plan = reopenPlan(previous, now, config.downtime.expiryMs, {
+    windowMs: config.downtime.flapWindowMs,
+    multiplier: config.downtime.flapMultiplier,
+    maxExpiryMs: config.downtime.maxExpiryMs,
+  });
+  return {
+    downtimeId,
+    scope: health.scope,
+    scopeKey: health.key,
+    origin: 'detected',
+    reason: `success rate ${(health.rate * 100).toFixed(1)}% over ${health.attempts} attempts, below ${(health.threshold * 100).toFixed(1)}% (baseline ${(health.baseline * 100).toFixed(1)}%)`,
+    openedBy: 'detection',
+    openedAt: now,
+    reopensId: plan.reopensId,
+    evidence: detectionEvidence(config, health, now),
+    baseline: health.baseline,
+    threshold: health.threshold,
+    policy: downtimePolicy(config, plan.expiryMs),
   };
 }
 

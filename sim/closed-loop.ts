@@ -9,10 +9,10 @@ import type { PolicyDowntime, PolicyRun } from './baseline';
 import { emptyRun } from './baseline';
 import type { ApiClient } from './http';
 import type { StackKeys } from './stack';
-import { Checkout, World, outcomeOf, userId } from './truth';
+import { Checkout, Outcome, World, outcomeOf, userId } from './truth';
 import type { TransactionRecord } from '../common/transaction';
 
-interface OptionsBody {
+export interface OptionsBody {
   options: { method: string; mode: string; gateway: string; state: 'available' | 'probe' }[];
   unavailable: { method: string; downtimeId: string }[];
 }
@@ -86,6 +86,26 @@ export function toPolicyDowntime(d: DowntimeBody, t0: number): PolicyDowntime {
     reopensId: d.reopensId,
     supersededBy: d.supersededBy,
   };
+}
+
+/**
+ * A checkout shown `options`: it takes its preferred method if offered, otherwise the first
+ * option, and pays against the ground truth; the choice and outcome are recorded in `run`.
+ * Undefined when nothing was offered; a message when an option is not in the world's catalog.
+ */
+export function payWith(world: World, routeIndex: ReadonlyMap<string, number>, run: PolicyRun, c: Checkout, options: OptionsBody['options']): { choice: OptionsBody['options'][number]; outcome: Outcome } | string | undefined {
+  const preferred = world.scenario.catalog[c.preferred]!.method;
+  const offered = options.find((x) => x.method === preferred);
+  if (!offered) run.hidden[c.index] = 1;
+  const choice = offered ?? options[0];
+  if (!choice) return undefined;
+  const route = routeIndex.get(`${choice.method}@${choice.gateway}`);
+  if (route === undefined) return `payment options offered ${choice.method}@${choice.gateway}, not in the scenario's catalog`;
+  const outcome = outcomeOf(world, route, c);
+  run.route[c.index] = route;
+  run.probe[c.index] = choice.state === 'probe' ? 1 : 0;
+  run.success[c.index] = outcome.status === 'success' ? 1 : 0;
+  return { choice, outcome };
 }
 
 export interface LoopOptions {
@@ -201,17 +221,10 @@ export async function runClosedLoop(o: LoopOptions): Promise<LoopResult> {
     } catch (err) {
       return error(`GET /v1/payment-options: ${(err as Error).message}`);
     }
-    const preferred = world.scenario.catalog[c.preferred]!.method;
-    const offered = body.options.find((x) => x.method === preferred);
-    if (!offered) run.hidden[c.index] = 1;
-    const choice = offered ?? body.options[0];
-    if (!choice) return;
-    const route = routeIndex.get(`${choice.method}@${choice.gateway}`);
-    if (route === undefined) return error(`payment options offered ${choice.method}@${choice.gateway}, not in the scenario's catalog`);
-    const outcome = outcomeOf(world, route, c);
-    run.route[c.index] = route;
-    run.probe[c.index] = choice.state === 'probe' ? 1 : 0;
-    run.success[c.index] = outcome.status === 'success' ? 1 : 0;
+    const paid = payWith(world, routeIndex, run, c, body.options);
+    if (paid === undefined) return;
+    if (typeof paid === 'string') return error(paid);
+    const { choice, outcome } = paid;
     pending.push({
       id: `sim-${c.index}`,
       userId: userId(c.user),

@@ -1,16 +1,18 @@
 /**
  * The distribution report over generated worlds: for every metric, p10/p50/p90 over the worlds
- * for each policy (the product, the naive policy, the oracle), overall and by outage shape; the
- * product's and the naive policy's distance from the oracle; how often the product is worse than
- * the naive policy; and the worst worlds by seed, to replay each as a named scenario. Pure
+ * for each policy (the product in-process, the naive policy, the oracle, and the product on a real
+ * stack where it ran), overall and by outage shape; the product's and the naive policy's distance
+ * from the oracle, and the real stack's from the in-process product on the same worlds; how often
+ * the product is worse than the naive policy; and the worst worlds by seed, to replay each. Pure
  * functions over the worlds' figures; sim/generated.ts runs the worlds and writes the files.
  */
 import type { PolicyFigures } from './metrics';
 
-export type PolicyName = 'product' | 'naive' | 'oracle';
-export const POLICIES: PolicyName[] = ['product', 'naive', 'oracle'];
+/** `product`: the product's decisions in-process (sim/model.ts); `stack`: the product on a real stack. */
+export type PolicyName = 'product' | 'naive' | 'oracle' | 'stack';
+export const POLICIES: PolicyName[] = ['product', 'naive', 'oracle', 'stack'];
 
-/** What one generated world gave, per policy (the product only where it was run). */
+/** What one generated world gave, per policy (the stack only where it was run). */
 export interface WorldResult {
   seed: number;
   name: string;
@@ -98,7 +100,11 @@ const triple = (xs: number[], unit: string) => (xs.length ? `${fmt(quantile(xs, 
 export function distributionMarkdown(worlds: readonly WorldResult[]): string {
   const lines: string[] = [];
   const ran = POLICIES.filter((p) => worlds.some((w) => w.policies[p]));
-  lines.push(`Worlds: ${worlds.length} (${worlds.filter((w) => w.shapes.length === 0).length} quiet); the product ran on ${worlds.filter((w) => w.policies.product).length} of them. Each cell: p10 / p50 / p90 (number of values).`, '');
+  const stacked = worlds.filter((w) => w.policies.stack).length;
+  lines.push(
+    `Worlds: ${worlds.length} (${worlds.filter((w) => w.shapes.length === 0).length} quiet). \`product\` is the product's decisions in-process (sim/model.ts)${stacked ? `; \`stack\` the product on a real stack, on ${stacked} of the worlds, and \`stack − product\` how far the in-process product is from it there` : ''}. Each cell: p10 / p50 / p90 (number of values).`,
+    '',
+  );
   for (const m of METRICS) {
     const per = ran.map((p) => samples(worlds, m, p));
     const groups = [...new Set(per.flatMap((s) => s.map((x) => x.group)))].sort();
@@ -106,6 +112,7 @@ export function distributionMarkdown(worlds: readonly WorldResult[]): string {
     const distances: [string, Sample[]][] = [];
     if (ran.includes('product') && ran.includes('oracle')) distances.push(['product − oracle', paired(worlds, m, 'product', 'oracle')]);
     if (ran.includes('naive') && ran.includes('oracle')) distances.push(['naive − oracle', paired(worlds, m, 'naive', 'oracle')]);
+    if (ran.includes('stack') && ran.includes('product')) distances.push(['stack − product', paired(worlds, m, 'stack', 'product')]);
     lines.push(`| ${m.per === 'outage' ? 'outage shape' : 'worlds'} | ${[...ran, ...distances.map(([d]) => d)].join(' | ')} |`);
     lines.push(`|---|${[...ran, ...distances].map(() => '---|').join('')}`);
     for (const g of ['all', ...groups]) {
@@ -143,7 +150,7 @@ export function worstWorlds(worlds: readonly WorldResult[], limit = 10): { seed:
 /** Box plots (p10, p25, p50, p75, p90) of each per-outage metric for each policy that ran. */
 export function distributionSvg(worlds: readonly WorldResult[]): string {
   const ran = POLICIES.filter((p) => worlds.some((w) => w.policies[p]));
-  const colors: Record<PolicyName, string> = { product: '#1f77b4', naive: '#d62728', oracle: '#2ca02c' };
+  const colors: Record<PolicyName, string> = { product: '#1f77b4', naive: '#d62728', oracle: '#2ca02c', stack: '#9467bd' };
   const panelW = 260;
   const panelH = 220;
   const panels = METRICS.filter((m) => m.key !== 'downtimesPerOutage');

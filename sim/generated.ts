@@ -1,13 +1,15 @@
 /**
- * `npm run simulate -- --generate N [--seed S] [--product K] [--parallel P]`: N generated worlds
- * (sim/generate.ts), each judged under three policies on the same checkouts: the naive policy
- * (the simulator's baseline) and the oracle (sim/oracle.ts), both computed in-process, and the
- * product on a real stack of its own (the closed loop of the named scenarios), for the first K
- * worlds (all by default; each takes its own length in wall time plus the stack's start, so K
- * bounds the run). Writes each world's figures and scenario to sim/results/generated/, the
- * distribution tables to docs/results/generated.md and the box plots beside them.
+ * `npm run simulate -- --generate N [--seed S] [--stack K] [--parallel P]`: N generated worlds
+ * (sim/generate.ts), each judged on the same checkouts under the product's decisions in-process
+ * (sim/model.ts), the naive policy (the simulator's baseline) and the oracle (sim/oracle.ts);
+ * and, for the first K worlds (none by default), under the product on a real stack of its own
+ * (the closed loop of the named scenarios), which checks the in-process product against the real
+ * one. A stack run takes its world's length in wall time plus the stack's start, so K bounds
+ * the run. Writes each world's figures and scenario to sim/results/generated/, the distribution
+ * tables to docs/results/generated.md and the box plots beside them.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../common/config';
 import { ROOT } from '../scripts/local-servers';
@@ -17,7 +19,8 @@ import { generateScenario } from './generate';
 import { measurePolicy } from './metrics';
 import { runOracle } from './oracle';
 import { BASELINE_POLICY, PROFILE_ENV } from './profile';
-import { historyOf, profileNumbers, runProduct } from './run-scenario';
+import { runProductModel } from './model';
+import { historyOf, postedHistory, profileNumbers, runProduct } from './run-scenario';
 import type { Scenario } from './scenario';
 import { buildWorld, checkoutStream, preferences } from './truth';
 
@@ -26,19 +29,20 @@ export const GENERATED_OUT = join(ROOT, 'sim/results/generated');
 export interface GeneratedOptions {
   count: number;
   seed: number;
-  /** How many of the worlds (the first ones) the product runs on. */
-  product: number;
+  /** How many of the worlds (the first ones) the product also runs on a real stack. */
+  stack: number;
   parallel: number;
   out: string;
   log: (line: string) => void;
 }
 
-/** The naive policy's and the oracle's figures over the world's checkouts (and the product's, given its run). */
-function judgeWorld(scenario: Scenario, product?: Awaited<ReturnType<typeof runProduct>>): WorldResult {
-  const world = product?.world ?? buildWorld(scenario);
-  const checkouts = product?.checkouts ?? checkoutStream(scenario, preferences(scenario), 0, scenario.durationSec, scenario.checkoutsPerSec, 'live');
-  const history = product?.history ?? historyOf(scenario);
-  const measure = { durationSec: scenario.durationSec, detectionWindowSec: profileNumbers().detectionWindowSec };
+/** The world's figures under the in-process product, the naive policy and the oracle (and the real stack's, given its run). */
+export function judgeWorld(scenario: Scenario, stack?: Awaited<ReturnType<typeof runProduct>>): WorldResult {
+  const world = stack?.world ?? buildWorld(scenario);
+  const checkouts = stack?.checkouts ?? checkoutStream(scenario, preferences(scenario), 0, scenario.durationSec, scenario.checkoutsPerSec, 'live');
+  const history = stack?.history ?? historyOf(scenario);
+  const { detectionWindowSec } = profileNumbers();
+  const measure = { durationSec: scenario.durationSec, detectionWindowSec };
   const bucketSec = loadConfig(PROFILE_ENV).detection.counterBucketMs / 1000;
   return {
     seed: scenario.seed,
@@ -46,30 +50,55 @@ function judgeWorld(scenario: Scenario, product?: Awaited<ReturnType<typeof runP
     description: scenario.description ?? '',
     shapes: scenario.outages.map((o) => o.label ?? 'outage'),
     policies: {
+      product: measurePolicy(world, checkouts, runProductModel(world, checkouts, scenario.durationSec, postedHistory(scenario, history, detectionWindowSec)), measure),
       naive: measurePolicy(world, checkouts, runBaseline(world, checkouts, scenario.durationSec, BASELINE_POLICY, history), measure),
       oracle: measurePolicy(world, checkouts, runOracle(world, checkouts, bucketSec), measure),
-      ...(product ? { product: measurePolicy(world, checkouts, product.loop.run, measure) } : {}),
+      ...(stack ? { stack: measurePolicy(world, checkouts, stack.loop.run, measure) } : {}),
     },
   };
+}
+
+/** Writes a world's figures and its scenario (to replay it) into `out`. */
+export function saveWorld(out: string, scenario: Scenario, r: WorldResult): void {
+  writeFileSync(join(out, `world-${r.seed}.json`), `${JSON.stringify(r)}\n`);
+  writeFileSync(join(out, `world-${r.seed}.scenario.json`), `${JSON.stringify(scenario, null, 2)}\n`);
+}
+
+/** Judges the worlds of seeds [first, first + count) in `parallel` child processes (sim/judge-worker.ts), each writing its worlds into `out`. */
+function judgeInProcesses(out: string, first: number, count: number, parallel: number): Promise<void> {
+  const n = Math.max(1, Math.min(parallel, count));
+  const children = Array.from({ length: n }, (_, k) =>
+    new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, [...process.execArgv, join(__dirname, 'judge-worker.ts'), out, String(first + k), String(first + count - 1), String(n)], { stdio: 'inherit' });
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`judging worlds from seed ${first + k} every ${n}: exit ${code}`))));
+    }),
+  );
+  return Promise.all(children).then(() => undefined);
 }
 
 export async function runGenerated(o: GeneratedOptions): Promise<WorldResult[]> {
   mkdirSync(o.out, { recursive: true });
   for (const f of readdirSync(o.out)) if (/^world-\d+(\.scenario)?\.json$/.test(f)) rmSync(join(o.out, f));
   const scenarios = Array.from({ length: o.count }, (_, i) => generateScenario(o.seed + i));
-  const withProduct = Math.min(o.product, o.count);
-  if (withProduct > 0) {
-    const wallSec = scenarios.slice(0, withProduct).reduce((n, s) => n + s.durationSec + 40, 0) / Math.max(1, o.parallel);
-    o.log(`the product runs on ${withProduct} of ${o.count} worlds, ${o.parallel} at a time: about ${(wallSec / 60).toFixed(0)} min`);
+  const onStack = Math.min(o.stack, o.count);
+  if (onStack > 0) {
+    const wallSec = scenarios.slice(0, onStack).reduce((n, s) => n + s.durationSec + 40, 0) / Math.max(1, o.parallel);
+    o.log(`the product runs on a real stack for ${onStack} of ${o.count} worlds, ${o.parallel} at a time: about ${(wallSec / 60).toFixed(0)} min`);
   }
   const results = new Array<WorldResult | undefined>(o.count);
   const save = (i: number, r: WorldResult) => {
     results[i] = r;
-    writeFileSync(join(o.out, `world-${r.seed}.json`), `${JSON.stringify(r)}\n`);
-    writeFileSync(join(o.out, `world-${r.seed}.scenario.json`), `${JSON.stringify(scenarios[i], null, 2)}\n`);
+    saveWorld(o.out, scenarios[i]!, r);
   };
-  for (let i = withProduct; i < o.count; i += 1) save(i, judgeWorld(scenarios[i]!));
-  const queue = Array.from({ length: withProduct }, (_, i) => i);
+  const rest = o.count - onStack;
+  if (rest > 0) {
+    const started = Date.now();
+    await judgeInProcesses(o.out, o.seed + onStack, rest, o.parallel);
+    for (let i = onStack; i < o.count; i += 1) results[i] = JSON.parse(readFileSync(join(o.out, `world-${o.seed + i}.json`), 'utf8')) as WorldResult;
+    o.log(`${rest} worlds judged in-process in ${((Date.now() - started) / 1000).toFixed(0)} s, ${o.parallel} at a time`);
+  }
+  const queue = Array.from({ length: onStack }, (_, i) => i);
   const failed: number[] = [];
   const worker = async () => {
     for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
@@ -78,24 +107,24 @@ export async function runGenerated(o: GeneratedOptions): Promise<WorldResult[]> 
       try {
         save(i, judgeWorld(s, await runProduct(s, 'short', log)));
       } catch (err) {
-        log(`FAILED: ${err instanceof Error ? err.message : String(err)}; judged without the product`);
+        log(`FAILED: ${err instanceof Error ? err.message : String(err)}; judged without the stack`);
         failed.push(s.seed);
         save(i, judgeWorld(s));
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(o.parallel, withProduct)) }, worker));
-  if (failed.length) o.log(`the product failed to run on worlds ${failed.join(', ')}`);
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(o.parallel, onStack)) }, worker));
+  if (failed.length) o.log(`the stack failed to run worlds ${failed.join(', ')}`);
   return results.filter((r): r is WorldResult => r !== undefined);
 }
 
 /** The report's markdown: what was run, the distribution tables, the worst worlds. */
-export function generatedMarkdown(worlds: readonly WorldResult[], o: Pick<GeneratedOptions, 'count' | 'seed' | 'product'>): string {
+export function generatedMarkdown(worlds: readonly WorldResult[], o: Pick<GeneratedOptions, 'count' | 'seed' | 'stack'>): string {
   const worst = worstWorlds(worlds);
   return [
     '# Generated worlds',
     '',
-    `Written by \`npm run simulate -- --generate ${o.count} --seed ${o.seed}${o.product < o.count ? ` --product ${o.product}` : ''}\`; do not edit. Worlds: sim/generate.ts; the oracle: sim/oracle.ts; the naive policy: the simulator's baseline (${BASELINE_POLICY.threshold * 100}% over ${BASELINE_POLICY.windowSec} s, disable the route for everyone, re-enable after ${BASELINE_POLICY.expirySec} s).`,
+    `Written by \`npm run simulate -- --generate ${o.count} --seed ${o.seed}${o.stack > 0 ? ` --stack ${o.stack}` : ''}\`; do not edit. Worlds: sim/generate.ts; the oracle: sim/oracle.ts; the naive policy: the simulator's baseline (${BASELINE_POLICY.threshold * 100}% over ${BASELINE_POLICY.windowSec} s, disable the route for everyone, re-enable after ${BASELINE_POLICY.expirySec} s).`,
     '',
     `Profile: ${Object.entries(PROFILE_ENV).map(([k, v]) => `\`${k}=${v}\``).join(' ')}.`,
     '',
@@ -114,7 +143,7 @@ export function generatedMarkdown(worlds: readonly WorldResult[], o: Pick<Genera
 }
 
 /** Writes the report (docs/results/ for the default folder, else beside the worlds) and returns its path. */
-export function writeGeneratedReport(worlds: readonly WorldResult[], o: Pick<GeneratedOptions, 'count' | 'seed' | 'product' | 'out'>): string {
+export function writeGeneratedReport(worlds: readonly WorldResult[], o: Pick<GeneratedOptions, 'count' | 'seed' | 'stack' | 'out'>): string {
   const dir = o.out === GENERATED_OUT ? join(ROOT, 'docs/results') : o.out;
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'generated.md'), generatedMarkdown(worlds, o));

@@ -1,6 +1,6 @@
 /**
  * `npm run simulate [-- --scenario scenarios/x.json ...] [--full] [--parallel N] [--out dir] [--summary]`
- * `npm run simulate -- --generate N [--seed S] [--product K] [--parallel P] [--out dir]`: generated
+ * `npm run simulate -- --generate N [--seed S] [--stack K] [--parallel P] [--out dir]`: generated
  * worlds under the product, the naive policy and the oracle (sim/generated.ts).
  *
  * Runs each scenario as a closed loop against its own real stack (Temporal dev server,
@@ -27,8 +27,8 @@ interface Args {
   parallel: number;
   out: string;
   summaryOnly: boolean;
-  /** Generated worlds: how many, the first seed, and on how many the product runs. */
-  generate?: { count: number; seed: number; product?: number };
+  /** Generated worlds: how many, the first seed, and on how many the product also runs on a real stack. */
+  generate?: { count: number; seed: number; stack?: number };
 }
 
 const DEFAULT_OUT = join(ROOT, 'sim/results');
@@ -56,15 +56,15 @@ function parseArgs(argv: string[]): Args {
     } else if (a === '--out') out = resolve(value());
     else if (a === '--generate') args.generate = { seed: 1, ...args.generate, count: whole(a, value(), 1) };
     else if (a === '--seed') args.generate = { count: 1, ...args.generate, seed: whole(a, value(), 0) };
-    else if (a === '--product') args.generate = { count: 1, seed: 1, ...args.generate, product: whole(a, value(), 0) };
+    else if (a === '--stack') args.generate = { count: 1, seed: 1, ...args.generate, stack: whole(a, value(), 0) };
     else if (a === '--summary') args.summaryOnly = true;
     else if (a === '--help' || a === '-h') {
       console.log('usage: npm run simulate -- [--scenario scenarios/x.json]... [--full] [--parallel N] [--out dir] [--summary]');
-      console.log('       npm run simulate -- --generate N [--seed S] [--product K] [--parallel P] [--out dir]');
+      console.log('       npm run simulate -- --generate N [--seed S] [--stack K] [--parallel P] [--out dir]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
-  if (args.generate && (args.scenarios.length || args.full || args.summaryOnly)) throw new Error('--generate runs generated worlds: it takes --seed, --product, --parallel and --out, not --scenario, --full or --summary');
+  if (args.generate && (args.scenarios.length || args.full || args.summaryOnly)) throw new Error('--generate runs generated worlds: it takes --seed, --stack, --parallel and --out, not --scenario, --full or --summary');
   args.out = out ?? (args.generate ? GENERATED_OUT : DEFAULT_OUT);
   if (args.scenarios.length === 0) {
     const dir = join(ROOT, 'scenarios');
@@ -112,7 +112,7 @@ function writeSummary(out: string): void {
 }
 
 async function generated(args: Args & { generate: NonNullable<Args['generate']> }): Promise<void> {
-  const o = { ...args.generate, product: args.generate.product ?? args.generate.count, parallel: args.parallel, out: args.out, log: (l: string) => console.log(l) };
+  const o = { ...args.generate, stack: args.generate.stack ?? 0, parallel: args.parallel, out: args.out, log: (l: string) => console.log(l) };
   console.log(`generating ${o.count} world(s) from seed ${o.seed}`);
   const started = Date.now();
   const worlds = await runGenerated(o);

@@ -14,7 +14,7 @@
  * still in the older half; and a short window (a quarter by default) catches a severe drop
  * (twice the degradation) within seconds. All use the same test and minimum volume.
  */
-import { NO_TOPOLOGY, Route, Scope, Topology, candidateScopes, isValidRoute, processorOf, scopeAttributes, scopeBreadth, scopeCovers, scopeKey, scopeKind, scopeMatchesRoute } from './scope';
+import { NO_TOPOLOGY, Route, Scope, Topology, candidateScopes, isValidRoute, modeOf, processorOf, scopeAttributes, scopeBreadth, scopeCovers, scopeKey, scopeKind, scopeMatchesRoute } from './scope';
 import { proportion, wilsonUpper } from './stats';
 
 /** Outcomes of one route in one time bucket. */
@@ -371,7 +371,11 @@ const instrumentNaming = (s: Scope) => (scopeAttributes(s).length > 0 ? 0 : s.me
  * (6) it has at least two routes with data, or it is a method: a bank down on its only gateway
  *     is reported as the method, since it is the bank, not that route, that failed; unless
  *     other routes of that gateway are bad too, when the gateway is the likelier culprit and
- *     the route is reported until the gateway's own evidence suffices.
+ *     the route is reported until the gateway's own evidence suffices. A method the catalog
+ *     offers on other gateways too is reported as the method only when its gateway is seen
+ *     carrying the same mode well (then it is the bank); seen alone there, it is reported as
+ *     the route: the failover to its next gateway costs nothing if the gateway failed, and if
+ *     the bank did, the next gateway's attempts fail too and the method is seen failing on two.
  * A failing route is reported alone when no explaining scope covers it.
  *
  * Then the scopes explaining the most bad routes come first; on a tie, the one observing the
@@ -414,11 +418,16 @@ export function evaluateScopes(counters: RouteCounter[], now: number, s: Detecti
     if (ACROSS_PROCESSORS.has(kind) && e.processors.size >= 2 && [...e.processors.values()].some((failing) => !failing)) return false;
     if (e.observed.size >= 2) return true;
     if (kind !== 'method') return false;
-    // A method seen on one gateway only: the bank, unless that gateway's other routes fail too.
+    // A method seen on one gateway only: the bank, unless that gateway's other routes fail too,
+    // or it could fail over elsewhere and nothing shows that gateway carrying its mode well.
     const [only] = e.observed;
     const gateway = only?.slice(only.lastIndexOf('@') + 1);
     const onGateway = gateway ? window.get(scopeKey({ gateway })) : undefined;
-    return !onGateway || [...onGateway.bad].every((id) => id === only);
+    if (onGateway && ![...onGateway.bad].every((id) => id === only)) return false;
+    const method = e.health.scope.method!;
+    if ((topo.methodGateways?.[method]?.length ?? 1) <= 1) return true;
+    const sameMode = gateway ? window.get(scopeKey({ mode: modeOf(method), gateway })) : undefined;
+    return sameMode !== undefined && (sameMode.holdsHealthyRoute || sameMode.holdsHealthyTraffic);
   };
   /** The roll-up of one window: explaining broad scopes, and failing routes no such scope covers. */
   const rollUp = (evaluated: Evaluated[]): Evaluated[] => {

@@ -59,6 +59,8 @@ export interface Route {
 export interface Topology {
   attributes: Readonly<Record<string, Readonly<Record<string, string>>>>;
   aggregators: Readonly<Record<string, string>>;
+  /** The gateways the catalog offers each method on, in its order (unknown for a method not listed). */
+  methodGateways?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The world as a catalog without attributes or aggregators describes it. */
@@ -338,12 +340,16 @@ export function candidateScopes(r: Route, topo: Topology = NO_TOPOLOGY): Scope[]
 
 /** The topology a catalog describes (methods with attributes, gateways with an aggregator). */
 export function topologyOf(catalog: {
-  methods: readonly { method: string; attributes?: Readonly<Record<string, string>> }[];
+  methods: readonly { method: string; gateways?: readonly string[]; attributes?: Readonly<Record<string, string>> }[];
   gateways?: readonly { gateway: string; aggregator?: string }[];
 }): Topology {
   const attributes: Record<string, Record<string, string>> = {};
-  for (const m of catalog.methods) if (m.attributes && Object.keys(m.attributes).length > 0) attributes[m.method] = { ...m.attributes };
+  const methodGateways: Record<string, readonly string[]> = {};
+  for (const m of catalog.methods) {
+    if (m.attributes && Object.keys(m.attributes).length > 0) attributes[m.method] = { ...m.attributes };
+    if (m.gateways) methodGateways[m.method] = [...m.gateways];
+  }
   const aggregators: Record<string, string> = {};
   for (const g of catalog.gateways ?? []) if (g.aggregator !== undefined) aggregators[g.gateway] = g.aggregator;
-  return { attributes, aggregators };
+  return { attributes, aggregators, methodGateways };
 }

@@ -1,4 +1,4 @@
-import { RouteCounter, baselineFor, countedWindow, evaluateScopes, withoutOverruledEvidence } from '../../domain';
+import { RouteCounter, baselineFor, countedWindow, evaluateScopes, topologyOf, withoutOverruledEvidence } from '../../domain';
 import { TABLE_SETTINGS, Traffic, binomial, counter, seeded, trafficCounters } from './helpers';
 
 const MINUTE = 60_000;
@@ -257,6 +257,32 @@ describe('a method seen through one gateway only', () => {
       { route: 'netbanking:axis@payu', attempts: 300, rate: 0.9 },
     ];
     expect(failingKeys(traffic)).toEqual(['card:icici_debit@payu']);
+  });
+
+  describe('when the catalog offers it on another gateway too', () => {
+    // HDFC debit cards pay through payu first and razorpay second; nothing has used razorpay yet.
+    const catalog = topologyOf({
+      methods: [
+        { method: 'card:hdfc_debit', gateways: ['payu', 'razorpay'] },
+        { method: 'card:visa_credit', gateways: ['payu'] },
+        { method: 'netbanking:sbi', gateways: ['payu'] },
+      ],
+    });
+    const judge = (traffic: Traffic[]) => evaluateScopes(counters(traffic), NOW, settings, catalog).failing.map((h) => h.key);
+    const failing: Traffic = { route: 'card:hdfc_debit@payu', attempts: 300, rate: 0.05 };
+
+    test('is the bank when the gateway carries other cards well', () => {
+      expect(judge([failing, { route: 'card:visa_credit@payu', attempts: 300 }, { route: 'netbanking:sbi@payu', attempts: 200 }])).toEqual(['card:hdfc_debit@*']);
+    });
+
+    test('is only its route when nothing shows the gateway carrying cards well: the failover to razorpay tells the bank from the gateway', () => {
+      // Netbanking working on payu says nothing of payu's cards.
+      expect(judge([failing, { route: 'netbanking:sbi@payu', attempts: 200 }])).toEqual(['card:hdfc_debit@payu']);
+    });
+
+    test('is the method once its failover fails too', () => {
+      expect(judge([failing, { route: 'card:hdfc_debit@razorpay', attempts: 40, rate: 0.05 }, { route: 'netbanking:sbi@payu', attempts: 200 }])).toEqual(['card:hdfc_debit@*']);
+    });
   });
 });
 

@@ -30,17 +30,21 @@ export function batchCounts(docs: readonly TransactionDoc[], bucketMs: number): 
       entry = { method: d.method, gateway: d.gateway, bucketStart, inc: zeroCounts() };
       counts.set(id, entry);
     }
-    const inc = entry.inc;
-    if (d.outcome === 'success') inc.success += 1;
-    else if (d.outcome === 'user_failure') inc.userFailure += 1;
-    else inc.systemFailure += 1;
-    if (d.downtimeId !== undefined) {
-      inc.covered += 1;
-      if (d.bucket === 'B' && d.outcome === 'success') inc.probeSuccess += 1;
-      if (d.bucket === 'B' && d.outcome === 'system_failure') inc.probeFailure += 1;
-    }
+    countOutcome(entry.inc, d);
   }
   return counts;
+}
+
+/** What one stored attempt adds to its counter: its outcome, and whether it was covered and a probe (bucket B). */
+export function countOutcome(inc: CounterCounts, d: Pick<TransactionDoc, 'outcome' | 'downtimeId' | 'bucket'>): void {
+  if (d.outcome === 'success') inc.success += 1;
+  else if (d.outcome === 'user_failure') inc.userFailure += 1;
+  else inc.systemFailure += 1;
+  if (d.downtimeId !== undefined) {
+    inc.covered += 1;
+    if (d.bucket === 'B' && d.outcome === 'success') inc.probeSuccess += 1;
+    if (d.bucket === 'B' && d.outcome === 'system_failure') inc.probeFailure += 1;
+  }
 }
 
 /** The delta documents of one batch: one per time bucket, with the batch's counts per route packed. */

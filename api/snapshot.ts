@@ -18,7 +18,7 @@
 import { NO_TOPOLOGY, Topology, bucketOf, modeOf, scopeMatchesRoute, topologyOf } from '../domain';
 import { CheckoutPlan, CoverIndex, answerJson, buildCheckoutPlan } from './checkout-plan';
 import type { PaymentOption, PaymentOptions } from './checkout-plan';
-import type { DowntimeState, Scope, Severity } from '../domain';
+import type { DowntimeState, RouteCounter, Scope, Severity } from '../domain';
 import type { Config } from '../common/config';
 import type { CatalogDoc, Database, DowntimeDoc } from '../db/mongo';
 import { readCounters } from '../db/queries';
@@ -143,6 +143,19 @@ export function blendedRate(successes: number, systemFailures: number): number {
 const SEVERITIES: Severity[] = ['SEV1', 'SEV2', 'SEV3', 'SEV4'];
 
 export const routeKey = (method: string, gateway: string): string => `${method}@${gateway}`;
+
+/** Each route's successes and system failures over `counters` (the window the snapshot reads). */
+export function routeRates(counters: Iterable<RouteCounter>): Map<string, RouteRate> {
+  const rates = new Map<string, RouteRate>();
+  for (const c of counters) {
+    const key = routeKey(c.method, c.gateway);
+    const r = rates.get(key) ?? { successes: 0, systemFailures: 0 };
+    r.successes += c.success ?? 0;
+    r.systemFailures += c.systemFailure ?? 0;
+    rates.set(key, r);
+  }
+  return rates;
+}
 
 function toOpenDowntime(d: DowntimeDoc): OpenDowntime {
   return {
@@ -334,14 +347,7 @@ export class Snapshot {
       const downtimes = read ?? this.data.downtimes;
       // Scheduled maintenance shows on the status page as soon as it is announced or called off.
       const scheduled = scheduledIdsOf(this.known?.docs.values() ?? []);
-      const rates = new Map<string, RouteRate>();
-      for (const c of counters) {
-        const key = routeKey(c.method, c.gateway);
-        const r = rates.get(key) ?? { successes: 0, systemFailures: 0 };
-        r.successes += c.success ?? 0;
-        r.systemFailures += c.systemFailure ?? 0;
-        rates.set(key, r);
-      }
+      const rates = routeRates(counters);
       const shown = { open: downtimes.map((d) => `${d.id}:${d.severity}:${d.disabledAt ?? ''}`).join(','), scheduled: scheduled.join(',') };
       let history = this.data.history;
       const age = at - history.at;

@@ -17,7 +17,9 @@
  * too (sim/generated.ts `--product`), which is how the model is checked.
  */
 import { SharedProbeRead } from '../activities/probe';
-import { blendedRate, FAILOVER_PROBE_FRACTION } from '../api/snapshot';
+import { countOutcome } from '../api/counter-writer';
+import { zeroCounts } from '../db/counters';
+import { blendedRate, FAILOVER_PROBE_FRACTION, routeKey, routeRates } from '../api/snapshot';
 import { CoverIndex, CoverableDowntime, CheckoutPlan, answerJson, buildCheckoutPlan } from '../api/checkout-plan';
 import { loadConfig } from '../common/config';
 import { actorFacts } from '../common/definitions';
@@ -25,6 +27,7 @@ import { detectedDowntimeInput, detectionEvidence, detectionSettings } from '../
 import {
   ActorFacts,
   ActorState,
+  Outcome,
   PreviousDowntime,
   RouteCounter,
   SOONEST_LOOK_FRACTION,
@@ -86,21 +89,14 @@ class Counters {
   private readonly buckets = new Map<number, Map<string, RouteCounter>>();
   constructor(private readonly bucketMs: number) {}
 
-  add(method: string, gateway: string, at: number, outcome: ReturnType<typeof classifyOutcome>, downtimeId: string | undefined, bucket: 'A' | 'B' | undefined): void {
+  add(method: string, gateway: string, at: number, outcome: Outcome, downtimeId: string | undefined, bucket: 'A' | 'B' | undefined): void {
     const bucketStart = Math.floor(at / this.bucketMs) * this.bucketMs;
     let routes = this.buckets.get(bucketStart);
     if (!routes) this.buckets.set(bucketStart, (routes = new Map()));
-    const key = `${method}@${gateway}`;
+    const key = routeKey(method, gateway);
     let c = routes.get(key);
-    if (!c) routes.set(key, (c = { method, gateway, bucketStart, success: 0, systemFailure: 0, userFailure: 0, probeSuccess: 0, probeFailure: 0, covered: 0 }));
-    if (outcome === 'success') c.success += 1;
-    else if (outcome === 'user_failure') c.userFailure += 1;
-    else c.systemFailure += 1;
-    if (downtimeId !== undefined) {
-      c.covered += 1;
-      if (bucket === 'B' && outcome === 'success') c.probeSuccess += 1;
-      if (bucket === 'B' && outcome === 'system_failure') c.probeFailure += 1;
-    }
+    if (!c) routes.set(key, (c = { method, gateway, bucketStart, ...zeroCounts() }));
+    countOutcome(c, { outcome, downtimeId, bucket });
   }
 
   /** The counters of buckets starting in [from, to] (db/counters.ts readCounters); read them before the next `add`. */
@@ -152,15 +148,7 @@ export function runProductModel(world: World, checkouts: readonly Checkout[], du
   let rates = new Map<string, number>();
   const refreshRates = (at: number) => {
     const from = Math.floor((at - config.detection.windowMs) / bucketMs) * bucketMs;
-    const sums = new Map<string, { s: number; f: number }>();
-    for (const c of counters.read(from, at)) {
-      const key = `${c.method}@${c.gateway}`;
-      const r = sums.get(key) ?? { s: 0, f: 0 };
-      r.s += c.success;
-      r.f += c.systemFailure;
-      sums.set(key, r);
-    }
-    rates = new Map([...sums].map(([k, r]) => [k, blendedRate(r.s, r.f)]));
+    rates = new Map([...routeRates(counters.read(from, at))].map(([k, r]) => [k, blendedRate(r.successes, r.systemFailures)]));
     ratesAt = at;
     plan = undefined;
   };
@@ -186,7 +174,7 @@ export function runProductModel(world: World, checkouts: readonly Checkout[], du
       const built = buildCheckoutPlan(scenario.catalog, cover, {
         failoverProbeFraction: FAILOVER_PROBE_FRACTION,
         warning: (m) => m,
-        rate: (r) => rates.get(`${r.method}@${r.gateway}`) ?? blendedRate(0, 0),
+        rate: (r) => rates.get(routeKey(r.method, r.gateway)) ?? blendedRate(0, 0),
       });
       plan = { key, plan: built, cover, answers: new Map() };
     }
@@ -194,7 +182,7 @@ export function runProductModel(world: World, checkouts: readonly Checkout[], du
   };
 
   // --- Outcomes on their way to the counters. ---
-  const inFlight: { at: number; method: string; gateway: string; outcome: ReturnType<typeof classifyOutcome>; downtimeId?: string; bucket?: 'A' | 'B' }[] = [];
+  const inFlight: { at: number; method: string; gateway: string; outcome: Outcome; downtimeId?: string; bucket?: 'A' | 'B' }[] = [];
   let flushed = 0;
   const count = (upTo: number) => {
     for (; flushed < inFlight.length && inFlight[flushed]!.at <= upTo; flushed += 1) {

@@ -14,7 +14,7 @@
  * outcome reaching the counters, detection's run until the downtime is disabled, the API seeing
  * a change to the downtimes, a probe wake reaching its actor — and a single process of each,
  * with no failures. The named scenarios and a sample of generated worlds run on the real stack
- * too (sim/generated.ts `--product`), which is how the model is checked.
+ * too (sim/generated.ts `--stack K`), which is how the model is checked.
  */
 import { SharedProbeRead } from '../activities/probe';
 import { countOutcome } from '../api/counter-writer';

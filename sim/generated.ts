@@ -96,7 +96,7 @@ export async function runGenerated(o: GeneratedOptions): Promise<WorldResult[]> 
     const started = Date.now();
     await judgeInProcesses(o.out, o.seed + onStack, rest, o.parallel);
     for (let i = onStack; i < o.count; i += 1) results[i] = JSON.parse(readFileSync(join(o.out, `world-${o.seed + i}.json`), 'utf8')) as WorldResult;
-    o.log(`${rest} worlds judged in-process in ${((Date.now() - started) / 1000).toFixed(0)} s, ${o.parallel} at a time`);
+    o.log(`${rest} worlds judged in-process in ${((Date.now() - started) / 1000).toFixed(0)} s, ${Math.max(1, Math.min(o.parallel, rest))} at a time`);
   }
   const queue = Array.from({ length: onStack }, (_, i) => i);
   const failed: number[] = [];

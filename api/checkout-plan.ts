@@ -196,14 +196,23 @@ function joinFixed(pieces: readonly Piece[]): Piece[] {
 /** Scratch for one request's bucket tests (requests run one at a time on the event loop). */
 let inB = new Uint8Array(64);
 
-/** One user's answer under the plan, as the JSON text the API sends. */
-export function answerJson(plan: CheckoutPlan, userId: string): string {
+/**
+ * Which of the plan's bucket tests the user is in (1: bucket B), one per test; the answer depends
+ * on the user through these alone. A view of scratch space, valid until the next call.
+ */
+export function bucketTests(plan: CheckoutPlan, userId: string): Uint8Array {
   const { tests } = plan;
   if (tests.length > 0) {
     if (inB.length < tests.length) inB = new Uint8Array(tests.length * 2);
     const seed = bucketSeed(userId);
     for (let i = 0; i < tests.length; i += 1) inB[i] = bucketSlot(seed, tests[i]!.downtimeId) < tests[i]!.threshold ? 1 : 0;
   }
+  return inB.subarray(0, tests.length);
+}
+
+/** One user's answer under the plan, as the JSON text the API sends. */
+export function answerJson(plan: CheckoutPlan, userId: string): string {
+  bucketTests(plan, userId);
   return `{"options":[${pick(plan.options)}],"unavailable":[${pick(plan.unavailable)}]}`;
 }
 

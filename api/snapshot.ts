@@ -135,11 +135,6 @@ export const FAILOVER_PROBE_FRACTION = 0.2;
 /** How many pseudo-attempts of the baseline a route's measured rate is blended with. */
 const RATE_PRIOR_WEIGHT = 5;
 const DAY_MS = 86_400_000;
-
-/** A route's recent success rate blended with BASELINE_RATE, so a handful of attempts cannot swing it. */
-export function blendedRate(successes: number, systemFailures: number): number {
-  return (successes + BASELINE_RATE * RATE_PRIOR_WEIGHT) / (successes + systemFailures + RATE_PRIOR_WEIGHT);
-}
 const SEVERITIES: Severity[] = ['SEV1', 'SEV2', 'SEV3', 'SEV4'];
 
 export const routeKey = (method: string, gateway: string): string => `${method}@${gateway}`;
@@ -155,6 +150,11 @@ export function routeRates(counters: Iterable<RouteCounter>): Map<string, RouteR
     rates.set(key, r);
   }
   return rates;
+}
+
+/** A route's recent success rate blended with BASELINE_RATE, so a handful of attempts cannot swing it. */
+export function blendedRate(successes: number, systemFailures: number): number {
+  return (successes + BASELINE_RATE * RATE_PRIOR_WEIGHT) / (successes + systemFailures + RATE_PRIOR_WEIGHT);
 }
 
 function toOpenDowntime(d: DowntimeDoc): OpenDowntime {

@@ -1,5 +1,5 @@
 /** Detection's steps: judge every scope from the counters, then start or feed each failing scope's downtime. */
-import { ScopeHealth, countedWindow, evaluateScopes, scopeCovers, withoutOverruledEvidence } from '../domain';
+import { ScopeHealth, countedWindow, evaluateScopes, placeFinding, withoutOverruledEvidence } from '../domain';
 import { evidenceSignal, supersedeSignal } from '../common/definitions';
 import { detectedDowntimeInput, detectionEvidence, detectionSettings, newDowntimeId } from '../common/policy';
 import { startOrFeedDowntime } from '../common/starter';
@@ -32,7 +32,7 @@ export function detectionActivities(deps: ActivityDeps) {
      */
     async openOrFeedDowntime(health: ScopeHealth, now: number): Promise<{ action: 'started' | 'signalled'; downtimeId: string; superseded: string[] }> {
       const [open, topo] = await Promise.all([openDowntimes(db), readTopology(db)]);
-      const covering = open.find((d) => d.scopeKey !== health.key && scopeCovers(d.scope, health.scope, topo));
+      const { covering, narrower } = placeFinding(open, health, topo);
       if (covering) {
         const handle = deps.temporal.client.workflow.getHandle(covering.workflowId);
         await handle.signal(evidenceSignal, detectionEvidence(config, health, now));
@@ -43,11 +43,9 @@ export function detectionActivities(deps: ActivityDeps) {
       const res = await startOrFeedDowntime(deps.temporal.client, deps.temporal.taskQueue, input, input.evidence!);
       const superseded: string[] = [];
       if (res.started) {
-        for (const narrower of open.filter((d) => d.scopeKey !== health.key && scopeCovers(health.scope, d.scope, topo))) {
-          await deps.temporal.client.workflow
-            .getHandle(narrower.workflowId)
-            .signal(supersedeSignal, { byDowntimeId: res.downtimeId, byScopeKey: health.key });
-          superseded.push(narrower._id);
+        for (const d of narrower) {
+          await deps.temporal.client.workflow.getHandle(d.workflowId).signal(supersedeSignal, { byDowntimeId: res.downtimeId, byScopeKey: health.key });
+          superseded.push(d._id);
         }
       }
       return { action: res.started ? 'started' : 'signalled', downtimeId: res.downtimeId, superseded };

@@ -103,6 +103,17 @@ export function recentWindowOf(s: DetectionSettings): number {
   return Math.max(0, Math.min(s.windowMs, s.recentWindowMs ?? s.windowMs / 2));
 }
 
+/**
+ * Where detection's finding on a failing scope goes among the open downtimes: to an open
+ * downtime of another scope that covers it (fed as evidence); else to the scope's own downtime,
+ * started or fed, which once started supersedes the open narrower downtimes it covers.
+ */
+export function placeFinding<D extends { scopeKey: string; scope: Scope }>(open: readonly D[], finding: { key: string; scope: Scope }, topo: Topology = NO_TOPOLOGY): { covering?: D; narrower: D[] } {
+  const others = open.filter((d) => d.scopeKey !== finding.key);
+  const covering = others.find((d) => scopeCovers(d.scope, finding.scope, topo));
+  return covering ? { covering, narrower: [] } : { narrower: others.filter((d) => scopeCovers(finding.scope, d.scope, topo)) };
+}
+
 /** The short window and the drop it needs, with their defaults. */
 export function fastWindowOf(s: DetectionSettings): { windowMs: number; degradation: number } {
   return {

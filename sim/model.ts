@@ -20,7 +20,7 @@ import { SharedProbeRead } from '../activities/probe';
 import { countOutcome } from '../api/counter-writer';
 import { zeroCounts } from '../db/counters';
 import { blendedRate, FAILOVER_PROBE_FRACTION, routeKey, routeRates } from '../api/snapshot';
-import { CoverIndex, CoverableDowntime, CheckoutPlan, answerJson, buildCheckoutPlan } from '../api/checkout-plan';
+import { CoverIndex, CoverableDowntime, CheckoutPlan, answerJson, bucketTests, buildCheckoutPlan } from '../api/checkout-plan';
 import { loadConfig } from '../common/config';
 import { actorFacts } from '../common/definitions';
 import { detectedDowntimeInput, detectionEvidence, detectionSettings } from '../common/policy';
@@ -33,15 +33,13 @@ import {
   SOONEST_LOOK_FRACTION,
   ScopeHealth,
   bucketOf,
-  bucketSeed,
-  bucketSlot,
   classifyOutcome,
   countedWindow,
   decideLook,
   evaluateScopes,
   nextWakeAt,
   openingState,
-  scopeCovers,
+  placeFinding,
   supersededState,
   withEvidence,
   withoutOverruledEvidence,
@@ -229,7 +227,7 @@ export function runProductModel(world: World, checkouts: readonly Checkout[], du
     const prev = all.filter((d) => d.record.scopeKey === key && d.record.resolvedAt !== undefined).pop();
     return prev ? { id: prev.record.id, resolvedAt: ms(prev.record.resolvedAt!), expiryMs: prev.facts.policy.expiryMs } : undefined;
   };
-  const start = (health: ScopeHealth, at: number) => {
+  const start = (health: ScopeHealth, at: number, narrower: readonly ModelDowntime[]) => {
     const input = detectedDowntimeInput(config, health, at, `model-${all.length + 1}`, previousOf(health.key));
     const facts = actorFacts(input);
     const disabledAt = at + lags.openSec * 1000;
@@ -244,9 +242,9 @@ export function runProductModel(world: World, checkouts: readonly Checkout[], du
       signalled: { success: false, outcome: false },
     };
     // A superseded actor closes as soon as it is told.
-    for (const narrower of open.filter((x) => x.record.scopeKey !== health.key && scopeCovers(health.scope, x.record.scope, topo))) {
-      narrower.state = supersededState(narrower.state, d.record.id);
-      close(narrower, disabledAt);
+    for (const x of narrower) {
+      x.state = supersededState(x.state, d.record.id);
+      close(x, disabledAt);
     }
     open.push(d);
     all.push(d);
@@ -259,9 +257,11 @@ export function runProductModel(world: World, checkouts: readonly Checkout[], du
     const verdict = evaluateScopes(withoutOverruledEvidence(read, recoveries, at, settings.windowMs, topo), at, settings, topo);
     for (const failing of verdict.failing) {
       const health = countedWindow(failing, recoveries, at, bucketMs, topo);
-      const feeds = open.find((d) => d.record.scopeKey === health.key) ?? open.find((d) => scopeCovers(d.record.scope, health.scope, topo));
+      // The scope's own open downtime is fed (its workflow id is the scope's), as is a broader one.
+      const { covering, narrower } = placeFinding(open.map((d) => ({ scopeKey: d.record.scopeKey, scope: d.record.scope, d })), health, topo);
+      const feeds = open.find((d) => d.record.scopeKey === health.key) ?? covering?.d;
       if (feeds) feeds.state = withEvidence(feeds.state, detectionEvidence(config, health, at).trafficShare);
-      else start(health, at);
+      else start(health, at, narrower.map((x) => x.d));
     }
   };
 
@@ -291,8 +291,7 @@ export function runProductModel(world: World, checkouts: readonly Checkout[], du
     const view = viewAt(at);
     // A user's answer depends only on which of the plan's bucket tests they are in.
     const user = userId(c.user);
-    const seed = bucketSeed(user);
-    const tests = view.plan.tests.map((x) => (bucketSlot(seed, x.downtimeId) < x.threshold ? 'B' : 'A')).join('');
+    const tests = bucketTests(view.plan, user).join('');
     let body = view.answers.get(tests);
     if (!body) view.answers.set(tests, (body = JSON.parse(answerJson(view.plan, user)) as OptionsBody));
     const paid = payWith(world, routeIndex, run, c, body.options);

@@ -1,4 +1,4 @@
-import { RouteCounter, baselineFor, countedWindow, evaluateScopes, topologyOf, withoutOverruledEvidence } from '../../domain';
+import { RouteCounter, baselineFor, countedWindow, evaluateScopes, placeFinding, topologyOf, withoutOverruledEvidence } from '../../domain';
 import { TABLE_SETTINGS, Traffic, binomial, counter, seeded, trafficCounters } from './helpers';
 
 const MINUTE = 60_000;
@@ -377,5 +377,20 @@ describe('evidence a recovery overruled', () => {
   test('no recoveries: the counters as they are', () => {
     const cs = counters(traffic);
     expect(withoutOverruledEvidence(cs, [], NOW, settings.windowMs)).toBe(cs);
+  });
+});
+
+describe('where a finding goes among the open downtimes', () => {
+  const open = [
+    { scopeKey: '*:*@payu', scope: { gateway: 'payu' } },
+    { scopeKey: 'upi:gpay@razorpay', scope: { method: 'upi:gpay', gateway: 'razorpay' } },
+    { scopeKey: 'upi:phonepe@razorpay', scope: { method: 'upi:phonepe', gateway: 'razorpay' } },
+  ];
+  test('to a broader open downtime that covers it', () => {
+    expect(placeFinding(open, { key: 'netbanking:sbi@payu', scope: { method: 'netbanking:sbi', gateway: 'payu' } })).toEqual({ covering: open[0], narrower: [] });
+  });
+  test('else to its own, superseding the narrower open ones it covers', () => {
+    expect(placeFinding(open, { key: '*:*@razorpay', scope: { gateway: 'razorpay' } })).toEqual({ narrower: [open[1], open[2]] });
+    expect(placeFinding(open, { key: '*:*@payu', scope: { gateway: 'payu' } })).toEqual({ narrower: [] });
   });
 });

@@ -1,5 +1,5 @@
 /** Detection's steps: judge every scope from the counters, then start or feed each failing scope's downtime. */
-import { ScopeHealth, countedWindow, evaluateScopes, placeFinding, withoutOverruledEvidence } from '../domain';
+import { ScopeHealth, evidenceSpanOf, judgeScopes, placeFinding, wideWindowOf } from '../domain';
 import { evidenceSignal, supersedeSignal } from '../common/definitions';
 import { detectedDowntimeInput, detectionEvidence, detectionSettings, newDowntimeId } from '../common/policy';
 import { startOrFeedDowntime } from '../common/starter';
@@ -13,17 +13,17 @@ export function detectionActivities(deps: ActivityDeps) {
     /** Reads the per-route counters of the window and judges every scope (roll-up included). */
     async detectFailingScopes(now: number): Promise<{ failing: ScopeHealth[]; evaluated: number }> {
       const settings = detectionSettings(config);
+      const wide = wideWindowOf(settings);
       const [counters, recovered, topo] = await Promise.all([
-        readCounters(db, now - settings.windowMs - settings.baselineWindowMs, now),
+        readCounters(db, now - evidenceSpanOf(settings), now),
         c.downtimes
-          .find({ status: 'resolved', endReason: { $in: ['recovered', 'manual'] }, resolvedAt: { $gte: new Date(now - settings.windowMs) } }, { projection: { scope: 1, resolvedAt: 1 } })
+          .find({ status: 'resolved', endReason: { $in: ['recovered', 'manual'] }, resolvedAt: { $gte: new Date(now - wide) } }, { projection: { scope: 1, resolvedAt: 1 } })
           .toArray(),
         readTopology(db),
       ]);
       const recoveries = recovered.map((d) => ({ scope: d.scope, at: d.resolvedAt!.getTime() }));
-      const verdict = evaluateScopes(withoutOverruledEvidence(counters, recoveries, now, settings.windowMs, topo), now, settings, topo);
-      const failing = verdict.failing.map((h) => countedWindow(h, recoveries, now, config.detection.counterBucketMs, topo));
-      return { failing, evaluated: verdict.failing.length + verdict.healthy.length };
+      const { failing, healthy } = judgeScopes(counters, recoveries, now, settings, config.detection.counterBucketMs, topo);
+      return { failing, evaluated: failing.length + healthy.length };
     },
 
     /**

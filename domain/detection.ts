@@ -12,7 +12,11 @@
  * degradation once enough of it has accumulated; its recent half catches the same degradation
  * once the half holds enough of it, without waiting until it outweighs the healthy minutes
  * still in the older half; and a short window (a quarter by default) catches a severe drop
- * (twice the degradation) within seconds. All use the same test and minimum volume.
+ * (twice the degradation) within seconds. All use the same test and minimum volume. A scope
+ * too quiet to hold the minimum volume in the detection window is judged over a wide window (three
+ * detection windows by default) instead, so a small bank or UPI app is not left undetected for
+ * want of attempts; only while its few recent attempts are failing too, so an outage that ended
+ * does not open a downtime on the older evidence still in the wide window.
  */
 import { NO_TOPOLOGY, Route, Scope, Topology, candidateScopes, isValidRoute, modeOf, processorOf, scopeAttributes, scopeBreadth, scopeCovers, scopeKey, scopeKind, scopeMatchesRoute } from './scope';
 import { proportion, wilsonUpper } from './stats';
@@ -52,6 +56,8 @@ export interface DetectionSettings {
   fastDegradation?: number;
   /** The recent window, judged at `degradation`; default half of windowMs. 0 turns it off. */
   recentWindowMs?: number;
+  /** The window a scope short of `minAttempts` in the detection window is judged over; default three detection windows. 0 turns it off. */
+  wideWindowMs?: number;
 }
 
 /** A scope proven healthy at `at`: its downtime recovered through the probe, or an operator resolved it. */
@@ -96,6 +102,27 @@ export function countedWindow(health: ScopeHealth, recoveries: readonly Recovery
   const share = health.trafficShare;
   const trafficShare = share > 0 && share < 1 ? (share * health.windowMs) / (share * health.windowMs + span * (1 - share)) : share;
   return { ...health, windowMs: span, trafficShare };
+}
+
+/** The wide window's length, with its default (three detection windows); never shorter than the detection window. */
+export function wideWindowOf(s: DetectionSettings): number {
+  return Math.max(s.windowMs, s.wideWindowMs ?? 3 * s.windowMs);
+}
+
+/**
+ * Detection's findings and the healthy scopes at `now`, from the counters since
+ * `now - evidenceSpanOf(s)` (the windows and the baseline) and the recoveries in the wide window:
+ * the evidence they overrule is dropped, and each failing scope's window is the one it was
+ * counted over (see `withoutOverruledEvidence`, `countedWindow`).
+ */
+export function judgeScopes(counters: RouteCounter[], recoveries: readonly Recovery[], now: number, s: DetectionSettings, bucketMs: number, topo: Topology = NO_TOPOLOGY): DetectionVerdict {
+  const verdict = evaluateScopes(withoutOverruledEvidence(counters, recoveries, now, wideWindowOf(s), topo), now, s, topo);
+  return { ...verdict, failing: verdict.failing.map((h) => countedWindow(h, recoveries, now, bucketMs, topo)) };
+}
+
+/** How far back detection reads: the wide window or the detection window with its baseline, whichever starts first. */
+export function evidenceSpanOf(s: DetectionSettings): number {
+  return Math.max(wideWindowOf(s), s.windowMs + s.baselineWindowMs);
 }
 
 /** The recent window's length, with its default (half the detection window). */
@@ -172,7 +199,11 @@ interface RouteAggregate {
   recent?: Tally;
   /** Present only when the route has a counter in the short window. */
   fast?: Tally;
+  /** Present only when the route has a counter in the wide window. */
+  wide?: Tally;
   baseline: Tally;
+  /** The baseline window's part inside the wide window: not a baseline for a scope judged over the wide one. */
+  overlap: Tally;
 }
 
 const routeId = (r: Route) => `${r.method}@${r.gateway}`;
@@ -186,8 +217,10 @@ function add(t: Tally, c: RouteCounter): void {
 }
 
 /**
- * Sums counters per route into the current window [now - windowMs, now] and the baseline
- * window [now - windowMs - baselineWindowMs, now - windowMs). Baseline buckets with covered
+ * Sums counters per route into the current window [now - windowMs, now], its recent and short
+ * parts, the wide window [now - wide, now] and the baseline window [now - windowMs -
+ * baselineWindowMs, now - windowMs), noting the baseline's part inside the wide window (the
+ * wide window's baseline is the rest). Buckets with covered
  * attempts are skipped: traffic during a downtime (outage plus probe) is not "normal".
  * Malformed routes are skipped so one bad counter cannot take detection down.
  */
@@ -197,6 +230,7 @@ function aggregateRoutes(counters: RouteCounter[], now: number, s: DetectionSett
   const fastStart = now - fast.windowMs;
   const recentMs = recentWindowOf(s);
   const recentStart = now - recentMs;
+  const wideStart = now - wideWindowOf(s);
   const baselineStart = windowStart - s.baselineWindowMs;
   const routes = new Map<string, RouteAggregate>();
   for (const c of counters) {
@@ -208,10 +242,17 @@ function aggregateRoutes(counters: RouteCounter[], now: number, s: DetectionSett
     const id = routeId(route);
     let agg = routes.get(id);
     if (!agg) {
-      agg = { route, baseline: { successes: 0, attempts: 0 } };
+      agg = { route, baseline: { successes: 0, attempts: 0 }, overlap: { successes: 0, attempts: 0 } };
       routes.set(id, agg);
     }
-    add(inWindow ? (agg.window ??= { successes: 0, attempts: 0 }) : agg.baseline, c);
+    // The wide window is for scopes nobody watches: a covered bucket's attempts are the probe's to judge.
+    if (c.bucketStart >= wideStart && c.covered === 0) add((agg.wide ??= { successes: 0, attempts: 0 }), c);
+    if (!inWindow) {
+      add(agg.baseline, c);
+      if (c.bucketStart >= wideStart) add(agg.overlap, c);
+      continue;
+    }
+    add((agg.window ??= { successes: 0, attempts: 0 }), c);
     if (recentMs > 0 && c.bucketStart >= recentStart) add((agg.recent ??= { successes: 0, attempts: 0 }), c);
     if (fast.windowMs > 0 && c.bucketStart >= fastStart) add((agg.fast ??= { successes: 0, attempts: 0 }), c);
   }
@@ -228,11 +269,15 @@ function smoothedBaseline(t: Tally, s: DetectionSettings): number {
   return proportion(t.successes + weight * s.defaultBaseline, t.attempts + weight, s.defaultBaseline);
 }
 
-function baselineOf(routes: Iterable<RouteAggregate>, s: DetectionSettings): number {
+/** The baseline window's tally, less its part inside the wide window: the wide window's baseline. */
+const beforeWide = (r: RouteAggregate): Tally => ({ successes: r.baseline.successes - r.overlap.successes, attempts: r.baseline.attempts - r.overlap.attempts });
+
+function baselineOf(routes: Iterable<RouteAggregate>, s: DetectionSettings, baselineTally: (r: RouteAggregate) => Tally = (r) => r.baseline): number {
   const sum: Tally = { successes: 0, attempts: 0 };
   for (const r of routes) {
-    sum.successes += r.baseline.successes;
-    sum.attempts += r.baseline.attempts;
+    const t = baselineTally(r);
+    sum.successes += t.successes;
+    sum.attempts += t.attempts;
   }
   return smoothedBaseline(sum, s);
 }
@@ -301,15 +346,19 @@ function evaluateWindow(
   totalAttempts: number,
   s: DetectionSettings,
   topo: Topology,
+  /** The baseline tally of a route when not the baseline window's (the wide window's is shorter). */
+  otherBaseline?: (r: RouteAggregate) => Tally,
 ): Evaluated[] {
+  const baselineTally = otherBaseline ?? ((r: RouteAggregate) => r.baseline);
   const routeHealth = new Map<RouteAggregate, ScopeHealth>();
   const healthOfRoute = (r: RouteAggregate) => {
     let h = routeHealth.get(r);
-    if (!h) routeHealth.set(r, (h = healthOf(asScope(r.route), tallyOf(r)!, smoothedBaseline(r.baseline, s), totalAttempts, s, drop)));
+    if (!h) routeHealth.set(r, (h = healthOf(asScope(r.route), tallyOf(r)!, smoothedBaseline(baselineTally(r), s), totalAttempts, s, drop)));
     return h;
   };
   const isBad = (h: ScopeHealth) => h.attempts > 0 && h.rate < h.baseline * (1 - drop);
-  return candidates.map(({ scope, routes, baseline }) => {
+  return candidates.map(({ scope, routes, baseline: candidateBaseline }) => {
+    const baseline = otherBaseline ? baselineOf(routes, s, otherBaseline) : candidateBaseline;
     const window: Tally = { successes: 0, attempts: 0 };
     const rest: Tally = { successes: 0, attempts: 0 };
     const observed = new Set<string>();
@@ -329,8 +378,9 @@ function evaluateWindow(
       if (!group) byProcessor.set(processor, (group = { window: { successes: 0, attempts: 0 }, baseline: { successes: 0, attempts: 0 } }));
       group.window.successes += rh.successes;
       group.window.attempts += rh.attempts;
-      group.baseline.successes += r.baseline.successes;
-      group.baseline.attempts += r.baseline.attempts;
+      const b = baselineTally(r);
+      group.baseline.successes += b.successes;
+      group.baseline.attempts += b.attempts;
       observed.add(id);
       if (isBad(rh)) {
         bad.add(id);
@@ -406,8 +456,8 @@ const instrumentNaming = (s: Scope) => (scopeAttributes(s).length > 0 ? 0 : s.me
 export function evaluateScopes(counters: RouteCounter[], now: number, s: DetectionSettings, topo: Topology = NO_TOPOLOGY): DetectionVerdict {
   const routes = aggregateRoutes(counters, now, s);
   const all = [...routes.values()];
-  const active = all.filter((r) => r.window !== undefined);
-  const totalAttempts = active.reduce((n, r) => n + (r.window?.attempts ?? 0), 0);
+  const active = all.filter((r) => r.wide !== undefined || r.window !== undefined);
+  const totalAttempts = all.reduce((n, r) => n + (r.window?.attempts ?? 0), 0);
 
   // The candidates of the routes with data, each with every route it contains.
   const candidatesOf = new Map(all.map((r) => [r, candidateScopes(r.route, topo).map((scope) => ({ scope, key: scopeKey(scope) }))]));
@@ -419,6 +469,8 @@ export function evaluateScopes(counters: RouteCounter[], now: number, s: Detecti
     for (const { key } of candidatesOf.get(r)!) byKeyMap.get(key)?.routes.push(r);
   }
   const candidates = [...byKeyMap.values()];
+  // The scopes with data in the detection window: the healthy ones among them are reported.
+  const judgedNow = new Set(all.filter((r) => r.window !== undefined).flatMap((r) => candidatesOf.get(r)!.map(({ key }) => key)));
   for (const c of candidates) c.baseline = baselineOf(c.routes, s);
 
   const explains = (e: Evaluated, window: Map<string, Evaluated>): boolean => {
@@ -467,9 +519,23 @@ export function evaluateScopes(counters: RouteCounter[], now: number, s: Detecti
   };
   const fromRecent = unseen(recent);
   const fromFast = unseen(severe);
+  // The wide window judges only the scopes too quiet for the detection window, and only while
+  // their recent attempts, if any, are below the threshold too.
+  const overLong = new Map(long.map((e) => [e.health.key, e.health]));
+  const quiet = (h: ScopeHealth) => {
+    const l = overLong.get(h.key);
+    return l === undefined || l.attempts === 0 || (l.attempts < s.minAttempts && l.rate < l.threshold);
+  };
+  const wideMs = wideWindowOf(s);
+  const totalWide = all.reduce((n, r) => n + (r.wide?.attempts ?? 0), 0);
+  const wide =
+    wideMs > s.windowMs
+      ? evaluateWindow(candidates, (r) => r.wide, s.degradation, totalWide, s, topo, beforeWide).map((e) => (e.health.failing && !quiet(e.health) ? { ...e, health: { ...e.health, failing: false } } : e))
+      : [];
+  const fromWide = unseen(wide);
 
   // Most explained first; then the tightest explanation; then the preference among equivalents (see above).
-  const ranked = [...fromLong, ...fromRecent, ...fromFast].sort(
+  const ranked = [...fromLong, ...fromRecent, ...fromFast, ...fromWide].sort(
     (a, b) =>
       b.bad.size - a.bad.size ||
       a.observed.size - b.observed.size ||
@@ -488,20 +554,21 @@ export function evaluateScopes(counters: RouteCounter[], now: number, s: Detecti
   // Reported broadest first, then by key.
   kept.sort((a, b) => scopeBreadth(b.health.scope) - scopeBreadth(a.health.scope) || byKey(a.health, b.health));
 
-  const failingKeys = new Set([...long, ...recent, ...severe].filter((e) => e.health.failing).map((e) => e.health.key));
+  const failingKeys = new Set([...long, ...recent, ...severe, ...wide].filter((e) => e.health.failing).map((e) => e.health.key));
   const shorter = new Map<Evaluated, number>([...fromRecent.map((e) => [e, recentMs] as const), ...fromFast.map((e) => [e, fast.windowMs] as const)]);
-  const overLong = new Map(long.map((e) => [e.health.key, e.health]));
+  const wider = new Set(fromWide);
   const onShorterWindow = (h: ScopeHealth, windowMs: number): ScopeHealth => {
     const whole = overLong.get(h.key);
     return { ...h, windowMs, ...(whole ? { detectionWindow: { attempts: whole.attempts, successes: whole.successes } } : {}) };
   };
   return {
     failing: kept.map((e) => {
+      if (wider.has(e)) return { ...e.health, windowMs: wideMs };
       const windowMs = shorter.get(e);
       return windowMs !== undefined ? onShorterWindow(e.health, windowMs) : { ...e.health, windowMs: s.windowMs };
     }),
     healthy: long
-      .filter((e) => !failingKeys.has(e.health.key))
+      .filter((e) => judgedNow.has(e.health.key) && !failingKeys.has(e.health.key))
       .map((e) => e.health)
       .sort(byKey),
   };

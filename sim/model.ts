@@ -34,15 +34,15 @@ import {
   ScopeHealth,
   bucketOf,
   classifyOutcome,
-  countedWindow,
   decideLook,
-  evaluateScopes,
+  evidenceSpanOf,
+  judgeScopes,
   nextWakeAt,
   openingState,
   placeFinding,
   supersededState,
+  wideWindowOf,
   withEvidence,
-  withoutOverruledEvidence,
   wokenBy,
 } from '../domain';
 import type { PolicyDowntime, PolicyRun } from './baseline';
@@ -251,12 +251,11 @@ export function runProductModel(world: World, checkouts: readonly Checkout[], du
     changed(disabledAt);
   };
   const detect = (at: number) => {
-    const resolved = all.filter((d) => d.record.resolvedAt !== undefined && (d.record.endReason === 'recovered' || d.record.endReason === 'manual') && ms(d.record.resolvedAt) >= at - settings.windowMs);
+    const wide = wideWindowOf(settings);
+    const resolved = all.filter((d) => d.record.resolvedAt !== undefined && (d.record.endReason === 'recovered' || d.record.endReason === 'manual') && ms(d.record.resolvedAt) >= at - wide);
     const recoveries = resolved.map((d) => ({ scope: d.record.scope, at: ms(d.record.resolvedAt!) }));
-    const read = counters.read(at - settings.windowMs - settings.baselineWindowMs, at);
-    const verdict = evaluateScopes(withoutOverruledEvidence(read, recoveries, at, settings.windowMs, topo), at, settings, topo);
-    for (const failing of verdict.failing) {
-      const health = countedWindow(failing, recoveries, at, bucketMs, topo);
+    const verdict = judgeScopes(counters.read(at - evidenceSpanOf(settings), at), recoveries, at, settings, bucketMs, topo);
+    for (const health of verdict.failing) {
       // The scope's own open downtime is fed (its workflow id is the scope's), as is a broader one.
       const { covering, narrower } = placeFinding(open.map((d) => ({ scopeKey: d.record.scopeKey, scope: d.record.scope, d })), health, topo);
       const feeds = open.find((d) => d.record.scopeKey === health.key) ?? covering?.d;

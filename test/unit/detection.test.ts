@@ -1,4 +1,4 @@
-import { RouteCounter, baselineFor, countedWindow, evaluateScopes, placeFinding, topologyOf, withoutOverruledEvidence } from '../../domain';
+import { RouteCounter, baselineFor, countedWindow, evaluateScopes, judgeScopes, placeFinding, topologyOf, withoutOverruledEvidence } from '../../domain';
 import { TABLE_SETTINGS, Traffic, binomial, counter, seeded, trafficCounters } from './helpers';
 
 const MINUTE = 60_000;
@@ -204,6 +204,53 @@ describe('the short window for severe drops', () => {
     const rand = seeded(100 + seed);
     const cs = healthy.flatMap((t) => minutes(t.route, Array.from({ length: 5 }, () => [40, binomial(40, 0.95, rand)] as [number, number])));
     expect(evaluateScopes(cs, NOW, settings).failing).toEqual([]);
+  });
+});
+
+describe('the wide window for a quiet scope', () => {
+  const others = counters(healthy.filter((t) => !t.route.startsWith('netbanking:sbi')));
+  /** SBI netbanking: an hour of healthy minutes before the wide window, then the wide window's fifteen minutes, each (attempts, successes). */
+  const sbi = (wide: [number, number][], perMinute = 4) => {
+    const out: RouteCounter[] = [];
+    for (let i = 0; i < 60; i++) out.push(counter('netbanking:sbi', 'payu', NOW - (75 - i) * MINUTE, { success: Math.round(perMinute * 0.95 * 10) / 10, systemFailure: Math.round(perMinute * 0.05 * 10) / 10 }));
+    wide.forEach(([attempts, ok], i) => out.push(counter('netbanking:sbi', 'payu', NOW - (wide.length - i) * MINUTE, { success: ok, systemFailure: attempts - ok })));
+    return out;
+  };
+  const dead = (n: number, attempts = 3): [number, number][] => Array.from({ length: n }, () => [attempts, 0]);
+  const fine = (n: number, attempts = 3): [number, number][] => Array.from({ length: n }, () => [attempts, 3 * Math.floor(attempts / 3)]);
+
+  test('reports a bank too quiet for the detection window once the wide window holds the minimum', () => {
+    const cs = [...others, ...sbi(dead(15))];
+    // 15 attempts in the detection window, short of the 30 it needs: without the wide window, never judged.
+    expect(evaluateScopes(cs, NOW, { ...settings, wideWindowMs: 0 }).failing).toEqual([]);
+    const verdict = evaluateScopes(cs, NOW, settings);
+    expect(verdict.failing.map((h) => h.key)).toEqual(['netbanking:sbi@*']);
+    // Its counts and window are the wide window's, which size the probe's floor share.
+    expect(verdict.failing[0]).toMatchObject({ attempts: 45, successes: 0, windowMs: 3 * settings.windowMs });
+    // Judged against the hour before the wide window, not against its own failing minutes.
+    expect(verdict.failing[0]!.baseline).toBeCloseTo((60 * 3.8 + 50 * 0.95) / (60 * 4 + 50), 9);
+  });
+
+  test('leaves a scope under a downtime to its probe', () => {
+    const covered = sbi(dead(15)).map((c) => (c.bucketStart >= NOW - 15 * MINUTE ? { ...c, covered: c.systemFailure } : c));
+    expect(evaluateScopes([...others, ...covered], NOW, settings).failing).toEqual([]);
+  });
+
+  test('leaves it alone once its recent attempts succeed again, the old failures still in the wide window', () => {
+    expect(evaluateScopes([...others, ...sbi([...dead(10), ...fine(5)])], NOW, settings).failing).toEqual([]);
+  });
+
+  test('leaves a busy scope to the detection window: failures older than it do not count', () => {
+    expect(evaluateScopes([...others, ...sbi([...dead(10, 100), ...fine(5, 99)], 100)], NOW, settings).failing).toEqual([]);
+  });
+
+  test('does not reopen a quiet scope on the failures a recovery overruled', () => {
+    // Two good minutes after thirteen dead ones: the detection window's rate is still below the threshold.
+    const cs = [...others, ...sbi([...dead(13), ...fine(2)])];
+    expect(judgeScopes(cs, [], NOW, settings, MINUTE).failing.map((h) => h.key)).toEqual(['netbanking:sbi@*']);
+    // The probe proved it recovered two minutes ago: only what happened since is judged.
+    const recovered = [{ scope: { method: 'netbanking:sbi' }, at: NOW - 2 * MINUTE }];
+    expect(judgeScopes(cs, recovered, NOW, settings, MINUTE).failing).toEqual([]);
   });
 });
 

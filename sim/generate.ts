@@ -6,7 +6,8 @@
  *
  * A world: 3–15 methods over 1–4 gateways (some behind an aggregator), skewed shares (a few big
  * methods, a long tail), base success rates 0.80–0.98 with user-caused failures, the ordinary
- * wander of the rates, and 0–3 outages of one shape each (its `label`): a route, a method, a
+ * wander of the rates, arrivals that follow part of a day's curve with surges in half the worlds
+ * (`drawTraffic`), and 0–3 outages of one shape each (its `label`): a route, a method, a
  * mode, a gateway, an aggregator, an issuer or a card network, a UPI app; partial (success
  * 0.3–0.7) or hard (0–0.1); short (20 s) or long; overlapping another; flapping; during a freeze;
  * on a low-traffic method. About one world in ten is quiet (no outage).
@@ -80,20 +81,25 @@ export function generateScenario(seed: number): Scenario {
     at = Math.max(...drawn.outages.map((o) => o.endSec)) + int(r, 20, 60);
   }
   const durationSec = at + int(r, 40, 60);
+  const checkoutsPerSec = int(r, 40, 150);
+  const userFailureShare = round(between(r, 0.4, 0.8), 0.05);
+  const variance = { amplitude: round(between(r, 0, 0.03), 0.005), periodSec: int(r, 120, 600) };
+  const traffic = drawTraffic(r, durationSec);
   const scenario = parseScenario(
     {
       name: `generated-${seed}`,
-      description: describe(catalog, gateways, outages, seed),
+      description: describe(catalog, gateways, outages, seed, traffic),
       seed,
       durationSec,
-      checkoutsPerSec: int(r, 40, 150),
+      checkoutsPerSec,
       users: 20_000,
-      userFailureShare: round(between(r, 0.4, 0.8), 0.05),
+      userFailureShare,
       catalog,
       ...(aggregated.length ? { gateways: gateways.map((g) => (aggregated.includes(g) ? { gateway: g, aggregator: 'juspay' } : { gateway: g })) } : {}),
       outages,
       ...(freezeWindows.length ? { freezeWindows } : {}),
-      variance: { amplitude: round(between(r, 0, 0.03), 0.005), periodSec: int(r, 120, 600) },
+      variance,
+      traffic,
     },
     `generated world ${seed}`,
   );
@@ -103,11 +109,29 @@ export function generateScenario(seed: number): Scenario {
   const kept = scenario.outages.filter((_, k) => world.outageRoutes[k]!.length > 0);
   if (kept.length === scenario.outages.length) return scenario;
   const freezes = (scenario.freezeWindows ?? []).filter((f) => kept.some((o) => o.startSec >= f.startSec && o.endSec <= f.endSec));
-  return parseScenario({ ...scenario, description: describe(scenario.catalog, gateways, kept, seed), outages: kept, freezeWindows: freezes.length ? freezes : undefined }, `generated world ${seed}`);
+  return parseScenario({ ...scenario, description: describe(scenario.catalog, gateways, kept, seed, traffic), outages: kept, freezeWindows: freezes.length ? freezes : undefined }, `generated world ${seed}`);
 }
 
-function describe(catalog: Scenario['catalog'], gateways: string[], outages: Scenario['outages'], seed: number): string {
-  return `generated world ${seed}: ${catalog.length} methods over ${gateways.length} gateway(s); ${outages.map((o) => o.label).join(', ') || 'quiet'}`;
+/**
+ * Arrivals over the world: part of a day's curve (a swing of up to ±60% over a period of one to
+ * three world lengths, at any phase) and, in half the worlds, one or two surges of 2–4 times the
+ * traffic for 10–40 s, which may land on an outage.
+ */
+function drawTraffic(r: Rand, durationSec: number): NonNullable<Scenario['traffic']> {
+  const swing = round(between(r, 0, 0.6), 0.05);
+  const periodSec = int(r, durationSec, 3 * durationSec);
+  const phase = round(r(), 0.01);
+  const n = pick(r, [0, 0, 0, 0, 1, 1, 1, 1, 2, 2]);
+  const surges = Array.from({ length: n }, () => {
+    const startSec = int(r, 10, Math.max(10, durationSec - 20));
+    return { startSec, endSec: Math.min(durationSec, startSec + int(r, 10, 40)), multiplier: round(between(r, 2, 4), 0.1) };
+  }).sort((a, b) => a.startSec - b.startSec);
+  return { swing, periodSec, phase, ...(surges.length ? { surges } : {}) };
+}
+
+function describe(catalog: Scenario['catalog'], gateways: string[], outages: Scenario['outages'], seed: number, traffic: NonNullable<Scenario['traffic']>): string {
+  const surges = (traffic.surges ?? []).map((s) => `; surge x${s.multiplier} at ${s.startSec}-${s.endSec} s`).join('');
+  return `generated world ${seed}: ${catalog.length} methods over ${gateways.length} gateway(s); ${outages.map((o) => o.label).join(', ') || 'quiet'}${surges}`;
 }
 
 interface Drawn {

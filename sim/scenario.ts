@@ -27,6 +27,10 @@
  *                     (e.g. OTP SMS delays), which must not count against any route
  *   variance          optional {amplitude, periodSec}: ordinary variance; every route's rate
  *                     wanders by ±amplitude along a sine of the period with a per-route phase
+ *   traffic           optional {swing, periodSec, phase?, surges?[]}: arrivals that vary over
+ *                     time: the rate follows checkoutsPerSec x (1 + swing x sin(2π(t/periodSec +
+ *                     phase))), a day's curve compressed into periodSec, and each surge
+ *                     {startSec, endSec, multiplier} multiplies it while active (a flash sale)
  *   backfillSec       optional, default 60: seconds of healthy history before the run, posted
  *                     with `at` in the past so detection has each scope's baseline from the
  *                     start (and filling the baseline policy's window the same way)
@@ -115,6 +119,15 @@ export const scenarioSchema = z
       .array(z.object({ scope: scopeSchema, ...interval, failureShare: rate }).strict().superRefine(ordered))
       .optional(),
     variance: z.object({ amplitude: rate, periodSec: positive('a period in seconds') }).strict().optional(),
+    traffic: z
+      .object({
+        swing: z.number().min(0, 'expected 0 to 0.95').max(0.95, 'expected 0 to 0.95'),
+        periodSec: positive('a period in seconds'),
+        phase: rate.optional(),
+        surges: z.array(z.object({ ...interval, multiplier: z.number().min(0.1, 'expected 0.1 to 20').max(20, 'expected 0.1 to 20') }).strict().superRefine(ordered)).optional(),
+      })
+      .strict()
+      .optional(),
     backfillSec: seconds.optional(),
     backfillRate: rate.optional(),
     short: z
@@ -136,6 +149,7 @@ export const scenarioSchema = z
       ['outages', s.outages],
       ['freezeWindows', s.freezeWindows],
       ['userErrorBursts', s.userErrorBursts],
+      ['traffic.surges', s.traffic?.surges],
     ];
     for (const [field, list] of timed) {
       list?.forEach((o, i) => {
@@ -182,7 +196,7 @@ export const SHORT_DEFAULTS = { leadSec: 15, gapSec: 30, outageSec: 90, tailSec:
  */
 export function compressScenario(s: Scenario): Scenario {
   const caps = { ...SHORT_DEFAULTS, ...s.short };
-  const events = [...s.outages, ...(s.freezeWindows ?? []), ...(s.userErrorBursts ?? [])];
+  const events = [...s.outages, ...(s.freezeWindows ?? []), ...(s.userErrorBursts ?? []), ...(s.traffic?.surges ?? [])];
   const points = [...new Set([0, s.durationSec, ...events.flatMap((e) => [e.startSec, e.endSec])])].sort((a, b) => a - b);
   const firstEvent = events.length ? Math.min(...events.map((e) => e.startSec)) : s.durationSec;
   const lastEvent = events.length ? Math.max(...events.map((e) => e.endSec)) : 0;
@@ -203,5 +217,6 @@ export function compressScenario(s: Scenario): Scenario {
     outages: s.outages.map(remap),
     freezeWindows: s.freezeWindows?.map(remap),
     userErrorBursts: s.userErrorBursts?.map(remap),
+    ...(s.traffic ? { traffic: { ...s.traffic, ...(s.traffic.surges ? { surges: s.traffic.surges.map(remap) } : {}) } } : {}),
   };
 }

@@ -113,16 +113,39 @@ export function preferences(scenario: Scenario): number[] {
 }
 
 /**
- * The checkouts of [fromSec, toSec) at `ratePerSec` (Poisson arrivals), all draws from one
+ * How much of `ratePerSec` arrives at time t: the scenario's traffic curve (a day compressed into
+ * its period) times every active surge; 1 without one.
+ */
+export function trafficFactor(scenario: Scenario, t: number): number {
+  const tr = scenario.traffic;
+  if (!tr) return 1;
+  let f = 1 + tr.swing * Math.sin(2 * Math.PI * (t / tr.periodSec + (tr.phase ?? 0)));
+  for (const s of tr.surges ?? []) if (t >= s.startSec && t < s.endSec) f *= s.multiplier;
+  return f;
+}
+
+/** The largest `trafficFactor` can be: the curve's top with every surge that lifts it. */
+function peakFactor(scenario: Scenario): number {
+  const tr = scenario.traffic;
+  if (!tr) return 1;
+  return (1 + tr.swing) * (tr.surges ?? []).reduce((m, s) => m * Math.max(1, s.multiplier), 1);
+}
+
+/**
+ * The checkouts of [fromSec, toSec) at `ratePerSec` (Poisson arrivals; with the scenario's
+ * traffic curve and surges, a time-varying Poisson process drawn by thinning), all draws from one
  * seeded stream: the same scenario and salt give the same list on every run.
  */
 export function checkoutStream(scenario: Scenario, prefs: number[], fromSec: number, toSec: number, ratePerSec: number, salt: string): Checkout[] {
   const rand = mulberry32(Math.floor(hashUniform(`${scenario.seed}|${salt}`) * 4294967296));
+  const peak = peakFactor(scenario);
   const out: Checkout[] = [];
   let t = fromSec;
   for (;;) {
-    t += -Math.log(1 - rand()) / ratePerSec;
+    t += -Math.log(1 - rand()) / (ratePerSec * peak);
     if (t >= toSec) break;
+    // Thinning: a candidate arrival is kept with the share of the peak rate that arrives at t.
+    if (scenario.traffic && rand() * peak >= trafficFactor(scenario, t)) continue;
     const user = Math.floor(rand() * scenario.users);
     out.push({ index: out.length, t, user, preferred: prefs[user]!, dBurst: rand(), dSuccess: rand(), dKind: rand(), dCode: rand() });
   }

@@ -30,7 +30,14 @@ test('400 worlds: every shape is drawn, some worlds are quiet, catalogs and shar
       else expect(o.successRate).toBeLessThanOrEqual(0.1);
       if (o.label === 'short') expect(o.endSec - o.startSec).toBe(20);
     }
+    expect(w.traffic!.swing).toBeLessThanOrEqual(0.6);
+    for (const surge of w.traffic!.surges ?? []) expect(surge.endSec).toBeLessThanOrEqual(w.durationSec);
   }
+  // Traffic varies: some worlds swing by half or more, and about half have a surge.
+  expect(worlds.filter((w) => w.traffic!.swing >= 0.5).length).toBeGreaterThan(40);
+  const surged = worlds.filter((w) => (w.traffic!.surges ?? []).length > 0).length;
+  expect(surged).toBeGreaterThan(150);
+  expect(surged).toBeLessThan(250);
 });
 
 const twoGateways = twoGatewayScenario({ seed: 9, durationSec: 120, outages: [{ scope: { gateway: 'razorpay' }, startSec: 30, endSec: 70, successRate: 0 }] });

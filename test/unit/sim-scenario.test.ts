@@ -42,6 +42,8 @@ test.each([
   ['an unknown field', (s: Scenario) => void ((s as unknown as Record<string, unknown>).colour = 'red'), /^x\.json: \(root\)|colour/],
   ['a per-gateway rate for a gateway the method lacks', (s: Scenario) => void (s.catalog[1]!.gatewaySuccess = { razorpay: 0.9 }), /^x\.json: catalog\.1\.gatewaySuccess\.razorpay: razorpay is not one of/],
   ['a repeated method', (s: Scenario) => void (s.catalog[1]!.method = 'upi:gpay'), /^x\.json: catalog\.1\.method: upi:gpay is already listed at catalog\.0/],
+  ['a traffic swing that would stop arrivals', (s: Scenario) => void (s.traffic = { swing: 1.5, periodSec: 100 }), /^x\.json: traffic\.swing: expected 0 to 0\.95/],
+  ['a surge past the end', (s: Scenario) => void (s.traffic = { swing: 0, periodSec: 100, surges: [{ startSec: 10, endSec: 900, multiplier: 2 }] }), /^x\.json: traffic\.surges\.0\.endSec: must be at most durationSec/],
 ])('refuses %s, naming the field', (_what, mutate, message) => {
   const s = base();
   mutate(s);

@@ -108,6 +108,25 @@ test('the checkout stream is the same for the same seed, sorted, at the asked ra
   expect(checkoutStream(s, prefs, 0, 100, 200, 'other')[0]).not.toEqual(a[0]);
 });
 
+test('traffic follows its curve and its surges, and a scenario without one keeps the stream it had', () => {
+  const s = scenario({ traffic: { swing: 0.5, periodSec: 200, surges: [{ startSec: 120, endSec: 140, multiplier: 3 }] } });
+  const a = checkoutStream(s, preferences(s), 0, 200, 200, 'live');
+  const perSec = (from: number, to: number) => a.filter((c) => c.t >= from && c.t < to).length / (to - from);
+  // The curve's top (t = 50 s: 1.5x, 300/s) and bottom (t = 150 s: 0.5x, 100/s), 20 s around each.
+  expect(perSec(40, 60)).toBeGreaterThan(270);
+  expect(perSec(40, 60)).toBeLessThan(330);
+  expect(perSec(140, 160)).toBeGreaterThan(80);
+  expect(perSec(140, 160)).toBeLessThan(125);
+  // The surge triples what the curve brings (about 0.6x there): about 360/s.
+  expect(perSec(120, 140)).toBeGreaterThan(300);
+  expect(perSec(120, 140)).toBeLessThan(420);
+  expect(a.every((c, i) => i === 0 || c.t >= a[i - 1]!.t)).toBe(true);
+  expect(checkoutStream(s, preferences(s), 0, 200, 200, 'live')).toEqual(a);
+  // No traffic: the same draws as a scenario that never had the field.
+  const plain = scenario();
+  expect(checkoutStream(plain, preferences(plain), 0, 50, 200, 'live')).toEqual(checkoutStream({ ...plain, traffic: undefined }, preferences(plain), 0, 50, 200, 'live'));
+});
+
 test('the success rate detection sees leaves user failures out', () => {
   expect(systemSuccessRate(0.9, 0.6)).toBeCloseTo(0.9 / 0.94, 10);
   expect(systemSuccessRate(0.9, 0)).toBeCloseTo(0.9, 10);

@@ -64,9 +64,20 @@ export type ProbeDecision = {
   raised?: number;
   /** B: llr at or below it proves the scope is still failing. */
   lowerBound: number;
+  /** llr at or above it proves recovery short of the sample minimum (see `DECISIVE_EVIDENCE`); absent where the minimum always holds. */
+  decisiveBound?: number;
   /** Suggested probe share, in percent. */
   probePercent: number;
 };
+
+/**
+ * Evidence this many times the proof's (llr at DECISIVE_EVIDENCE x A) re-enables without waiting
+ * for MIN_PROBE_SAMPLES: a test at that bound falsely enables at about alpha squared, a hundredth
+ * of the one-shot test's rate. During a hard outage that is four or five successes in a row
+ * instead of twenty outcomes, so a healed scope comes back seconds sooner. The minimum still holds
+ * where the proven share does not apply (freeze windows, a scope kept disabled until a time).
+ */
+export const DECISIVE_EVIDENCE = 2;
 
 /** Error rates are kept inside (0, 0.5) so both boundaries are finite and A > 0 > B. */
 function errorRate(x: number): number {
@@ -107,14 +118,16 @@ export function decideRecovery(
   const samples = ok + bad;
   const backAtThreshold = samples > 0 && ok / samples >= threshold;
 
+  const decisiveBound = s.provenPercent !== undefined ? DECISIVE_EVIDENCE * upperBound : undefined;
+  const enough = samples >= s.minSamples || (decisiveBound !== undefined && llr >= decisiveBound);
   let verdict: ProbeDecision['verdict'] = 'insufficient';
   if (llr <= lowerBound) verdict = 'failing';
-  else if (llr >= upperBound && samples >= s.minSamples && backAtThreshold) verdict = 'recovered';
+  else if (llr >= upperBound && enough && backAtThreshold) verdict = 'recovered';
 
   const provenShort = verdict === 'insufficient' && llr >= upperBound && backAtThreshold;
   const widened = provenShort && s.provenPercent !== undefined ? provenShare(s) : undefined;
   const probePercent = widened ?? probeShare(llr, upperBound, lowerBound, s, known.provenFailing === true, known.floorPercent);
-  return { verdict, samples, successes: ok, llr, upperBound, lowerBound, ...(raise > 0 ? { raised: raise } : {}), probePercent };
+  return { verdict, samples, successes: ok, llr, upperBound, lowerBound, ...(raise > 0 ? { raised: raise } : {}), ...(decisiveBound !== undefined ? { decisiveBound } : {}), probePercent };
 }
 
 /**
@@ -348,8 +361,8 @@ export const SOONEST_LOOK_FRACTION = 0.25;
  * When to look at the probe again, in ms. After PROBE_INTERVAL as a rule. While the evidence leans
  * toward recovery (llr > 0) without proving it yet, the route is most likely healthy and still
  * hidden from bucket A, so look as soon as the widened share should have brought the outcomes the
- * test still lacks: up to MIN_PROBE_SAMPLES, and enough for llr to reach A at the rate it has
- * gained so far. That needs the scope's traffic (`attemptsPerSec`, from detection); unknown
+ * test still lacks: up to MIN_PROBE_SAMPLES (or decisive evidence, if sooner), and enough for
+ * llr to reach A at the rate it has gained so far. That needs the scope's traffic (`attemptsPerSec`, from detection); unknown
  * traffic keeps the interval. Never sooner than a quarter of the interval. A sequential test may
  * be consulted at any time without raising its error rates, so looking sooner costs only reads.
  *
@@ -373,9 +386,11 @@ export function nextLookMs(
   const leaning = leansToRecovery(decision) && decision.samples > 0;
   if (!leaning || attemptsPerSec === undefined || !(attemptsPerSec > 0) || !(decision.probePercent > 0)) return intervalMs;
   const probesPerSec = (attemptsPerSec * decision.probePercent) / 100;
-  const toMinimum = Math.max(0, minSamples - decision.samples);
   const perSample = decision.llr / decision.samples;
   const toBound = Math.max(0, Math.ceil((decision.upperBound - decision.llr) / perSample));
+  // The minimum, or fewer where decisive evidence would come first.
+  const toDecisive = decision.decisiveBound !== undefined ? Math.max(0, Math.ceil((decision.decisiveBound - decision.llr) / perSample)) : Infinity;
+  const toMinimum = Math.min(Math.max(0, minSamples - decision.samples), toDecisive);
   const needed = Math.max(1, toMinimum, toBound);
   let waitMs = (1000 * needed) / probesPerSec;
   if (refute) {

@@ -218,13 +218,21 @@ describe('sequences of looks', () => {
     expect(open.looks[0]!.decision.verdict).toBe('recovered');
   });
 
-  test('a recovery proven short of the sample minimum shows the scope to every user, unless an operator keeps it disabled until a time', () => {
+  test('a recovery proven short of the sample minimum: re-enabled on decisive evidence; short of that, shown to every user; held to the minimum while an operator keeps it disabled until a time', () => {
+    // After a hard outage, twelve successes in a row are decisive (twice the proof): recovered short of twenty.
     const events = outcomes(1, 600, 2.5, () => true);
-    const proven = drive(factsOf(), events, 30);
-    expect(proven.looks[0]!.decision).toMatchObject({ verdict: 'insufficient', samples: 12 });
-    expect(proven.looks[0]!.state.probePercent).toBe(policy.provenProbePercent);
+    const decisive = drive(factsOf(), events, 30);
+    expect(decisive.looks[0]!.decision).toMatchObject({ verdict: 'recovered', samples: 12 });
     const extended = drive(factsOf(), events, 30, { state: { extendedUntil: T0 + 10 * MIN } });
+    expect(extended.looks[0]!.decision).toMatchObject({ verdict: 'insufficient', samples: 12 });
     expect(extended.looks[0]!.state.probePercent).toBe(policy.maxProbePercent);
+    // After a partial degradation a success weighs less: seventeen in a row pass the proof, not twice it.
+    const partial = drive(factsOf({ evidence: PARTIAL }), outcomes(1, 600, 1.75, () => true), 30);
+    const proven = partial.looks.find((l) => l.decision.llr >= l.decision.upperBound)!;
+    expect(proven.decision.verdict).toBe('insufficient');
+    expect(proven.decision.llr).toBeLessThan(proven.decision.decisiveBound!);
+    expect(proven.decision.samples).toBeLessThan(policy.minProbeSamples);
+    expect(proven.state.probePercent).toBe(policy.provenProbePercent);
   });
 
   test('recovered while kept disabled until a time: continues until then, then closes', () => {
@@ -241,7 +249,7 @@ describe('sequences of looks', () => {
   });
 
   test.each<[string, [number, boolean][], ActorState['lastFailingAt'], string, boolean]>([
-    ['too few probe outcomes by the expiry: re-enabled on expiry', outcomes(60, 1_800, 300, () => true), undefined, 'expired', false],
+    ['too few probe outcomes by the expiry: re-enabled on expiry', outcomes(60, 1_800, 600, () => true), undefined, 'expired', false],
     ['still failing at the expiry: kept disabled one more expiry, on the timeline', outcomes(0.5, 1_900, 0.5, () => false), undefined, 'extended', true],
     ['too few outcomes at the expiry but proven failing within it: kept disabled', [], T0 + 10 * MIN, 'extended', true],
   ])('%s', (_name, events, lastFailingAt, outcome, timeline) => {

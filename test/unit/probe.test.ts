@@ -52,11 +52,25 @@ describe('recovery decision (SPRT on probe outcomes)', () => {
     ['nearly proven: the maximum', 28, 0, { minSamples: 40, provenPercent: 100 }, {}, 50],
     // Against a 5% outage three successes and a failure pass A, but 75% is below the threshold.
     ['past A against the outage but not back at the threshold: the maximum', 3, 1, { provenPercent: 100 }, { outage: 0.05 }, 50],
-    ['past A against the outage and back at the threshold: every user', 9, 1, { provenPercent: 100 }, { outage: 0.05 }, 100],
+    // Two successes pass A against a 5% outage (2 x 2.94), not twice A (9.1).
+    ['past A against the outage and back at the threshold: every user', 2, 0, { provenPercent: 100 }, { outage: 0.05 }, 100],
   ])('widens the probe to the proven share only once recovery is proven: %s', (_name, ok, failed, overrides, known, percent) => {
     const d = decideRecovery(ok, failed, BASELINE, THRESHOLD, { ...settings, ...overrides }, known);
     expect(d.verdict).toBe('insufficient');
     expect(d.probePercent).toBeCloseTo(percent, 9);
+  });
+
+  test.each<[string, number, number, Partial<ProbeSettings>, ProbeDecision['verdict']]>([
+    // Against a 5% outage a success weighs ln(0.95/0.05) = 2.94: four in a row are twice A (9.1).
+    ['decisive evidence short of the sample minimum: recovered', 4, 0, { provenPercent: 100 }, 'recovered'],
+    ['past A, short of decisive and of the minimum: not yet', 3, 0, { provenPercent: 100 }, 'insufficient'],
+    ['decisive, but the minimum holds where no proven share applies (a freeze, an extension)', 4, 0, {}, 'insufficient'],
+    ['decisive, but not back at the threshold', 12, 3, { provenPercent: 100 }, 'insufficient'],
+  ])('%s', (_name, ok, failed, overrides, verdict) => {
+    const d = decideRecovery(ok, failed, BASELINE, THRESHOLD, { ...settings, ...overrides }, { outage: 0.05 });
+    expect(d.verdict).toBe(verdict);
+    if (overrides.provenPercent !== undefined) expect(d.decisiveBound).toBeCloseTo(2 * Math.log(0.95 / 0.01), 9);
+    else expect(d.decisiveBound).toBeUndefined();
   });
 
   test('the probe share never leaves [a quarter of the base share, the maximum]', () => {

@@ -362,9 +362,10 @@ export const SOONEST_LOOK_FRACTION = 0.25;
  * toward recovery (llr > 0) without proving it yet, the route is most likely healthy and still
  * hidden from bucket A, so look as soon as the widened share should have brought the outcomes the
  * test still lacks: up to MIN_PROBE_SAMPLES (or decisive evidence, if sooner), and enough for
- * llr to reach A at the rate it has gained so far. That needs the scope's traffic (`attemptsPerSec`, from detection); unknown
- * traffic keeps the interval. Never sooner than a quarter of the interval. A sequential test may
- * be consulted at any time without raising its error rates, so looking sooner costs only reads.
+ * llr to reach A at the rate it has gained so far. That needs the scope's traffic
+ * (`attemptsPerSec`, from detection); unknown traffic keeps the interval. Never sooner than a
+ * quarter of the interval. A sequential test may be consulted at any time without raising its
+ * error rates, so looking sooner costs only reads.
  *
  * With `refute` (the test's hypotheses: baseline, threshold and the outage's rate, as given to
  * `decideRecovery`), the look comes no later than when the failures that would undo the lean

@@ -19,7 +19,7 @@
  * does not open a downtime on the older evidence still in the wide window.
  */
 import { NO_TOPOLOGY, Route, Scope, Topology, candidateScopes, isValidRoute, modeOf, processorOf, scopeAttributes, scopeBreadth, scopeCovers, scopeKey, scopeKind, scopeMatchesRoute } from './scope';
-import { proportion, wilsonUpper } from './stats';
+import { proportion, provenBelow, wilsonUpper } from './stats';
 
 /** Outcomes of one route in one time bucket. */
 export interface RouteCounter {
@@ -220,8 +220,11 @@ function add(t: Tally, c: RouteCounter): void {
  * Sums counters per route into the current window [now - windowMs, now], its recent and short
  * parts, the wide window [now - wide, now] and the baseline window [now - windowMs -
  * baselineWindowMs, now - windowMs), noting the baseline's part inside the wide window (the
- * wide window's baseline is the rest). Buckets with covered
- * attempts are skipped: traffic during a downtime (outage plus probe) is not "normal".
+ * wide window's baseline is the rest). Buckets with covered attempts are skipped from the
+ * baseline: traffic during a downtime (outage plus probe) is not "normal". So are a route's
+ * buckets in which another route of its method was covered: that was failover traffic, and a
+ * failover route that only ever carries a method while the method fails (a flapping card) would
+ * learn the outage as its baseline and stop looking bad.
  * Malformed routes are skipped so one bad counter cannot take detection down.
  */
 function aggregateRoutes(counters: RouteCounter[], now: number, s: DetectionSettings): Map<string, RouteAggregate> {
@@ -233,10 +236,13 @@ function aggregateRoutes(counters: RouteCounter[], now: number, s: DetectionSett
   const wideStart = now - wideWindowOf(s);
   const baselineStart = windowStart - s.baselineWindowMs;
   const routes = new Map<string, RouteAggregate>();
+  // Buckets in which a route of the method was under a downtime: its other routes carried the failover.
+  const failedOver = new Set<string>();
+  for (const c of counters) if (c.covered > 0) failedOver.add(`${c.method}|${c.bucketStart}`);
   for (const c of counters) {
     if (c.bucketStart > now || c.bucketStart < baselineStart) continue;
     const inWindow = c.bucketStart >= windowStart;
-    if (!inWindow && c.covered > 0) continue;
+    if (!inWindow && (c.covered > 0 || failedOver.has(`${c.method}|${c.bucketStart}`))) continue;
     const route = { method: c.method, gateway: c.gateway };
     if (!isValidRoute(route)) continue;
     const id = routeId(route);
@@ -331,6 +337,15 @@ const isSubset = (a: Set<string>, b: Set<string>) => [...a].every((x) => b.has(x
 
 const asScope = (r: Route): Scope => ({ method: r.method, gateway: r.gateway });
 
+/**
+ * A group's traffic is failing: its rate below its threshold, on evidence that it is below its
+ * baseline at all (an exact binomial test at the detection's level): a failover gateway's first
+ * nine attempts, seven of them paid, are what a healthy 90% bank gives.
+ */
+function failsOnEvidence(t: Tally, baseline: number, drop: number, s: DetectionSettings): boolean {
+  return t.attempts > 0 && t.successes / t.attempts < baseline * (1 - drop) && provenBelow(t.successes, t.attempts, baseline, s.z);
+}
+
 /** A candidate scope and its routes: every route whose candidates include it (with data in the window or not). */
 interface Candidate {
   scope: Scope;
@@ -356,7 +371,8 @@ function evaluateWindow(
     if (!h) routeHealth.set(r, (h = healthOf(asScope(r.route), tallyOf(r)!, smoothedBaseline(baselineTally(r), s), totalAttempts, s, drop)));
     return h;
   };
-  const isBad = (h: ScopeHealth) => h.attempts > 0 && h.rate < h.baseline * (1 - drop);
+  // Below the route's threshold, on evidence that it is below its baseline at all.
+  const isBad = (h: ScopeHealth) => h.attempts > 0 && h.rate < h.baseline * (1 - drop) && provenBelow(h.successes, h.attempts, h.baseline, s.z);
   return candidates.map(({ scope, routes, baseline: candidateBaseline }) => {
     const baseline = otherBaseline ? baselineOf(routes, s, otherBaseline) : candidateBaseline;
     const window: Tally = { successes: 0, attempts: 0 };
@@ -392,7 +408,7 @@ function evaluateWindow(
       }
     }
     const holdsHealthyTraffic = rest.attempts >= s.minAttempts && !healthOf(scope, rest, baseline, totalAttempts, s, drop).failing;
-    const processors = new Map([...byProcessor].map(([p, g]) => [p, proportion(g.window.successes, g.window.attempts, 1) < smoothedBaseline(g.baseline, s) * (1 - drop)]));
+    const processors = new Map([...byProcessor].map(([p, g]) => [p, failsOnEvidence(g.window, smoothedBaseline(g.baseline, s), drop, s)]));
     return { health: healthOf(scope, window, baseline, totalAttempts, s, drop), observed, bad, badAttempts, holdsHealthyRoute, holdsHealthyTraffic, processors };
   });
 }
@@ -419,14 +435,16 @@ const instrumentNaming = (s: Scope) => (scopeAttributes(s).length > 0 ? 0 : s.me
  * fail, not with the absence of evidence that they work:
  * (1) it is statistically failing;
  * (2) at least `coverage` of its attempts went through bad routes (point rate below the route's
- *     own threshold), so one dead route cannot drag a healthy gateway down with it;
+ *     own threshold, on evidence that it is below the route's baseline at all, an exact binomial
+ *     test: a route is not bad on one unlucky failure in its first few attempts), so one dead
+ *     route cannot drag a healthy gateway down with it;
  * (3) none of its routes with the minimum attempts is doing fine, and its other routes pooled
  *     are not healthy traffic either (enough attempts, not failing): a gateway whose two failing
  *     methods fail while its many small ones work is two downtimes, not the gateway;
  * (4) most of the routes it observes are bad;
  * (5) a scope that pins no processor (a method, a mode, an issuer, a network) and is observed
  *     through two or more processor groups (an aggregator's gateways are one group) fails
- *     through each of them, its traffic there pooled: cards failing on one gateway are that
+ *     through each of them, its traffic there pooled and judged as a route is in (2): cards failing on one gateway are that
  *     gateway's problem, and a mode is never hidden on a healthy direct gateway because an
  *     aggregator failed;
  * (6) it has at least two routes with data, or it is a method: a bank down on its only gateway

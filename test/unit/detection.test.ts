@@ -441,3 +441,84 @@ describe('where a finding goes among the open downtimes', () => {
     expect(placeFinding(open, { key: '*:*@payu', scope: { gateway: 'payu' } })).toEqual({ narrower: [] });
   });
 });
+
+describe('a gateway outage whose traffic has just begun to fail over', () => {
+  // Razorpay is down for everything; Bank of Baroda netbanking, offered on razorpay then payu,
+  // has sent its first users to payu in the last minute, which has never carried it before.
+  const traffic: Traffic[] = [
+    { route: 'card:hdfc_debit@razorpay', attempts: 300, rate: 0.02 },
+    { route: 'wallet:mobikwik@razorpay', attempts: 200, rate: 0.02 },
+    { route: 'netbanking:bob@razorpay', attempts: 100, rate: 0.02 },
+    { route: 'card:hdfc_debit@payu', attempts: 200 },
+  ];
+  const firstUse = (success: number, systemFailure: number) => [...counters(traffic), counter('netbanking:bob', 'payu', NOW - MINUTE, { success, systemFailure })];
+  const catalog = topologyOf({
+    methods: [
+      { method: 'netbanking:bob', gateways: ['razorpay', 'payu'], attributes: { issuer: 'bob' } },
+      { method: 'card:hdfc_debit', gateways: ['razorpay', 'payu'], attributes: { issuer: 'hdfc' } },
+      { method: 'wallet:mobikwik', gateways: ['razorpay'] },
+    ],
+  });
+
+  test('is the gateway alone: one failure in five on the failover route is no evidence that the bank is down', () => {
+    expect(evaluateScopes(firstUse(4, 1), NOW, settings, catalog).failing.map((h) => h.key)).toEqual(['*:*@razorpay']);
+  });
+
+  test('is the bank too once its failover route fails as well', () => {
+    expect(evaluateScopes(firstUse(1, 39), NOW, settings, catalog).failing.map((h) => h.key)).toEqual(['*:*+issuer=bob@*', '*:*@razorpay']);
+  });
+});
+
+describe('a failover route that has only carried its method while the method failed', () => {
+  // Axis debit cards pay through razorpay, then payu. In ten minutes of the last hour they failed
+  // (razorpay's route was under a downtime) and the users failed over to payu, failing there too;
+  // payu has carried nothing else of theirs. Now the card fails on both gateways again.
+  const catalog = topologyOf({ methods: [{ method: 'card:axis_debit', gateways: ['razorpay', 'payu'] }, { method: 'upi:gpay', gateways: ['razorpay'] }] });
+  const now: Traffic[] = [
+    { route: 'card:axis_debit@razorpay', attempts: 300, rate: 0.05 },
+    { route: 'upi:gpay@razorpay', attempts: 300 },
+  ];
+  const earlierFlaps = Array.from({ length: 10 }, (_, i) => NOW - (40 - i) * MINUTE);
+  const cs = [
+    ...counters(now).map((c) => (c.method === 'card:axis_debit' && earlierFlaps.includes(c.bucketStart) ? { ...c, success: 2, systemFailure: 48, covered: 50 } : c)),
+    ...earlierFlaps.map((at) => counter('card:axis_debit', 'payu', at, { success: 8, systemFailure: 192 })),
+    ...[1, 2, 3, 4, 5].map((k) => counter('card:axis_debit', 'payu', NOW - k * MINUTE, { success: 3, systemFailure: 37 })),
+  ];
+
+  test('does not learn those failures as its normal: the card is down on both gateways, so it is the bank', () => {
+    expect(evaluateScopes(cs, NOW, settings, catalog).failing.map((h) => h.key)).toEqual(['card:axis_debit@*']);
+  });
+});
+
+describe('an aggregator outage whose traffic has just begun to fail over to a direct gateway', () => {
+  // Juspay (payu and cashfree) is down. HDFC netbanking, a 90% bank offered on payu then on
+  // razorpay (direct), has sent its first nine users to razorpay, which never carried it: seven paid.
+  const catalog = topologyOf({
+    methods: [
+      { method: 'netbanking:hdfc', gateways: ['payu', 'razorpay'], attributes: { issuer: 'hdfc' } },
+      { method: 'upi:gpay', gateways: ['payu', 'razorpay'] },
+      { method: 'card:sbi_debit', gateways: ['cashfree'] },
+    ],
+    gateways: [
+      { gateway: 'payu', aggregator: 'juspay' },
+      { gateway: 'cashfree', aggregator: 'juspay' },
+      { gateway: 'razorpay' },
+    ],
+  });
+  const traffic: Traffic[] = [
+    { route: 'netbanking:hdfc@payu', attempts: 200, rate: 0.02, baseline: 0.9 },
+    { route: 'upi:gpay@payu', attempts: 400, rate: 0.02 },
+    { route: 'card:sbi_debit@cashfree', attempts: 300, rate: 0.02 },
+    { route: 'upi:gpay@razorpay', attempts: 300 },
+  ];
+  const judge = (success: number, systemFailure: number) =>
+    evaluateScopes([...counters(traffic), counter('netbanking:hdfc', 'razorpay', NOW - MINUTE, { success, systemFailure })], NOW, settings, catalog).failing.map((h) => h.key);
+
+  test('is the aggregator alone: seven of nine on the direct gateway is what a 90% bank gives', () => {
+    expect(judge(7, 2)).toEqual(['*:*@aggregator=juspay']);
+  });
+
+  test('is the bank too once the direct gateway fails it as well', () => {
+    expect(judge(1, 19)).toEqual(['*:*@aggregator=juspay', '*:*+issuer=hdfc@*']);
+  });
+});

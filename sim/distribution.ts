@@ -132,6 +132,35 @@ export function distributionMarkdown(worlds: readonly WorldResult[]): string {
 }
 
 /**
+ * Where each policy's failed attempts and collateral went, summed over the worlds: the failed
+ * attempts through failing routes during outages (as a share of the no-handling ones) before the
+ * first covering downtime, as bucket-B probes after it, and otherwise (through a route the
+ * downtime did not cover); the hidden healthy checkouts (as a share of all healthy ones) while
+ * another route of the method was failing, after an outage on its routes had ended, and with no
+ * outage on its routes yet.
+ */
+export function lossesMarkdown(worlds: readonly WorldResult[]): string {
+  const pct = (x: number, of: number) => (of > 0 ? `${((100 * x) / of).toFixed(2)}%` : '–');
+  const lines = [
+    '| policy | failed attempts: before detection | as probes | otherwise | collateral: a route of the method failing | after its outage | no outage on it yet |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const policy of POLICIES) {
+    const figures = worlds.flatMap((w) => (w.policies[policy] ? [w.policies[policy]!] : []));
+    if (figures.length === 0) continue;
+    const sum = (f: (p: PolicyFigures) => number) => figures.reduce((n, p) => n + f(p), 0);
+    const noHandling = sum((p) => p.outages.reduce((n, o) => n + o.avoided.noHandling, 0));
+    const lost = (k: 'beforeDetection' | 'probe' | 'other') => sum((p) => p.outages.reduce((n, o) => n + o.lost[k], 0));
+    const healthy = sum((p) => p.collateral.healthyCheckouts);
+    const cause = (k: 'routeFailing' | 'afterOutage' | 'untouched') => sum((p) => p.collateral.causes[k]);
+    lines.push(
+      `| ${policy} | ${pct(lost('beforeDetection'), noHandling)} | ${pct(lost('probe'), noHandling)} | ${pct(lost('other'), noHandling)} | ${pct(cause('routeFailing'), healthy)} | ${pct(cause('afterOutage'), healthy)} | ${pct(cause('untouched'), healthy)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/**
  * The worst worlds for `policy` (the product where it ran, else the naive policy): by failures
  * avoided short of the oracle's, then by collateral; each with its seed to replay.
  */

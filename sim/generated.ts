@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../common/config';
 import { ROOT } from '../scripts/local-servers';
 import { runBaseline } from './baseline';
-import { WorldResult, distributionMarkdown, distributionSvg, worstWorlds } from './distribution';
+import { WorldResult, distributionMarkdown, distributionSvg, lossesMarkdown, worstWorlds } from './distribution';
 import { generateScenario } from './generate';
 import { measurePolicy } from './metrics';
 import { runOracle } from './oracle';
@@ -129,6 +129,12 @@ export function generatedMarkdown(worlds: readonly WorldResult[], o: Pick<Genera
     `Profile: ${Object.entries(PROFILE_ENV).map(([k, v]) => `\`${k}=${v}\``).join(' ')}.`,
     '',
     distributionMarkdown(worlds),
+    '## Where the failures and the collateral go',
+    '',
+    'Summed over the worlds. Failed attempts through failing routes during the outages, as a share of those with no handling at all: before the first downtime covering the outage, by bucket-B probe users after it, and otherwise after it (through a route no downtime covered). Healthy checkouts whose method was hidden, as a share of all healthy checkouts: while another route of the method was failing (hidden where it could have been routed around), after an outage on its routes had ended (the re-enable still to come, or a later downtime), and before any outage on its routes.',
+    '',
+    lossesMarkdown(worlds),
+    '',
     '## Worst worlds',
     '',
     'By failures avoided short of the oracle (the largest gap over the world\'s outages), then collateral. Replay one with `npm run simulate -- --generate 1 --seed <seed>`; its scenario file is `sim/results/generated/world-<seed>.scenario.json`.',

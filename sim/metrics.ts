@@ -6,7 +6,7 @@
 import { FAILOVER_PROBE_FRACTION } from '../api/snapshot';
 import { scopeMatchesRoute } from '../domain/scope';
 import type { PolicyDowntime, PolicyRun } from './baseline';
-import { Checkout, World, methodHealthy, systemRelevantShare, systemSuccessRate } from './truth';
+import { Checkout, World, isFailing, methodHealthy, systemRelevantShare, systemSuccessRate } from './truth';
 
 export interface Avoided {
   /** Attempts through a failing route with no downtime handling (preferred method, first gateway). */
@@ -38,6 +38,18 @@ export interface OutageFigures {
   healthyCheckouts: number;
   /** Probe checkouts (bucket B through a covered route) from the end to the re-enable (product). */
   probeAttemptsAfterEnd: number;
+  /** Where `avoided.policy`'s attempts went: before the first covering downtime, as bucket-B probes after it, or otherwise after it. */
+  lost: { beforeDetection: number; probe: number; other: number };
+}
+
+/** Where a policy's collateral went: each hidden healthy checkout by what its preferred method was doing. */
+export interface CollateralCauses {
+  /** Another route of the method was failing: hidden rather than routed around. */
+  routeFailing: number;
+  /** After an outage on one of the method's routes ended: the re-enable still to come. */
+  afterOutage: number;
+  /** No outage has touched the method's routes yet: a false or too broad downtime. */
+  untouched: number;
 }
 
 export interface PolicyFigures {
@@ -47,7 +59,7 @@ export interface PolicyFigures {
   successes: number;
   /** Checkouts with nothing offered at all. */
   noOption: number;
-  collateral: { count: number; healthyCheckouts: number; pct: number };
+  collateral: { count: number; healthyCheckouts: number; pct: number; causes: CollateralCauses };
   outages: OutageFigures[];
   downtimes: (PolicyDowntime & { covers: number[]; falseAlarm: boolean })[];
   falseDowntimes: number;
@@ -127,6 +139,11 @@ export function measurePolicy(world: World, checkouts: readonly Checkout[], run:
   let collateral = 0;
   let healthy = 0;
   const healthyAt = new Uint8Array(checkouts.length);
+  const causes: CollateralCauses = { routeFailing: 0, afterOutage: 0, untouched: 0 };
+  /** When an outage on one of the method's routes first ended, per method. */
+  const firstEnd = world.methodRoutes.map((routes) =>
+    outages.reduce((min, o, k) => (world.outageRoutes[k]!.some((r) => routes.some((x) => x.index === r)) ? Math.min(min, o.endSec) : min), Infinity),
+  );
   for (const c of checkouts) {
     if (c.t >= s.durationSec) continue;
     if (run.route[c.index]! < 0) noOption += 1;
@@ -137,7 +154,12 @@ export function measurePolicy(world: World, checkouts: readonly Checkout[], run:
     if (methodHealthy(world, c.preferred, c.t)) {
       healthyAt[c.index] = 1;
       healthy += 1;
-      if (run.hidden[c.index]) collateral += 1;
+      if (run.hidden[c.index]) {
+        collateral += 1;
+        if (world.methodRoutes[c.preferred]!.some((r) => isFailing(world, r.index, c.t))) causes.routeFailing += 1;
+        else if (c.t >= firstEnd[c.preferred]!) causes.afterOutage += 1;
+        else causes.untouched += 1;
+      }
     }
   }
 
@@ -165,6 +187,14 @@ export function measurePolicy(world: World, checkouts: readonly Checkout[], run:
       }
     }
     const detection = detectionDelay(world, run.downtimes, k);
+    const detectedAt = detection === null ? Infinity : o.startSec + detection;
+    const lost = { beforeDetection: 0, probe: 0, other: 0 };
+    for (const c of checkouts) {
+      if (c.t < o.startSec || c.t >= o.endSec || !failing.has(run.route[c.index]!)) continue;
+      if (c.t < detectedAt) lost.beforeDetection += 1;
+      else if (run.probe[c.index]) lost.probe += 1;
+      else lost.other += 1;
+    }
     const reEnable = detection === null ? { delay: null, note: 'not detected during the outage', ids: [] as string[] } : reEnableDelay(world, run.downtimes, k, s);
     const reEnabledAt = reEnable.delay === null ? s.durationSec : o.endSec + reEnable.delay;
     let probeAfter = 0;
@@ -187,6 +217,7 @@ export function measurePolicy(world: World, checkouts: readonly Checkout[], run:
       collateral: outageCollateral,
       healthyCheckouts: outageHealthy,
       probeAttemptsAfterEnd: probeAfter,
+      lost,
     };
   });
 
@@ -201,7 +232,7 @@ export function measurePolicy(world: World, checkouts: readonly Checkout[], run:
     attempts,
     successes,
     noOption,
-    collateral: { count: collateral, healthyCheckouts: healthy, pct: healthy > 0 ? (100 * collateral) / healthy : 0 },
+    collateral: { count: collateral, healthyCheckouts: healthy, pct: healthy > 0 ? (100 * collateral) / healthy : 0, causes },
     outages: figures,
     downtimes,
     falseDowntimes: downtimes.filter((d) => d.falseAlarm).length,

@@ -1,5 +1,5 @@
 /** Generated worlds, the oracle, and the distribution report over them (sim/generate.ts, sim/oracle.ts, sim/distribution.ts). */
-import { WorldResult, distributionMarkdown, quantile, worstWorlds } from '../../sim/distribution';
+import { WorldResult, distributionMarkdown, lossesMarkdown, quantile, worstWorlds } from '../../sim/distribution';
 import { OUTAGE_SHAPES, generateScenario, generateScenarios } from '../../sim/generate';
 import { measurePolicy } from '../../sim/metrics';
 import { runOracle } from '../../sim/oracle';
@@ -67,10 +67,11 @@ test('the distribution report: quantiles, the distances from the oracle, how oft
   expect(quantile([], 0.5)).toBeNull();
   const figures = (avoided: number, detection: number, collateral: number) => ({
     policy: 'oracle' as const, checkouts: 100, attempts: 100, successes: 90, noOption: 0,
-    collateral: { count: collateral, healthyCheckouts: 100, pct: collateral }, downtimes: [], falseDowntimes: 0,
+    collateral: { count: collateral, healthyCheckouts: 100, pct: collateral, causes: { routeFailing: collateral, afterOutage: 0, untouched: 0 } }, downtimes: [], falseDowntimes: 0,
     outages: [{ outage: 0, label: 'method', startSec: 0, endSec: 10, judged: true, avoided: { noHandling: 10, policy: 10 - avoided / 10, pct: avoided },
       avoidedWithFailover: { noHandling: 0, policy: 0, pct: null }, avoidedWithoutFailover: { noHandling: 0, policy: 0, pct: null },
-      detectionDelaySec: detection, reEnableDelaySec: 0, downtimes: ['d'], collateral: 0, healthyCheckouts: 100, probeAttemptsAfterEnd: 0 }],
+      detectionDelaySec: detection, reEnableDelaySec: 0, downtimes: ['d'], collateral: 0, healthyCheckouts: 100, probeAttemptsAfterEnd: 0,
+      lost: { beforeDetection: (10 - avoided / 10) / 2, probe: (10 - avoided / 10) / 2, other: 0 } }],
   });
   const worlds: WorldResult[] = [
     { seed: 1, name: 'w1', description: 'one', shapes: ['method'], policies: { product: figures(90, 3, 0.1), naive: figures(80, 8, 2), oracle: figures(95, 1, 0) } },
@@ -81,4 +82,7 @@ test('the distribution report: quantiles, the distances from the oracle, how oft
   expect(md).toContain('| method | 63.0% / 75.0% / 87.0% (2) | 80.5% / 82.5% / 84.5% (2) | 95.2% / 96.0% / 96.8% (2) | -33.8% / -21.0% / -8.2% (2) | -14.7% / -13.5% / -12.3% (2) |');
   expect(md).toContain('Product worse than the naive policy in 1 of 2 worlds (50%).');
   expect(worstWorlds(worlds).map((w) => [w.seed, w.policy, w.shortOfOracle])).toEqual([[2, 'product', 37], [1, 'product', 5]]);
+  // Product: 1 + 4 failed attempts of 20, half before detection and half as probes; 0.5 hidden of 200 healthy.
+  expect(lossesMarkdown(worlds)).toContain('| product | 12.50% | 12.50% | 0.00% | 0.25% | 0.00% | 0.00% |');
+  expect(lossesMarkdown(worlds).split('\n').map((l) => l.split(' | ')[0])).toEqual(['| policy', '|---|---|---|---|---|---|---|', '| product', '| naive', '| oracle']);
 });

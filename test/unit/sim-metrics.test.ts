@@ -45,8 +45,21 @@ describe('failures avoided and collateral', () => {
     expect(o.avoidedWithFailover).toEqual({ noHandling: 2, policy: 1, pct: 50 });
     expect(o.avoidedWithoutFailover).toEqual({ noHandling: 3, policy: 1, pct: 100 * (1 - 1 / 3) });
     // sbi is unhealthy in the outage, so hiding it there is not collateral; checkout 6 (after the outage) is.
-    expect(m.collateral).toEqual({ count: 1, healthyCheckouts: 5, pct: 20 });
+    expect(m.collateral).toEqual({ count: 1, healthyCheckouts: 5, pct: 20, causes: { routeFailing: 0, afterOutage: 1, untouched: 0 } });
     expect(o.judged).toBe(true);
+  });
+
+  test('says where the failed attempts and the collateral went: before detection, as probes, otherwise; hidden beside a failing route, after the outage, before any', () => {
+    const run = emptyRun('product', checkouts.length);
+    run.route.set([gpayPayu, gpayPayu, gpayRazorpay, sbiPayu, gpayRazorpay, gpayRazorpay, gpayRazorpay, gpayPayu]);
+    run.hidden.set([1, 0, 1, 0, 1, 1, 1, 0]);
+    run.probe.set([0, 0, 0, 1, 0, 0, 0, 0]);
+    run.downtimes = [downtime({ disabledAt: 115, resolvedAt: 185, endReason: 'recovered' })];
+    const m = measurePolicy(world, checkouts, run, settings);
+    // Checkout 1 failed on payu before the downtime, checkout 3 as a probe of it.
+    expect(m.outages[0]!.lost).toEqual({ beforeDetection: 1, probe: 1, other: 0 });
+    // Checkout 0 was hidden before any outage, 2 while payu failed (gpay could go through razorpay), 6 after it.
+    expect(m.collateral.causes).toEqual({ untouched: 1, routeFailing: 1, afterOutage: 1 });
   });
 
   test('no handling with nothing through a failing route leaves avoided undefined, not 100%', () => {

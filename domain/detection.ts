@@ -338,9 +338,9 @@ const isSubset = (a: Set<string>, b: Set<string>) => [...a].every((x) => b.has(x
 const asScope = (r: Route): Scope => ({ method: r.method, gateway: r.gateway });
 
 /**
- * A group's traffic is failing: its rate below its threshold, on evidence that it is below its
- * baseline at all (an exact binomial test at the detection's level): a failover gateway's first
- * nine attempts, seven of them paid, are what a healthy 90% bank gives.
+ * A route's or a processor group's traffic is bad: its rate below its threshold, on evidence that
+ * it is below its baseline at all (an exact binomial test at the detection's level): a failover
+ * gateway's first nine attempts, seven of them paid, are what a healthy 90% bank gives.
  */
 function failsOnEvidence(t: Tally, baseline: number, drop: number, s: DetectionSettings): boolean {
   return t.attempts > 0 && t.successes / t.attempts < baseline * (1 - drop) && provenBelow(t.successes, t.attempts, baseline, s.z);
@@ -371,8 +371,7 @@ function evaluateWindow(
     if (!h) routeHealth.set(r, (h = healthOf(asScope(r.route), tallyOf(r)!, smoothedBaseline(baselineTally(r), s), totalAttempts, s, drop)));
     return h;
   };
-  // Below the route's threshold, on evidence that it is below its baseline at all.
-  const isBad = (h: ScopeHealth) => h.attempts > 0 && h.rate < h.baseline * (1 - drop) && provenBelow(h.successes, h.attempts, h.baseline, s.z);
+  const isBad = (h: ScopeHealth) => failsOnEvidence(h, h.baseline, drop, s);
   return candidates.map(({ scope, routes, baseline: candidateBaseline }) => {
     const baseline = otherBaseline ? baselineOf(routes, s, otherBaseline) : candidateBaseline;
     const window: Tally = { successes: 0, attempts: 0 };
@@ -444,9 +443,9 @@ const instrumentNaming = (s: Scope) => (scopeAttributes(s).length > 0 ? 0 : s.me
  * (4) most of the routes it observes are bad;
  * (5) a scope that pins no processor (a method, a mode, an issuer, a network) and is observed
  *     through two or more processor groups (an aggregator's gateways are one group) fails
- *     through each of them, its traffic there pooled and judged as a route is in (2): cards failing on one gateway are that
- *     gateway's problem, and a mode is never hidden on a healthy direct gateway because an
- *     aggregator failed;
+ *     through each of them, its traffic there pooled and judged as a route is in (2): cards
+ *     failing on one gateway are that gateway's problem, and a mode is never hidden on a healthy
+ *     direct gateway because an aggregator failed;
  * (6) it has at least two routes with data, or it is a method: a bank down on its only gateway
  *     is reported as the method, since it is the bank, not that route, that failed; unless
  *     other routes of that gateway are bad too, when the gateway is the likelier culprit and

@@ -171,6 +171,9 @@ export function measurePolicy(world: World, checkouts: readonly Checkout[], run:
     const nextStart = outages.reduce((min, other) => (other.startSec > o.startSec ? Math.min(min, other.startSec) : min), s.durationSec);
     let outageCollateral = 0;
     let outageHealthy = 0;
+    const detection = detectionDelay(world, run.downtimes, k);
+    const detectedAt = detection === null ? Infinity : o.startSec + detection;
+    const lost = { beforeDetection: 0, probe: 0, other: 0 };
     for (const c of checkouts) {
       if (c.t >= o.startSec && c.t < nextStart && healthyAt[c.index]) {
         outageHealthy += 1;
@@ -185,12 +188,7 @@ export function measurePolicy(world: World, checkouts: readonly Checkout[], run:
         acc.noHandling += noHandling;
         acc.policy += policy;
       }
-    }
-    const detection = detectionDelay(world, run.downtimes, k);
-    const detectedAt = detection === null ? Infinity : o.startSec + detection;
-    const lost = { beforeDetection: 0, probe: 0, other: 0 };
-    for (const c of checkouts) {
-      if (c.t < o.startSec || c.t >= o.endSec || !failing.has(run.route[c.index]!)) continue;
+      if (!policy) continue;
       if (c.t < detectedAt) lost.beforeDetection += 1;
       else if (run.probe[c.index]) lost.probe += 1;
       else lost.other += 1;

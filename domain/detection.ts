@@ -19,6 +19,7 @@
  * does not open a downtime on the older evidence still in the wide window.
  */
 import { NO_TOPOLOGY, Route, Scope, Topology, candidateScopes, isValidRoute, modeOf, processorOf, scopeAttributes, scopeBreadth, scopeCovers, scopeKey, scopeKind, scopeMatchesRoute } from './scope';
+import { relapses } from './relapse';
 import { proportion, provenBelow, wilsonUpper } from './stats';
 
 /** Outcomes of one route in one time bucket. */
@@ -60,10 +61,16 @@ export interface DetectionSettings {
   wideWindowMs?: number;
 }
 
-/** A scope proven healthy at `at`: its downtime recovered through the probe, or an operator resolved it. */
+/**
+ * A scope proven healthy at `at`: its downtime recovered through the probe, or an operator
+ * resolved it. With the downtime's baseline and the success rate it measured while failing
+ * (`outage`), the scope is watched for a relapse (domain/relapse.ts).
+ */
 export interface Recovery {
   scope: Scope;
   at: number;
+  baseline?: number;
+  outage?: number;
 }
 
 /**
@@ -113,11 +120,22 @@ export function wideWindowOf(s: DetectionSettings): number {
  * Detection's findings and the healthy scopes at `now`, from the counters since
  * `now - evidenceSpanOf(s)` (the windows and the baseline) and the recoveries in the wide window:
  * the evidence they overrule is dropped, and each failing scope's window is the one it was
- * counted over (see `withoutOverruledEvidence`, `countedWindow`).
+ * counted over (see `withoutOverruledEvidence`, `countedWindow`). A watched recovery's scope that
+ * relapsed (`relapses`) is failing too, unless a finding covers it; findings it covers give way
+ * to it, as a broader finding's roll-up would have it.
  */
 export function judgeScopes(counters: RouteCounter[], recoveries: readonly Recovery[], now: number, s: DetectionSettings, bucketMs: number, topo: Topology = NO_TOPOLOGY): DetectionVerdict {
-  const verdict = evaluateScopes(withoutOverruledEvidence(counters, recoveries, now, wideWindowOf(s), topo), now, s, topo);
-  return { ...verdict, failing: verdict.failing.map((h) => countedWindow(h, recoveries, now, bucketMs, topo)) };
+  const wide = wideWindowOf(s);
+  const verdict = evaluateScopes(withoutOverruledEvidence(counters, recoveries, now, wide, topo), now, s, topo);
+  const failing = verdict.failing.map((h) => countedWindow(h, recoveries, now, bucketMs, topo));
+  const watches = recoveries.flatMap((r) => (r.baseline !== undefined && r.outage !== undefined ? [{ scope: r.scope, at: r.at, baseline: r.baseline, outage: r.outage }] : []));
+  const relapsed = relapses(counters, watches, now, s, wide, bucketMs, topo).filter((r) => !failing.some((f) => scopeCovers(f.scope, r.scope, topo)));
+  if (relapsed.length === 0) return { ...verdict, failing };
+  const keys = new Set(relapsed.map((r) => r.key));
+  return {
+    failing: [...failing.filter((f) => !relapsed.some((r) => scopeCovers(r.scope, f.scope, topo))), ...relapsed],
+    healthy: verdict.healthy.filter((h) => !keys.has(h.key)),
+  };
 }
 
 /** How far back detection reads: the wide window or the detection window with its baseline, whichever starts first. */

@@ -3,6 +3,7 @@ export * from './scope';
 export * from './failures';
 export * from './stats';
 export * from './detection';
+export * from './relapse';
 export * from './probe';
 export * from './bucket';
 export * from './severity';

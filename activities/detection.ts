@@ -17,11 +17,11 @@ export function detectionActivities(deps: ActivityDeps) {
       const [counters, recovered, topo] = await Promise.all([
         readCounters(db, now - evidenceSpanOf(settings), now),
         c.downtimes
-          .find({ status: 'resolved', endReason: { $in: ['recovered', 'manual'] }, resolvedAt: { $gte: new Date(now - wide) } }, { projection: { scope: 1, resolvedAt: 1 } })
+          .find({ status: 'resolved', endReason: { $in: ['recovered', 'manual'] }, resolvedAt: { $gte: new Date(now - wide) } }, { projection: { scope: 1, resolvedAt: 1, baseline: 1, outageRate: 1 } })
           .toArray(),
         readTopology(db),
       ]);
-      const recoveries = recovered.map((d) => ({ scope: d.scope, at: d.resolvedAt!.getTime() }));
+      const recoveries = recovered.map((d) => ({ scope: d.scope, at: d.resolvedAt!.getTime(), baseline: d.baseline, outage: d.outageRate }));
       const { failing, healthy } = judgeScopes(counters, recoveries, now, settings, config.detection.counterBucketMs, topo);
       return { failing, evaluated: failing.length + healthy.length };
     },

@@ -178,7 +178,7 @@ export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db' | 'config
     },
 
     /** Re-enables the scope and closes the record and the incident. */
-    async closeDowntime(p: { downtimeId: string; endReason: EndReason; at: number; by: string; supersededBy?: string; severity: Severity; lastProbe?: ProbeDecision }): Promise<void> {
+    async closeDowntime(p: { downtimeId: string; endReason: EndReason; at: number; by: string; supersededBy?: string; severity: Severity; lastProbe?: ProbeDecision; outageRate?: number }): Promise<void> {
       const at = new Date(p.at);
       await c.downtimes.updateOne(
         { _id: p.downtimeId, status: 'open' },
@@ -193,6 +193,7 @@ export function downtimeRecordActivities(deps: Pick<ActivityDeps, 'db' | 'config
             updatedAt: at,
             ...(p.supersededBy ? { supersededBy: p.supersededBy } : {}),
             ...(p.lastProbe ? { lastProbe: p.lastProbe } : {}),
+            ...(p.outageRate !== undefined ? { outageRate: p.outageRate } : {}),
           },
         },
       );

@@ -95,6 +95,8 @@ export interface DowntimeDoc {
   baseline: number;
   threshold: number;
   lastProbe?: ProbeDecision;
+  /** Set on close: the success rate measured while failing, against which detection watches for a relapse (domain/relapse.ts). */
+  outageRate?: number;
   /** The actor asks the API for a probeSuccess signal on the next bucket-B success (see domain/probe.ts wakesOnSuccess). */
   wakeOnProbeSuccess?: boolean;
   /** The actor asks the API for a probeOutcome signal on the next bucket-B outcome (see domain/probe.ts wakesOnOutcome). */

@@ -204,6 +204,16 @@ export function evidenceOutcomes(f: Pick<ActorFacts, 'evidence'>): OutageOutcome
   return counts ? { successes: counts.successes, attempts: counts.attempts } : undefined;
 }
 
+/**
+ * The outage's success rate as measured so far (the recovery test's H0, see `outageRate`):
+ * detection's evidence and the probe runs that proved "still failing". Undefined with nothing
+ * measured. A recovered downtime keeps it, so that detection can tell a relapse (domain/relapse.ts).
+ */
+export function measuredOutage(s: Pick<ActorState, 'outageOutcomes'>, f: Pick<ActorFacts, 'evidence' | 'threshold'>): number | undefined {
+  const measured = evidenceOutcomes(f);
+  return outageRate([...(measured ? [measured] : []), provenOutcomes(s.outageOutcomes, measured)], f.threshold);
+}
+
 function severityAt(s: ActorState, f: ActorFacts, now: number, previous?: Severity): Severity {
   const { unackedAfterMs, longAfterMs, veryLongAfterMs } = f.policy;
   return computeSeverity(
@@ -294,8 +304,7 @@ export function decideLook(s: ActorState, read: ProbeRead, now: number, f: Actor
 
   const inFreeze = read.inFreeze;
   const settings = probeSettings({ inFreeze, extendedUntil: s.extendedUntil }, policy, now);
-  const measured = evidenceOutcomes(f);
-  const outage = outageRate([...(measured ? [measured] : []), provenOutcomes(s.outageOutcomes, measured)], f.threshold);
+  const outage = measuredOutage(s, f);
   /** How far one probe success moves the test toward proof against that rate. */
   const weight = successWeight(f.baseline, f.threshold, outage);
   const rate = evidenceRate(f);

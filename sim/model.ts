@@ -37,6 +37,7 @@ import {
   decideLook,
   evidenceSpanOf,
   judgeScopes,
+  measuredOutage,
   nextWakeAt,
   openingState,
   placeFinding,
@@ -253,7 +254,7 @@ export function runProductModel(world: World, checkouts: readonly Checkout[], du
   const detect = (at: number) => {
     const wide = wideWindowOf(settings);
     const resolved = all.filter((d) => d.record.resolvedAt !== undefined && (d.record.endReason === 'recovered' || d.record.endReason === 'manual') && ms(d.record.resolvedAt) >= at - wide);
-    const recoveries = resolved.map((d) => ({ scope: d.record.scope, at: ms(d.record.resolvedAt!) }));
+    const recoveries = resolved.map((d) => ({ scope: d.record.scope, at: ms(d.record.resolvedAt!), baseline: d.facts.baseline, outage: measuredOutage(d.state, d.facts) }));
     const verdict = judgeScopes(counters.read(at - evidenceSpanOf(settings), at), recoveries, at, settings, bucketMs, topo);
     for (const health of verdict.failing) {
       // The scope's own open downtime is fed (its workflow id is the scope's), as is a broader one.

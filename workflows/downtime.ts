@@ -19,6 +19,7 @@ import {
   decideLook,
   downtimeRequests,
   maintenanceOver,
+  measuredOutage,
   nextWakeAt,
   openingState,
   persisted,
@@ -261,7 +262,7 @@ export async function downtimeWorkflow(scheduledInput: DowntimeInput): Promise<D
   // 7. Re-enable and close.
   const close = s.closing!;
   const at = Date.now();
-  await steps.closeDowntime({ downtimeId: input.downtimeId, endReason: close.reason, at, by: close.by, supersededBy: close.supersededBy, severity: s.severity, lastProbe: s.lastProbe });
+  await steps.closeDowntime({ downtimeId: input.downtimeId, endReason: close.reason, at, by: close.by, supersededBy: close.supersededBy, severity: s.severity, lastProbe: s.lastProbe, outageRate: measuredOutage(s, facts) });
   s = resolvedState(s, at);
   publish();
   await steps.notify({ key: `${input.downtimeId}:resolved`, downtimeId: input.downtimeId, event: 'resolved', type: 'downtime.resolved', text: `${scopeLabel(input.scope)} re-enabled (${close.reason})`, at, data: { ...view() } });

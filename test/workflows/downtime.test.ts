@@ -20,7 +20,7 @@ import {
 import { downtimePolicy, manualDowntimeInput } from '../../common/policy';
 import { openDowntimes } from '../../db/queries';
 import { downtimeSearchAttributes } from '../../common/starter';
-import { normalizeScope, scopeKey, Scope, ScopeHealth } from '../../domain';
+import { normalizeScope, outageRate, scopeKey, Scope, ScopeHealth } from '../../domain';
 import type { Database } from '../../db/mongo';
 import { packRoutes, zeroCounts } from '../../db/counters';
 import { workflowBundle } from '../../worker/worker';
@@ -123,6 +123,8 @@ test('re-enables through the probe when bucket B proves recovery', async () => {
   expect(result.resolvedAt - input.openedAt).toBeLessThan(config.downtime.expiryMs);
   const closed = await db.c.downtimes.findOne({ _id: input.downtimeId });
   expect(closed).toMatchObject({ status: 'resolved', endReason: 'recovered', lastProbe: { verdict: 'recovered' } });
+  // The outage's measured rate stays on the record: detection watches the scope for a relapse against it.
+  expect(closed!.outageRate).toBeCloseTo(outageRate([{ successes: 10, attempts: 200 }], input.threshold)!, 9);
   const incident = await db.c.incidents.findOne({ _id: input.downtimeId });
   expect(incident).toMatchObject({ status: 'resolved', endReason: 'recovered' });
   const sent = (await notificationsOf(input.downtimeId)).map((n) => `${n.channel}:${n.event}`);

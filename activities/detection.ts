@@ -1,5 +1,5 @@
 /** Detection's steps: judge every scope from the counters, then start or feed each failing scope's downtime. */
-import { ScopeHealth, evidenceSpanOf, judgeScopes, placeFinding, wideWindowOf } from '../domain';
+import { ScopeHealth, evidenceSpanOf, judgeScopes, placeFinding, reEnabled, wideWindowOf } from '../domain';
 import { evidenceSignal, supersedeSignal } from '../common/definitions';
 import { detectedDowntimeInput, detectionEvidence, detectionSettings, newDowntimeId } from '../common/policy';
 import { startOrFeedDowntime } from '../common/starter';
@@ -17,12 +17,12 @@ export function detectionActivities(deps: ActivityDeps) {
       const [counters, recovered, topo] = await Promise.all([
         readCounters(db, now - evidenceSpanOf(settings), now),
         c.downtimes
-          .find({ status: 'resolved', endReason: { $in: ['recovered', 'manual'] }, resolvedAt: { $gte: new Date(now - wide) } }, { projection: { scope: 1, resolvedAt: 1, baseline: 1, outageRate: 1 } })
+          .find({ status: 'resolved', endReason: { $in: ['recovered', 'manual', 'expired'] }, resolvedAt: { $gte: new Date(now - wide) } }, { projection: { scope: 1, resolvedAt: 1, endReason: 1, baseline: 1, outageRate: 1 } })
           .toArray(),
         readTopology(db),
       ]);
-      const recoveries = recovered.map((d) => ({ scope: d.scope, at: d.resolvedAt!.getTime(), baseline: d.baseline, outage: d.outageRate }));
-      const { failing, healthy } = judgeScopes(counters, recoveries, now, settings, config.detection.counterBucketMs, topo);
+      const { recoveries, watches } = reEnabled(recovered.map((d) => ({ scope: d.scope, at: d.resolvedAt!.getTime(), endReason: d.endReason!, baseline: d.baseline, outage: d.outageRate })));
+      const { failing, healthy } = judgeScopes(counters, recoveries, now, settings, config.detection.counterBucketMs, topo, watches);
       return { failing, evaluated: failing.length + healthy.length };
     },
 

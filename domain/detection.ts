@@ -19,7 +19,7 @@
  * does not open a downtime on the older evidence still in the wide window.
  */
 import { NO_TOPOLOGY, Route, Scope, Topology, candidateScopes, isValidRoute, modeOf, processorOf, scopeAttributes, scopeBreadth, scopeCovers, scopeKey, scopeKind, scopeMatchesRoute } from './scope';
-import { relapses } from './relapse';
+import { RelapseWatch, relapses } from './relapse';
 import { proportion, provenBelow, wilsonUpper } from './stats';
 
 /** Outcomes of one route in one time bucket. */
@@ -61,16 +61,10 @@ export interface DetectionSettings {
   wideWindowMs?: number;
 }
 
-/**
- * A scope proven healthy at `at`: its downtime recovered through the probe, or an operator
- * resolved it. With the downtime's baseline and the success rate it measured while failing
- * (`outage`), the scope is watched for a relapse (domain/relapse.ts).
- */
+/** A scope proven healthy at `at`: its downtime recovered through the probe, or an operator resolved it. */
 export interface Recovery {
   scope: Scope;
   at: number;
-  baseline?: number;
-  outage?: number;
 }
 
 /**
@@ -120,15 +114,22 @@ export function wideWindowOf(s: DetectionSettings): number {
  * Detection's findings and the healthy scopes at `now`, from the counters since
  * `now - evidenceSpanOf(s)` (the windows and the baseline) and the recoveries in the wide window:
  * the evidence they overrule is dropped, and each failing scope's window is the one it was
- * counted over (see `withoutOverruledEvidence`, `countedWindow`). A watched recovery's scope that
- * relapsed (`relapses`) is failing too, unless a finding covers it; findings it covers give way
+ * counted over (see `withoutOverruledEvidence`, `countedWindow`). A watched scope (re-enabled in
+ * the wide window, see domain/relapse.ts) that relapsed (`relapses`) is failing too, unless a finding covers it; findings it covers give way
  * to it, as a broader finding's roll-up would have it.
  */
-export function judgeScopes(counters: RouteCounter[], recoveries: readonly Recovery[], now: number, s: DetectionSettings, bucketMs: number, topo: Topology = NO_TOPOLOGY): DetectionVerdict {
+export function judgeScopes(
+  counters: RouteCounter[],
+  recoveries: readonly Recovery[],
+  now: number,
+  s: DetectionSettings,
+  bucketMs: number,
+  topo: Topology = NO_TOPOLOGY,
+  watches: readonly RelapseWatch[] = [],
+): DetectionVerdict {
   const wide = wideWindowOf(s);
   const verdict = evaluateScopes(withoutOverruledEvidence(counters, recoveries, now, wide, topo), now, s, topo);
   const failing = verdict.failing.map((h) => countedWindow(h, recoveries, now, bucketMs, topo));
-  const watches = recoveries.flatMap((r) => (r.baseline !== undefined && r.outage !== undefined ? [{ scope: r.scope, at: r.at, baseline: r.baseline, outage: r.outage }] : []));
   const relapsed = relapses(counters, watches, now, s, wide, bucketMs, topo).filter((r) => !failing.some((f) => scopeCovers(f.scope, r.scope, topo)));
   if (relapsed.length === 0) return { ...verdict, failing };
   const keys = new Set(relapsed.map((r) => r.key));

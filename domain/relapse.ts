@@ -20,7 +20,9 @@
  * hard outage (1% against 95%) one failure weighs ln(0.99/0.05), about 3, so a relapse is
  * three or four failures, within a second or two of a busy scope's traffic or the first few
  * attempts of a quiet one; a partial one (60% against 95%) takes a dozen attempts or so.
- * User-caused failures never count, as in detection.
+ * User-caused failures never count, as in detection. A scope re-enabled at its expiry without
+ * proof of health is watched the same way (`reEnabled`): a quiet scope whose probe saw too little
+ * to prove anything before the expiry, still failing, reopens on its first few failures.
  */
 import type { DetectionSettings, RouteCounter, ScopeHealth } from './detection';
 import { NO_TOPOLOGY, Scope, Topology, modeOf, scopeCovers, scopeKey, scopeMatchesRoute } from './scope';
@@ -35,6 +37,19 @@ export interface RelapseWatch {
   baseline: number;
   /** The success rate measured while it was failing (H1). */
   outage: number;
+}
+
+/**
+ * Detection's view of the downtimes that ended in the wide window: the recoveries (through the
+ * probe or an operator), which overrule the evidence before them, and the watches, which are those
+ * and the expiries: a scope re-enabled at its expiry without proof of health that is still
+ * failing reopens on its first few failures, where a quiet one would wait for the windows to
+ * fill. Only downtimes that measured their outage are watched.
+ */
+export function reEnabled(ended: readonly { scope: Scope; at: number; endReason: string; baseline: number; outage?: number }[]): { recoveries: { scope: Scope; at: number }[]; watches: RelapseWatch[] } {
+  const recoveries = ended.filter((d) => d.endReason === 'recovered' || d.endReason === 'manual').map((d) => ({ scope: d.scope, at: d.at }));
+  const watches = ended.flatMap((d) => (d.outage !== undefined && ['recovered', 'manual', 'expired'].includes(d.endReason) ? [{ scope: d.scope, at: d.at, baseline: d.baseline, outage: d.outage }] : []));
+  return { recoveries, watches };
 }
 
 /** The CUSUM's bound h for a watch of `watchMs` in buckets of `bucketMs` at false-relapse rate `alpha` (see above). */
@@ -135,25 +150,46 @@ function ownRelapse(counters: readonly RouteCounter[], run: Run, w: RelapseWatch
 }
 
 /**
+ * The scope to reopen: where the run saw outcomes on one gateway only and the scope could be
+ * carried by others, that gateway's part of it. The outcomes cannot tell "down everywhere" from
+ * "down on the gateway its users prefer", and the roll-up reads one gateway's failures the same
+ * way: hidden there, its users fail over, and if the others fail too, their own failures reopen
+ * them within a few attempts (the watch goes on, less the covered buckets).
+ */
+function relapsedScope(run: Run, w: RelapseWatch, topo: Topology): Scope {
+  if (w.scope.gateway !== undefined || w.scope.aggregator !== undefined) return w.scope;
+  const gateways = new Set([...run.routes.entries()].filter(([, r]) => r.successes + r.failures > 0).map(([id]) => id.slice(id.lastIndexOf('@') + 1)));
+  if (gateways.size !== 1) return w.scope;
+  const only = topo.methodGateways?.[w.scope.method ?? ''];
+  if (w.scope.method !== undefined && only !== undefined && only.length <= 1) return w.scope;
+  return { ...w.scope, gateway: [...gateways][0]! };
+}
+
+/**
  * The watched scopes that relapsed by `now`, as failing findings: counts over the CUSUM's run,
  * its window from the run's first bucket, its traffic share against every route's attempts
  * over that span; only where every route with outcomes in the run leans toward the outage and
- * the other routes of their gateways do not (see `relapsedWhole`, `ownRelapse`). A watch is
- * dropped when a later one covers its scope (the later recovery proved it healthy again since);
- * the watch lasts the wide window the callers pass recoveries over, at the detection's level
+ * the other routes of their gateways do not (see `relapsedWhole`, `ownRelapse`), narrowed to the
+ * one gateway it was seen failing on (`relapsedScope`). A watch is
+ * dropped when a later one covers its scope (the later recovery proved it healthy again since),
+ * and starts again from a later one inside it; the watch lasts the wide window the callers pass recoveries over, at the detection's level
  * (`s.z`).
  */
 export function relapses(counters: readonly RouteCounter[], watches: readonly RelapseWatch[], now: number, s: DetectionSettings, watchMs: number, bucketMs: number, topo: Topology = NO_TOPOLOGY): ScopeHealth[] {
   const h = relapseBound(watchMs, bucketMs, normalUpperTail(s.z));
   const found: ScopeHealth[] = [];
   for (const w of watches) {
-    if (watches.some((o) => o !== w && o.at > w.at && scopeCovers(o.scope, w.scope, topo))) continue;
-    const run = relapseRun(counters, w, now, bucketMs, topo);
+    const later = watches.filter((o) => o !== w && o.at > w.at);
+    if (later.some((o) => scopeCovers(o.scope, w.scope, topo))) continue;
+    // A part of the scope re-enabled since (the gateway a relapse was narrowed to): the run starts again then.
+    const since = Math.max(w.at, ...later.filter((o) => scopeCovers(w.scope, o.scope, topo)).map((o) => o.at));
+    const run = relapseRun(counters, { ...w, at: since }, now, bucketMs, topo);
     if (!run || run.peak < h || run.attempts === 0 || !relapsedWhole(run, w) || !ownRelapse(counters, run, w, now, topo)) continue;
     const total = counters.reduce((n, c) => (c.bucketStart >= run.from && c.bucketStart <= now ? n + c.success + c.systemFailure : n), 0);
+    const scope = relapsedScope(run, w, topo);
     found.push({
-      scope: w.scope,
-      key: scopeKey(w.scope),
+      scope,
+      key: scopeKey(scope),
       attempts: run.attempts,
       successes: run.successes,
       rate: proportion(run.successes, run.attempts, w.baseline),

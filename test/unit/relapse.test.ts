@@ -1,4 +1,4 @@
-import { DetectionSettings, RouteCounter, Z_99_ONE_SIDED, judgeScopes, relapseBound, relapseRun, relapses } from '../../domain';
+import { DetectionSettings, RouteCounter, Z_99_ONE_SIDED, judgeScopes, reEnabled, relapseBound, relapseRun, relapses, topologyOf } from '../../domain';
 import { binomial, counter, seeded } from './helpers';
 
 /** The short profile's detection: 2 s buckets, a 20 s window, a 60 s wide window (the watch). */
@@ -32,6 +32,20 @@ function history(): RouteCounter[] {
 /** SBI's buckets after the recovery: [successes, failures] each, from the bucket holding T + 1 s on. */
 const after = (buckets: [number, number][], gateway = 'payu') => buckets.map(([ok, bad], i) => counter('netbanking:sbi', gateway, T + i * BUCKET, { success: ok, systemFailure: bad }));
 
+describe('which ended downtimes detection reads', () => {
+  const ended = (endReason: string, outage?: number) => ({ scope: sbi, at: T, endReason, baseline: 0.95, ...(outage !== undefined ? { outage } : {}) });
+
+  test('recoveries overrule the evidence before them; expiries do not, but are watched like them', () => {
+    const { recoveries, watches } = reEnabled([ended('recovered', 0.05), ended('manual', 0.1), ended('expired', 0.02), ended('superseded', 0.05)]);
+    expect(recoveries).toEqual([{ scope: sbi, at: T }, { scope: sbi, at: T }]);
+    expect(watches.map((w) => w.outage)).toEqual([0.05, 0.1, 0.02]);
+  });
+
+  test('a downtime that measured no outage is not watched', () => {
+    expect(reEnabled([ended('expired')]).watches).toEqual([]);
+  });
+});
+
 describe('relapse watch after a recovery', () => {
   test('its bound keeps a false relapse over the whole watch at the detection level: ln(30 starting buckets / 1%)', () => {
     expect(relapseBound(WATCH, BUCKET, 0.01)).toBeCloseTo(Math.log(3000), 9);
@@ -41,16 +55,32 @@ describe('relapse watch after a recovery', () => {
     const cs = [...history(), ...after([[1, 0], [0, 2], [0, 2]])];
     const now = T + 3 * BUCKET;
     expect(judgeScopes(cs, [{ scope: sbi, at: T }], now, settings, BUCKET).failing).toEqual([]);
-    const found = judgeScopes(cs, [watch], now, settings, BUCKET).failing;
+    const sbiOnPayu = topologyOf({ methods: [{ method: 'netbanking:sbi', gateways: ['payu'] }, { method: 'card:visa', gateways: ['payu'] }] });
+    const found = judgeScopes(cs, [{ scope: sbi, at: T }], now, settings, BUCKET, sbiOnPayu, [watch]).failing;
     expect(found.map((h) => h.key)).toEqual(['netbanking:sbi@*']);
     // Counted from the CUSUM's run: the failing buckets, not the success before them.
     expect(found[0]).toMatchObject({ attempts: 4, successes: 0, baseline: 0.95, windowMs: 2 * BUCKET });
     expect(found[0]!.threshold).toBeCloseTo(0.95 * 0.85, 9);
   });
 
+  test('reopens a scope seen failing on one of its gateways there only: its users fail over, and the others reopen on their own failures', () => {
+    const sbiOnTwo = topologyOf({ methods: [{ method: 'netbanking:sbi', gateways: ['payu', 'razorpay'] }] });
+    const onPayu = after([[0, 2], [0, 2]]);
+    expect(relapses(onPayu, [watch], T + 2 * BUCKET, settings, WATCH, BUCKET, sbiOnTwo).map((h) => h.key)).toEqual(['netbanking:sbi@payu']);
+    // Payu hidden (covered), the failover to razorpay fails too.
+    const failover = [...onPayu.map((c) => ({ ...c, covered: 2 })), ...after([[0, 0], [0, 0], [0, 2], [0, 2]], 'razorpay')];
+    expect(relapses(failover, [watch], T + 4 * BUCKET, settings, WATCH, BUCKET, sbiOnTwo).map((h) => h.key)).toEqual(['netbanking:sbi@razorpay']);
+    // Payu's route re-enabled since: the method's run starts again then, and the failures before it are not a relapse.
+    const payuBack = { ...watch, scope: { method: 'netbanking:sbi', gateway: 'payu' }, at: T + 4 * BUCKET };
+    expect(relapses([...onPayu, ...after([[0, 0], [0, 0], [0, 0], [0, 0], [1, 0]])], [watch, payuBack], T + 4 * BUCKET, settings, WATCH, BUCKET, sbiOnTwo)).toEqual([]);
+    // Seen failing on both: the method.
+    const both = [...onPayu, ...after([[0, 2], [0, 2]], 'razorpay')];
+    expect(relapses(both, [watch], T + 2 * BUCKET, settings, WATCH, BUCKET, sbiOnTwo).map((h) => h.key)).toEqual(['netbanking:sbi@*']);
+  });
+
   test('does not reopen on three failures with successes between them', () => {
     const cs = [...history(), ...after([[0, 1], [3, 1], [2, 0], [0, 1]])];
-    expect(judgeScopes(cs, [watch], T + 4 * BUCKET, settings, BUCKET).failing).toEqual([]);
+    expect(judgeScopes(cs, [{ scope: sbi, at: T }], T + 4 * BUCKET, settings, BUCKET, undefined, [watch]).failing).toEqual([]);
   });
 
   test('reopens a partial relapse (back to 60% against 95%) within a few seconds of a busy scope', () => {
@@ -115,7 +145,7 @@ describe('relapse watch after a recovery', () => {
     // SBI's own outcomes would prove a relapse; but visa on the same gateway fails too.
     expect(relapseRun(payuDown, routeWatch, T + 2 * BUCKET, BUCKET)!.peak).toBeGreaterThan(relapseBound(WATCH, BUCKET, 0.01));
     expect(relapses(payuDown, [routeWatch], T + 2 * BUCKET, settings, WATCH, BUCKET)).toEqual([]);
-    expect(judgeScopes(payuDown, [routeWatch], T + 2 * BUCKET, settings, BUCKET).failing.map((h) => h.key)).toEqual(['*:*@payu']);
+    expect(judgeScopes(payuDown, [routeWatch], T + 2 * BUCKET, settings, BUCKET, undefined, [routeWatch]).failing.map((h) => h.key)).toEqual(['*:*@payu']);
   });
 
   test('leaves a mode failing on a gateway to detection, though the gateway\'s other modes are fine', () => {
@@ -136,6 +166,6 @@ describe('relapse watch after a recovery', () => {
       counter('card:visa', 'razorpay', T + BUCKET, { systemFailure: 1 }),
     ];
     expect(judgeScopes(routeDown, [], T + 3 * BUCKET, settings, BUCKET).failing.map((h) => h.key)).toEqual(['card:visa@payu']);
-    expect(judgeScopes(routeDown, [visaWatch], T + 3 * BUCKET, settings, BUCKET).failing.map((h) => h.key)).toEqual(['card:visa@*']);
+    expect(judgeScopes(routeDown, [visaWatch], T + 3 * BUCKET, settings, BUCKET, undefined, [visaWatch]).failing.map((h) => h.key)).toEqual(['card:visa@*']);
   });
 });

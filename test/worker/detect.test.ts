@@ -52,7 +52,7 @@ test('a scope failing again after its recovery reports the window since the reco
   expect(sbi!.attempts / (sbi!.windowMs! / 1000)).toBeGreaterThan(5.5);
 });
 
-test('a quiet scope failing again right after its recovery is found on its first failures, against the stored outage rate', async () => {
+test('a quiet scope failing again right after its recovery or expiry is found on its first failures, against the stored outage rate', async () => {
   const bucketMs = config.detection.counterBucketMs;
   const now = Math.floor(Date.now() / bucketMs) * bucketMs + bucketMs / 2;
   const recoveredAt = now - 15_000;
@@ -68,8 +68,14 @@ test('a quiet scope failing again right after its recovery is found on its first
   expect(await hdfc()).toBeUndefined();
   await db.c.downtimes.deleteOne({ _id: 'dt_relapse_unmeasured' });
 
+  // Reopened where it was seen failing: no catalog says the card has no other gateway.
   await db.c.downtimes.insertOne({ ...resolvedDoc('dt_relapse', scope, now, recoveredAt), outageRate: 0.04 });
-  expect(await hdfc()).toMatchObject({ key: 'card:hdfc_debit@*', attempts: 4, successes: 0, failing: true });
+  expect(await hdfc()).toMatchObject({ key: 'card:hdfc_debit@cashfree', attempts: 4, successes: 0, failing: true });
+  await db.c.downtimes.deleteOne({ _id: 'dt_relapse' });
+
+  // Re-enabled at its expiry without proof of health: watched all the same.
+  await db.c.downtimes.insertOne({ ...resolvedDoc('dt_relapse_expired', scope, now, recoveredAt), endReason: 'expired', outageRate: 0.04 });
+  expect(await hdfc()).toMatchObject({ key: 'card:hdfc_debit@cashfree', attempts: 4, successes: 0, failing: true });
 });
 
 /** A detected downtime of `scope` that recovered through the probe at `recoveredAt`. */

@@ -1,18 +1,9 @@
-import { DetectionSettings, RouteCounter, Z_99_ONE_SIDED, judgeScopes, reEnabled, relapseBound, relapseRun, relapses, topologyOf } from '../../domain';
-import { binomial, counter, seeded } from './helpers';
+import { DetectionSettings, RouteCounter, judgeScopes, reEnabled, relapseBound, relapseRun, relapses, topologyOf } from '../../domain';
+import { TABLE_SETTINGS, binomial, counter, seeded } from './helpers';
 
 /** The short profile's detection: 2 s buckets, a 20 s window, a 60 s wide window (the watch). */
 const BUCKET = 2_000;
-const settings: DetectionSettings = {
-  windowMs: 20_000,
-  baselineWindowMs: 300_000,
-  minAttempts: 30,
-  defaultBaseline: 0.95,
-  baselinePriorWeight: 50,
-  degradation: 0.15,
-  z: Z_99_ONE_SIDED,
-  coverage: 0.8,
-};
+const settings: DetectionSettings = { ...TABLE_SETTINGS, windowMs: 20_000, baselineWindowMs: 300_000 };
 const WATCH = 60_000;
 const T = 1_000_000_000;
 const sbi = { method: 'netbanking:sbi' };

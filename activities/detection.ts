@@ -1,5 +1,5 @@
 /** Detection's steps: judge every scope from the counters, then start or feed each failing scope's downtime. */
-import { ScopeHealth, evidenceSpanOf, judgeScopes, placeFinding, reEnabled, wideWindowOf } from '../domain';
+import { ScopeHealth, evidenceSpanOf, judgeScopes, placeFinding, reEnabled, WATCHED_ENDS, wideWindowOf } from '../domain';
 import { evidenceSignal, supersedeSignal } from '../common/definitions';
 import { detectedDowntimeInput, detectionEvidence, detectionSettings, newDowntimeId } from '../common/policy';
 import { startOrFeedDowntime } from '../common/starter';
@@ -17,7 +17,7 @@ export function detectionActivities(deps: ActivityDeps) {
       const [counters, recovered, topo] = await Promise.all([
         readCounters(db, now - evidenceSpanOf(settings), now),
         c.downtimes
-          .find({ status: 'resolved', endReason: { $in: ['recovered', 'manual', 'expired'] }, resolvedAt: { $gte: new Date(now - wide) } }, { projection: { scope: 1, resolvedAt: 1, endReason: 1, baseline: 1, outageRate: 1 } })
+          .find({ status: 'resolved', endReason: { $in: [...WATCHED_ENDS] }, resolvedAt: { $gte: new Date(now - wide) } }, { projection: { scope: 1, resolvedAt: 1, endReason: 1, baseline: 1, outageRate: 1 } })
           .toArray(),
         readTopology(db),
       ]);

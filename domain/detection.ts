@@ -115,8 +115,8 @@ export function wideWindowOf(s: DetectionSettings): number {
  * `now - evidenceSpanOf(s)` (the windows and the baseline) and the recoveries in the wide window:
  * the evidence they overrule is dropped, and each failing scope's window is the one it was
  * counted over (see `withoutOverruledEvidence`, `countedWindow`). A watched scope (re-enabled in
- * the wide window, see domain/relapse.ts) that relapsed (`relapses`) is failing too, unless a finding covers it; findings it covers give way
- * to it, as a broader finding's roll-up would have it.
+ * the wide window, see domain/relapse.ts) that relapsed (`relapses`) is failing too, unless a
+ * finding covers it; findings it covers give way to it, as a broader finding's roll-up would.
  */
 export function judgeScopes(
   counters: RouteCounter[],

@@ -25,6 +25,7 @@
  * to prove anything before the expiry, still failing, reopens on its first few failures.
  */
 import type { DetectionSettings, RouteCounter, ScopeHealth } from './detection';
+import type { EndReason } from './lifecycle';
 import { NO_TOPOLOGY, Scope, Topology, modeOf, scopeCovers, scopeKey, scopeMatchesRoute } from './scope';
 import { binomialLogLikelihoodRatio, normalUpperTail, proportion, wilsonUpper } from './stats';
 
@@ -46,11 +47,14 @@ export interface RelapseWatch {
  * failing reopens on its first few failures, where a quiet one would wait for the windows to
  * fill. Only downtimes that measured their outage are watched.
  */
-export function reEnabled(ended: readonly { scope: Scope; at: number; endReason: string; baseline: number; outage?: number }[]): { recoveries: { scope: Scope; at: number }[]; watches: RelapseWatch[] } {
+export function reEnabled(ended: readonly { scope: Scope; at: number; endReason: EndReason; baseline: number; outage?: number }[]): { recoveries: { scope: Scope; at: number }[]; watches: RelapseWatch[] } {
   const recoveries = ended.filter((d) => d.endReason === 'recovered' || d.endReason === 'manual').map((d) => ({ scope: d.scope, at: d.at }));
-  const watches = ended.flatMap((d) => (d.outage !== undefined && ['recovered', 'manual', 'expired'].includes(d.endReason) ? [{ scope: d.scope, at: d.at, baseline: d.baseline, outage: d.outage }] : []));
+  const watches = ended.flatMap((d) => (d.outage !== undefined && WATCHED_ENDS.includes(d.endReason) ? [{ scope: d.scope, at: d.at, baseline: d.baseline, outage: d.outage }] : []));
   return { recoveries, watches };
 }
+
+/** How the downtimes detection reads ended (`reEnabled`): the recoveries, and the expiries it only watches. */
+export const WATCHED_ENDS: readonly EndReason[] = ['recovered', 'manual', 'expired'];
 
 /** The CUSUM's bound h for a watch of `watchMs` in buckets of `bucketMs` at false-relapse rate `alpha` (see above). */
 export function relapseBound(watchMs: number, bucketMs: number, alpha: number): number {

@@ -255,7 +255,7 @@ export function runProductModel(world: World, checkouts: readonly Checkout[], du
   const detect = (at: number) => {
     const wide = wideWindowOf(settings);
     const ended = all.filter((d) => d.record.resolvedAt !== undefined && ms(d.record.resolvedAt) >= at - wide);
-    const { recoveries, watches } = reEnabled(ended.map((d) => ({ scope: d.record.scope, at: ms(d.record.resolvedAt!), endReason: d.record.endReason!, baseline: d.facts.baseline, outage: measuredOutage(d.state, d.facts) })));
+    const { recoveries, watches } = reEnabled(ended.map((d) => ({ scope: d.record.scope, at: ms(d.record.resolvedAt!), endReason: d.state.closing!.reason, baseline: d.facts.baseline, outage: measuredOutage(d.state, d.facts) })));
     const verdict = judgeScopes(counters.read(at - evidenceSpanOf(settings), at), recoveries, at, settings, bucketMs, topo, watches);
     for (const health of verdict.failing) {
       // The scope's own open downtime is fed (its workflow id is the scope's), as is a broader one.

@@ -1,4 +1,4 @@
-import { DetectionSettings, RouteCounter, judgeScopes, reEnabled, relapseBound, relapseRun, relapses, topologyOf } from '../../domain';
+import { DetectionSettings, EndReason, RouteCounter, judgeScopes, reEnabled, relapseBound, relapseRun, relapses, topologyOf } from '../../domain';
 import { TABLE_SETTINGS, binomial, counter, seeded } from './helpers';
 
 /** The short profile's detection: 2 s buckets, a 20 s window, a 60 s wide window (the watch). */
@@ -24,7 +24,7 @@ function history(): RouteCounter[] {
 const after = (buckets: [number, number][], gateway = 'payu') => buckets.map(([ok, bad], i) => counter('netbanking:sbi', gateway, T + i * BUCKET, { success: ok, systemFailure: bad }));
 
 describe('which ended downtimes detection reads', () => {
-  const ended = (endReason: string, outage?: number) => ({ scope: sbi, at: T, endReason, baseline: 0.95, ...(outage !== undefined ? { outage } : {}) });
+  const ended = (endReason: EndReason, outage?: number) => ({ scope: sbi, at: T, endReason, baseline: 0.95, ...(outage !== undefined ? { outage } : {}) });
 
   test('recoveries overrule the evidence before them; expiries do not, but are watched like them', () => {
     const { recoveries, watches } = reEnabled([ended('recovered', 0.05), ended('manual', 0.1), ended('expired', 0.02), ended('superseded', 0.05)]);

@@ -72,7 +72,7 @@ interface Run {
   cusum: number;
   peak: number;
   /** Each route's outcomes in the run, by "method@gateway". */
-  routes: Map<string, { successes: number; failures: number }>;
+  routes: Map<string, { method: string; gateway: string; successes: number; failures: number }>;
 }
 
 const emptyRun = (from: number): Run => ({ successes: 0, attempts: 0, from, cusum: 0, peak: 0, routes: new Map() });
@@ -109,7 +109,7 @@ export function relapseRun(counters: readonly RouteCounter[], w: RelapseWatch, n
     run.peak = Math.max(run.peak, cusum);
     for (const c of list) {
       const id = `${c.method}@${c.gateway}`;
-      const r = run.routes.get(id) ?? { successes: 0, failures: 0 };
+      const r = run.routes.get(id) ?? { method: c.method, gateway: c.gateway, successes: 0, failures: 0 };
       r.successes += c.success;
       r.failures += c.systemFailure;
       run.routes.set(id, r);
@@ -138,7 +138,7 @@ const leansToOutage = (successes: number, failures: number, w: RelapseWatch) => 
  * roll-up finds the broad scope within a look or two.
  */
 function ownRelapse(counters: readonly RouteCounter[], run: Run, w: RelapseWatch, now: number, topo: Topology): boolean {
-  const routes = [...run.routes.keys()].map((id) => ({ method: id.slice(0, id.lastIndexOf('@')), gateway: id.slice(id.lastIndexOf('@') + 1) }));
+  const routes = [...run.routes.values()];
   const gateways = new Set(routes.map((r) => r.gateway));
   const modes = new Set(routes.map((r) => `${modeOf(r.method)}@${r.gateway}`));
   const all = { successes: 0, failures: 0 };
@@ -162,7 +162,7 @@ function ownRelapse(counters: readonly RouteCounter[], run: Run, w: RelapseWatch
  */
 function relapsedScope(run: Run, w: RelapseWatch, topo: Topology): Scope {
   if (w.scope.gateway !== undefined || w.scope.aggregator !== undefined) return w.scope;
-  const gateways = new Set([...run.routes.entries()].filter(([, r]) => r.successes + r.failures > 0).map(([id]) => id.slice(id.lastIndexOf('@') + 1)));
+  const gateways = new Set([...run.routes.values()].filter((r) => r.successes + r.failures > 0).map((r) => r.gateway));
   if (gateways.size !== 1) return w.scope;
   const only = topo.methodGateways?.[w.scope.method ?? ''];
   if (w.scope.method !== undefined && only !== undefined && only.length <= 1) return w.scope;
@@ -174,10 +174,10 @@ function relapsedScope(run: Run, w: RelapseWatch, topo: Topology): Scope {
  * its window from the run's first bucket, its traffic share against every route's attempts
  * over that span; only where every route with outcomes in the run leans toward the outage and
  * the other routes of their gateways do not (see `relapsedWhole`, `ownRelapse`), narrowed to the
- * one gateway it was seen failing on (`relapsedScope`). A watch is
- * dropped when a later one covers its scope (the later recovery proved it healthy again since),
- * and starts again from a later one inside it; the watch lasts the wide window the callers pass recoveries over, at the detection's level
- * (`s.z`).
+ * one gateway it was seen failing on (`relapsedScope`). A watch is dropped when a later one
+ * covers its scope (the later recovery proved it healthy again since), and starts again from a
+ * later one inside it; the watch lasts the wide window the callers pass recoveries over, at the
+ * detection's level (`s.z`).
  */
 export function relapses(counters: readonly RouteCounter[], watches: readonly RelapseWatch[], now: number, s: DetectionSettings, watchMs: number, bucketMs: number, topo: Topology = NO_TOPOLOGY): ScopeHealth[] {
   const h = relapseBound(watchMs, bucketMs, normalUpperTail(s.z));

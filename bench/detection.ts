@@ -14,7 +14,7 @@ import { detectionSettings } from '../common/policy';
 import { Database, connectDatabase, ensureIndexes } from '../db/mongo';
 import { compactCounters, countedAttempts } from '../db/counters';
 import { readCounters } from '../db/queries';
-import { DEFAULT_USER_ERROR_CODES, evaluateScopes } from '../domain';
+import { DEFAULT_USER_ERROR_CODES, NO_TOPOLOGY, evaluateScopes, judgeScopes } from '../domain';
 import { batchCounts, writeCounts } from '../api/counter-writer';
 import { BenchContext, BenchOutcome, median, round, thousands } from './support';
 import { attempts, rng, storedDoc, thousandRoutes } from './workload';
@@ -81,21 +81,41 @@ export async function detectionBench(ctx: BenchContext): Promise<BenchOutcome> {
         datasets[i]!.timingsMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
       }
     }
-    // Where the time goes: the counter read versus the pure evaluation (median of 3).
+    // Where the time goes (median of 5): the counter read, the pure evaluation, the judgement
+    // around it (judgeScopes) with no recoveries and with one method in ten re-enabled half a
+    // window ago, each overruling its evidence and under a relapse watch (domain/relapse.ts): what
+    // a cycle adds after a busy spell of recoveries.
+    const bucketMs = config.detection.counterBucketMs;
+    const recoveredAt = now - settings.windowMs / 2;
+    const watched = [...new Set(routes.map((r) => r.method))].filter((_, k) => k % 10 === 0).map((method) => ({ scope: { method }, at: recoveredAt, baseline: 0.95, outage: 0.05 }));
     const breakdown = [];
     for (const d of datasets) {
       const read: number[] = [];
       const evaluate: number[] = [];
-      for (let k = 0; k < 3; k += 1) {
+      const judge: number[] = [];
+      const judgeWatched: number[] = [];
+      for (let k = 0; k < 5; k += 1) {
         const t0 = process.hrtime.bigint();
         const counters = await readCounters(d.db, now - settings.windowMs - settings.baselineWindowMs, now);
         const t1 = process.hrtime.bigint();
         evaluateScopes(counters, now, settings);
         const t2 = process.hrtime.bigint();
+        judgeScopes(counters, [], now, settings, bucketMs);
+        const t3 = process.hrtime.bigint();
+        judgeScopes(counters, watched, now, settings, bucketMs, NO_TOPOLOGY, watched);
+        const t4 = process.hrtime.bigint();
         read.push(Number(t1 - t0) / 1e6);
         evaluate.push(Number(t2 - t1) / 1e6);
+        judge.push(Number(t3 - t2) / 1e6);
+        judgeWatched.push(Number(t4 - t3) / 1e6);
       }
-      breakdown.push({ transactions: d.transactions, readCountersMs: round(median(read), 1), evaluateScopesMs: round(median(evaluate), 1) });
+      breakdown.push({
+        transactions: d.transactions,
+        readCountersMs: round(median(read), 1),
+        evaluateScopesMs: round(median(evaluate), 1),
+        judgeScopesMs: round(median(judge), 1),
+        [`judgeScopesWith${watched.length}RecoveriesWatchedMs`]: round(median(judgeWatched), 1),
+      });
     }
 
     const [small, large] = datasets as [Dataset, Dataset];

@@ -182,12 +182,23 @@ function relapsedScope(run: Run, w: RelapseWatch, topo: Topology): Scope {
 export function relapses(counters: readonly RouteCounter[], watches: readonly RelapseWatch[], now: number, s: DetectionSettings, watchMs: number, bucketMs: number, topo: Topology = NO_TOPOLOGY): ScopeHealth[] {
   const h = relapseBound(watchMs, bucketMs, normalUpperTail(s.z));
   const found: ScopeHealth[] = [];
+  if (watches.length === 0) return found;
+  // One pass over the counters: a run reads only uncovered buckets since the earliest watch, and
+  // a watch on a method only that method's routes (detection may watch many at once).
+  const earliest = Math.min(...watches.map((w) => w.at)) - bucketMs;
+  const watched = counters.filter((c) => c.bucketStart >= earliest && c.bucketStart <= now && c.covered === 0);
+  const byMethod = new Map<string, RouteCounter[]>();
+  for (const c of watched) {
+    const list = byMethod.get(c.method);
+    if (list) list.push(c);
+    else byMethod.set(c.method, [c]);
+  }
   for (const w of watches) {
     const later = watches.filter((o) => o !== w && o.at > w.at);
     if (later.some((o) => scopeCovers(o.scope, w.scope, topo))) continue;
     // A part of the scope re-enabled since (the gateway a relapse was narrowed to): the run starts again then.
     const since = Math.max(w.at, ...later.filter((o) => scopeCovers(w.scope, o.scope, topo)).map((o) => o.at));
-    const run = relapseRun(counters, { ...w, at: since }, now, bucketMs, topo);
+    const run = relapseRun(w.scope.method !== undefined ? (byMethod.get(w.scope.method) ?? []) : watched, { ...w, at: since }, now, bucketMs, topo);
     if (!run || run.peak < h || run.attempts === 0 || !relapsedWhole(run, w) || !ownRelapse(counters, run, w, now, topo)) continue;
     const total = counters.reduce((n, c) => (c.bucketStart >= run.from && c.bucketStart <= now ? n + c.success + c.systemFailure : n), 0);
     const scope = relapsedScope(run, w, topo);

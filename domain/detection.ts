@@ -285,13 +285,13 @@ function aggregateRoutes(counters: RouteCounter[], now: number, s: DetectionSett
 }
 
 /**
- * Bayesian smoothing (a Beta prior worth `baselinePriorWeight` attempts at `defaultBaseline`):
- * a route with little history gets a baseline near the default, one with a lot of history
- * gets its own rate, and nothing is estimated from 3 attempts.
+ * Bayesian smoothing (a Beta prior worth `baselinePriorWeight` attempts at `prior`, the default
+ * `defaultBaseline`): a scope with little history gets a baseline near the prior, one with a lot
+ * of history gets its own rate, and nothing is estimated from 3 attempts.
  */
-function smoothedBaseline(t: Tally, s: DetectionSettings): number {
+function smoothedBaseline(t: Tally, s: DetectionSettings, prior = s.defaultBaseline): number {
   const weight = Math.max(0, s.baselinePriorWeight);
-  return proportion(t.successes + weight * s.defaultBaseline, t.attempts + weight, s.defaultBaseline);
+  return proportion(t.successes + weight * prior, t.attempts + weight, prior);
 }
 
 /** The baseline window's tally, less its part inside the wide window: the wide window's baseline. */
@@ -384,10 +384,29 @@ function evaluateWindow(
   otherBaseline?: (r: RouteAggregate) => Tally,
 ): Evaluated[] {
   const baselineTally = otherBaseline ?? ((r: RouteAggregate) => r.baseline);
+  // A route's baseline leans toward its method's (all its gateways pooled), not the default: a
+  // method that really succeeds 80% of the time is not "bad" on the gateway it fails over to
+  // because that route has little history of its own.
+  const methodTally = new Map<string, Tally>();
+  const seenRoutes = new Set<RouteAggregate>();
+  for (const c of candidates) {
+    for (const r of c.routes) {
+      if (seenRoutes.has(r)) continue;
+      seenRoutes.add(r);
+      const t = methodTally.get(r.route.method) ?? { successes: 0, attempts: 0 };
+      const b = baselineTally(r);
+      t.successes += b.successes;
+      t.attempts += b.attempts;
+      methodTally.set(r.route.method, t);
+    }
+  }
   const routeHealth = new Map<RouteAggregate, ScopeHealth>();
   const healthOfRoute = (r: RouteAggregate) => {
     let h = routeHealth.get(r);
-    if (!h) routeHealth.set(r, (h = healthOf(asScope(r.route), tallyOf(r)!, smoothedBaseline(baselineTally(r), s), totalAttempts, s, drop)));
+    if (!h) {
+      const methodBaseline = smoothedBaseline(methodTally.get(r.route.method) ?? { successes: 0, attempts: 0 }, s);
+      routeHealth.set(r, (h = healthOf(asScope(r.route), tallyOf(r)!, smoothedBaseline(baselineTally(r), s, methodBaseline), totalAttempts, s, drop)));
+    }
     return h;
   };
   const isBad = (h: ScopeHealth) => failsOnEvidence(h, h.baseline, drop, s);

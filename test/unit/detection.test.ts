@@ -522,3 +522,34 @@ describe('an aggregator outage whose traffic has just begun to fail over to a di
     expect(judge(1, 19)).toEqual(['*:*@aggregator=juspay', '*:*+issuer=hdfc@*']);
   });
 });
+
+describe('a gateway outage whose traffic has just begun to fail over to a route with no history of its own', () => {
+  // Payu is down (it carries cards only). ICICI credit, a card that pays 80% of the time, always
+  // went through payu; its first ten users on razorpay (behind the same aggregator, never used by
+  // it) paid six times. Against the default 95% that route would look bad, and the aggregator
+  // would explain both.
+  const catalog = topologyOf({
+    methods: [
+      { method: 'card:icici_credit', gateways: ['payu', 'razorpay'], attributes: { issuer: 'icici', network: 'visa' } },
+      { method: 'card:pnb_credit', gateways: ['payu'], attributes: { issuer: 'pnb', network: 'rupay' } },
+    ],
+    gateways: [
+      { gateway: 'payu', aggregator: 'juspay' },
+      { gateway: 'razorpay', aggregator: 'juspay' },
+    ],
+  });
+  const traffic: Traffic[] = [
+    { route: 'card:icici_credit@payu', attempts: 300, rate: 0.05, baseline: 0.8 },
+    { route: 'card:pnb_credit@payu', attempts: 100, rate: 0.05 },
+  ];
+  const judge = (success: number, systemFailure: number) =>
+    evaluateScopes([...counters(traffic), counter('card:icici_credit', 'razorpay', NOW - MINUTE, { success, systemFailure })], NOW, settings, catalog).failing.map((h) => h.key);
+
+  test('is cards on payu, not the aggregator: six of ten is what the card gives anywhere, judged against its own rate rather than the default', () => {
+    expect(judge(6, 4)).toEqual(['card:*@payu']);
+  });
+
+  test('is the aggregator once the new route fails it as well', () => {
+    expect(judge(0, 10)).toEqual(['*:*@aggregator=juspay']);
+  });
+});

@@ -384,28 +384,18 @@ function evaluateWindow(
   otherBaseline?: (r: RouteAggregate) => Tally,
 ): Evaluated[] {
   const baselineTally = otherBaseline ?? ((r: RouteAggregate) => r.baseline);
-  // A route's baseline leans toward its method's (all its gateways pooled), not the default: a
-  // method that really succeeds 80% of the time is not "bad" on the gateway it fails over to
-  // because that route has little history of its own.
-  const methodTally = new Map<string, Tally>();
-  const seenRoutes = new Set<RouteAggregate>();
-  for (const c of candidates) {
-    for (const r of c.routes) {
-      if (seenRoutes.has(r)) continue;
-      seenRoutes.add(r);
-      const t = methodTally.get(r.route.method) ?? { successes: 0, attempts: 0 };
-      const b = baselineTally(r);
-      t.successes += b.successes;
-      t.attempts += b.attempts;
-      methodTally.set(r.route.method, t);
-    }
-  }
+  // A route's baseline leans toward its method's (its method candidate: all its gateways
+  // pooled), not the default: a method that really succeeds 80% of the time is not "bad" on the
+  // gateway it fails over to because that route has little history of its own.
+  const methodBaseline = new Map(
+    candidates.filter((c) => scopeKind(c.scope) === 'method').map((c) => [c.scope.method!, otherBaseline ? baselineOf(c.routes, s, otherBaseline) : c.baseline]),
+  );
   const routeHealth = new Map<RouteAggregate, ScopeHealth>();
   const healthOfRoute = (r: RouteAggregate) => {
     let h = routeHealth.get(r);
     if (!h) {
-      const methodBaseline = smoothedBaseline(methodTally.get(r.route.method) ?? { successes: 0, attempts: 0 }, s);
-      routeHealth.set(r, (h = healthOf(asScope(r.route), tallyOf(r)!, smoothedBaseline(baselineTally(r), s, methodBaseline), totalAttempts, s, drop)));
+      const prior = methodBaseline.get(r.route.method) ?? s.defaultBaseline;
+      routeHealth.set(r, (h = healthOf(asScope(r.route), tallyOf(r)!, smoothedBaseline(baselineTally(r), s, prior), totalAttempts, s, drop)));
     }
     return h;
   };

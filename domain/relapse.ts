@@ -48,13 +48,16 @@ export interface RelapseWatch {
  * fill. Only downtimes that measured their outage are watched.
  */
 export function reEnabled(ended: readonly { scope: Scope; at: number; endReason: EndReason; baseline: number; outage?: number }[]): { recoveries: { scope: Scope; at: number }[]; watches: RelapseWatch[] } {
-  const recoveries = ended.filter((d) => d.endReason === 'recovered' || d.endReason === 'manual').map((d) => ({ scope: d.scope, at: d.at }));
+  const recoveries = ended.filter((d) => RECOVERY_ENDS.includes(d.endReason)).map((d) => ({ scope: d.scope, at: d.at }));
   const watches = ended.flatMap((d) => (d.outage !== undefined && WATCHED_ENDS.includes(d.endReason) ? [{ scope: d.scope, at: d.at, baseline: d.baseline, outage: d.outage }] : []));
   return { recoveries, watches };
 }
 
+/** End reasons that prove the scope healthy (through the probe or an operator): they overrule the evidence before them. */
+const RECOVERY_ENDS: readonly EndReason[] = ['recovered', 'manual'];
+
 /** How the downtimes detection reads ended (`reEnabled`): the recoveries, and the expiries it only watches. */
-export const WATCHED_ENDS: readonly EndReason[] = ['recovered', 'manual', 'expired'];
+export const WATCHED_ENDS: readonly EndReason[] = [...RECOVERY_ENDS, 'expired'];
 
 /** The CUSUM's bound h for a watch of `watchMs` in buckets of `bucketMs` at false-relapse rate `alpha` (see above). */
 export function relapseBound(watchMs: number, bucketMs: number, alpha: number): number {

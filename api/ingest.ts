@@ -19,11 +19,12 @@ import {
   MongoTopologyClosedError,
   WriteError,
 } from 'mongodb';
-import { DEFAULT_USER_ERROR_CODES, bucketOf, classifyOutcome, modeOf } from '../domain';
+import { DEFAULT_USER_ERROR_CODES, bucketOf, classifyOutcome, modeOf, wakesDetection } from '../domain';
 import type { Config } from '../common/config';
 import type { Database, TransactionDoc } from '../db/mongo';
 import { CounterDeadlineError, CounterWriteError, batchCounts, writeCounts } from './counter-writer';
 import type { Metrics } from './metrics';
+import type { DetectionWaker } from './detection-waker';
 import type { ProbeWaker } from './probe-waker';
 import type { Snapshot } from './snapshot';
 import type { TransactionRecord } from '../common/transaction';
@@ -147,6 +148,8 @@ export interface IngestDeps {
   now: () => number;
   /** Told of the scopes whose actors asked to be woken by a bucket-B success this batch counted. */
   probeWaker?: Pick<ProbeWaker, 'wake'>;
+  /** Told when this batch counted a failure that should wake detection (domain/detection.ts wakesDetection). */
+  detectionWaker?: Pick<DetectionWaker, 'wake'>;
 }
 
 const asArray = <T>(v: T | readonly T[] | undefined): readonly T[] => (v === undefined ? [] : Array.isArray(v) ? (v as readonly T[]) : [v as T]);
@@ -215,6 +218,7 @@ export class Ingestor {
     await this.count(token, inserted, at + COUNT_LEASE_MS);
     await unavailableOnFailure(db.c.pendingCounts.deleteOne({ _id: token }));
     this.wakeProbes(inserted);
+    this.wakeDetection(inserted, at);
     metrics.ingested.inc({ result: 'accepted' }, inserted.length);
     if (duplicates) metrics.ingested.inc({ result: 'duplicate' }, duplicates);
     return { accepted: inserted.length, duplicates, rejected };
@@ -266,6 +270,13 @@ export class Ingestor {
     }
     if (onSuccess.length > 0) waker.wake(onSuccess, 'success');
     if (onOutcome.length > 0) waker.wake(onOutcome, 'outcome');
+  }
+
+  /** Wakes detection when the batch counted a system failure on a route no downtime covers. */
+  private wakeDetection(counted: readonly TransactionDoc[], at: number): void {
+    const waker = this.deps.detectionWaker;
+    const { windowMs } = this.deps.config.detection;
+    if (waker && counted.some((d) => wakesDetection(d.outcome, d.downtimeId !== undefined, at - d.at.getTime(), windowMs))) waker.wake();
   }
 
   private toDoc(tx: ValidTransaction, receivedAt: number, countToken: string): TransactionDoc {

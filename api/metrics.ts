@@ -12,6 +12,7 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly openDowntimes = new Gauge({ name: 'open_downtimes', help: 'Open downtimes by severity', labelNames: ['severity'] as const, registers: [this.registry] });
+  readonly detectionWakes = new Counter({ name: 'detection_wakes_total', help: 'Detection runs started from the ingest by a failure on an uncovered route, by result', labelNames: ['result'] as const, registers: [this.registry] });
   readonly probeWakes = new Counter({ name: 'probe_wake_signals_total', help: 'probeSuccess and probeOutcome signals to downtime actors, by result', labelNames: ['result'] as const, registers: [this.registry] });
   readonly outboxDeliveries = new Gauge({ name: 'outbox_deliveries', help: 'Outbox deliveries (webhooks, PagerDuty, chat, partner mail) by channel and status', labelNames: ['channel', 'status'] as const, registers: [this.registry] });
 

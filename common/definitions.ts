@@ -29,6 +29,10 @@ export const DETECTION_SCHEDULE_ID = 'detection-schedule';
 
 export const downtimeWorkflowId = (scopeKey: string): string => `downtime:${scopeKey}`;
 export const detectionWorkflowId = 'detection';
+/** The detection run woken from the ingest (api/detection-waker.ts); the Schedule's runs carry their start time after `detectionWorkflowId`. */
+export const detectionWakeWorkflowId = 'detection-woken';
+/** How long one detection run may take before Temporal ends it: several intervals, never under a minute. */
+export const detectionRunTimeoutMs = (intervalMs: number): number => Math.max(intervalMs * 5, 60_000);
 
 /** Custom search attributes, kept current by the downtime workflow so ops can filter in the Web UI. */
 export const SA = {

@@ -21,6 +21,7 @@
 import { NO_TOPOLOGY, Route, Scope, Topology, candidateScopes, isValidRoute, modeOf, processorOf, scopeAttributes, scopeBreadth, scopeCovers, scopeKey, scopeKind, scopeMatchesRoute } from './scope';
 import { RelapseWatch, relapses } from './relapse';
 import { proportion, provenBelow, wilsonUpper } from './stats';
+import type { Outcome } from './failures';
 
 /** Outcomes of one route in one time bucket. */
 export interface RouteCounter {
@@ -138,6 +139,29 @@ export function judgeScopes(
     healthy: verdict.healthy.filter((h) => !keys.has(h.key)),
   };
 }
+
+/**
+ * Detection is also woken from the ingest, not only run every DETECTION_INTERVAL: a failure the
+ * system caused on a route that no downtime covers wakes it at once. Between scheduled runs such
+ * a failure waited for the next one, on average half an interval, while every checkout offering
+ * the route kept failing. The judgement stays the scheduled run's (the same windows and tests on
+ * the counters); only its moment moves. A user's failure says nothing about the route, and a
+ * covered route's failures are its downtime's (its probe, or bucket A where the route still
+ * shows), which the actor reads. A failure older than the detection window (a late batch) is
+ * outside what the run judges.
+ */
+export function wakesDetection(outcome: Outcome, covered: boolean, ageMs: number, windowMs: number): boolean {
+  return outcome === 'system_failure' && !covered && ageMs <= windowMs;
+}
+
+/**
+ * The shortest time between two woken runs, as a fraction of DETECTION_INTERVAL (the default of
+ * DETECTION_WAKE_GAP). A failure within the gap wakes the run at its end. Each run reads and
+ * judges every scope, so the gap bounds the extra work to this many runs per interval; and each
+ * run is one more look at the same evidence, so a shorter gap also raises the chance that a
+ * healthy scope's noise crosses a test (docs/design/detection.md).
+ */
+export const DETECTION_WAKE_FRACTION = 0.25;
 
 /** How far back detection reads: the wide window or the detection window with its baseline, whichever starts first. */
 export function evidenceSpanOf(s: DetectionSettings): number {

@@ -12,7 +12,7 @@
  *
  * What is modelled: the plumbing between them, as fixed delays (`ModelLags`) — a checkout's
  * outcome reaching the counters, detection's run until the downtime is disabled, the API seeing
- * a change to the downtimes, a probe wake reaching its actor — and a single process of each,
+ * a change to the downtimes, a wake reaching the actor or detection it wakes — and a single process of each,
  * with no failures. The named scenarios and a sample of generated worlds run on the real stack
  * too (sim/generated.ts `--stack K`), which is how the model is checked.
  */
@@ -43,6 +43,7 @@ import {
   placeFinding,
   reEnabled,
   supersededState,
+  wakesDetection,
   wideWindowOf,
   withEvidence,
   wokenBy,
@@ -63,7 +64,7 @@ export interface ModelLags {
   openSec: number;
   /** A write to the downtimes until the API's snapshot shows it (DOWNTIME_REFRESH). */
   viewSec: number;
-  /** A counted probe outcome until the actor it wakes looks. */
+  /** A counted outcome until what it wakes runs: the actor's look, or detection (domain/detection.ts wakesDetection). */
   wakeSec: number;
 }
 
@@ -184,10 +185,16 @@ export function runProductModel(world: World, checkouts: readonly Checkout[], du
   // --- Outcomes on their way to the counters. ---
   const inFlight: { at: number; method: string; gateway: string; outcome: Outcome; downtimeId?: string; bucket?: 'A' | 'B' }[] = [];
   let flushed = 0;
+  /** When a failure's wake reaches detection (epoch ms); Infinity when none is due. */
+  let detectionWakeAt = Infinity;
+  let lastDetectionWake = -Infinity;
   const count = (upTo: number) => {
     for (; flushed < inFlight.length && inFlight[flushed]!.at <= upTo; flushed += 1) {
       const t = inFlight[flushed]!;
       counters.add(t.method, t.gateway, t.at - lags.ingestSec * 1000, t.outcome, t.downtimeId, t.bucket);
+      if (config.detection.wakeGapMs > 0 && wakesDetection(t.outcome, t.downtimeId !== undefined, lags.ingestSec * 1000, config.detection.windowMs)) {
+        detectionWakeAt = Math.min(detectionWakeAt, Math.max(t.at + lags.wakeSec * 1000, lastDetectionWake + config.detection.wakeGapMs));
+      }
       if (t.bucket !== 'B' || t.outcome === 'user_failure') continue;
       const d = open.find((x) => x.record.id === t.downtimeId);
       if (!d) continue;
@@ -273,11 +280,17 @@ export function runProductModel(world: World, checkouts: readonly Checkout[], du
     for (;;) {
       const actor = open.reduce<ModelDowntime | undefined>((best, d) => (best === undefined || dueAt(d) < dueAt(best) ? d : best), undefined);
       const actorAt = actor ? dueAt(actor) : Infinity;
-      const next = Math.min(nextDetection, actorAt);
+      const detectionAt = Math.min(nextDetection, detectionWakeAt);
+      const next = Math.min(detectionAt, actorAt);
       if (next > to) break;
       count(next);
-      if (actor && actorAt <= nextDetection) look(actor, actorAt);
-      else {
+      if (actor && actorAt <= detectionAt) look(actor, actorAt);
+      else if (detectionWakeAt < nextDetection) {
+        // A run woken from the ingest (domain/detection.ts wakesDetection); the Schedule's go on.
+        lastDetectionWake = detectionWakeAt;
+        detectionWakeAt = Infinity;
+        detect(lastDetectionWake);
+      } else {
         detect(nextDetection);
         nextDetection += intervalMs;
       }

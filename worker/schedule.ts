@@ -1,6 +1,6 @@
 /** The detection Schedule: fixed id, overlap policy SKIP, every DETECTION_INTERVAL. */
 import { Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
-import { DETECTION_SCHEDULE_ID, detectionWorkflowId } from '../common/definitions';
+import { DETECTION_SCHEDULE_ID, detectionRunTimeoutMs, detectionWorkflowId } from '../common/definitions';
 
 export async function ensureDetectionSchedule(client: Client, taskQueue: string, intervalMs: number): Promise<'created' | 'updated' | 'unchanged'> {
   const spec = { intervals: [{ every: intervalMs }] };
@@ -9,7 +9,7 @@ export async function ensureDetectionSchedule(client: Client, taskQueue: string,
     workflowType: 'detectionWorkflow',
     workflowId: detectionWorkflowId,
     taskQueue,
-    workflowExecutionTimeout: Math.max(intervalMs * 5, 60_000),
+    workflowExecutionTimeout: detectionRunTimeoutMs(intervalMs),
     staticSummary: 'Detection: judge every scope from the per-route counters',
   };
   try {

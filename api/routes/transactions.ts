@@ -4,6 +4,7 @@ import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-
 import { requireRole } from '../auth';
 import { SOONEST_LOOK_FRACTION } from '../../domain';
 import { Ingestor, MAX_BATCH } from '../ingest';
+import { temporalDetectionWaker } from '../detection-waker';
 import { temporalProbeWaker } from '../probe-waker';
 
 const RECOVERY_INTERVAL_MS = 5_000;
@@ -18,7 +19,16 @@ export async function transactionRoutes(base: FastifyInstance): Promise<void> {
     log: app.log,
     counted: (result) => metrics.probeWakes.inc({ result }),
   });
-  const ingestor = new Ingestor({ db, config, snapshot, metrics, now, probeWaker });
+  const detectionWaker =
+    config.detection.wakeGapMs > 0
+      ? temporalDetectionWaker(temporal, db, { taskQueue: config.temporal.taskQueue, intervalMs: config.detection.intervalMs }, {
+          now,
+          minGapMs: config.detection.wakeGapMs,
+          log: app.log,
+          counted: (result) => metrics.detectionWakes.inc({ result }),
+        })
+      : undefined;
+  const ingestor = new Ingestor({ db, config, snapshot, metrics, now, probeWaker, detectionWaker });
 
   // Batches whose request died between storing and counting are counted here, once.
   let recovering = false;

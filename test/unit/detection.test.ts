@@ -1,4 +1,4 @@
-import { RouteCounter, baselineFor, countedWindow, evaluateScopes, judgeScopes, placeFinding, topologyOf, withoutOverruledEvidence } from '../../domain';
+import { RouteCounter, baselineFor, countedWindow, evaluateScopes, judgeScopes, placeFinding, topologyOf, wakesDetection, withoutOverruledEvidence } from '../../domain';
 import { TABLE_SETTINGS, Traffic, binomial, counter, seeded, trafficCounters } from './helpers';
 
 const MINUTE = 60_000;
@@ -551,5 +551,18 @@ describe('a gateway outage whose traffic has just begun to fail over to a route 
 
   test('is the aggregator once the new route fails it as well', () => {
     expect(judge(0, 10)).toEqual(['*:*@aggregator=juspay']);
+  });
+});
+
+describe('wakesDetection', () => {
+  const windowMs = 20_000;
+  test('a system failure on an uncovered route in the window wakes detection', () => {
+    expect(wakesDetection('system_failure', false, 1_000, windowMs)).toBe(true);
+  });
+  test('a success, a user\'s failure, a covered route\'s failure or one older than the window does not', () => {
+    expect(wakesDetection('success', false, 0, windowMs)).toBe(false);
+    expect(wakesDetection('user_failure', false, 0, windowMs)).toBe(false);
+    expect(wakesDetection('system_failure', true, 0, windowMs)).toBe(false);
+    expect(wakesDetection('system_failure', false, windowMs + 1, windowMs)).toBe(false);
   });
 });

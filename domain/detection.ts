@@ -154,15 +154,6 @@ export function wakesDetection(outcome: Outcome, covered: boolean, ageMs: number
   return outcome === 'system_failure' && !covered && ageMs <= windowMs;
 }
 
-/**
- * The shortest time between two woken runs, as a fraction of DETECTION_INTERVAL (the default of
- * DETECTION_WAKE_GAP). A failure within the gap wakes the run at its end. Each run reads and
- * judges every scope, so the gap bounds the extra work to this many runs per interval; and each
- * run is one more look at the same evidence, so a shorter gap also raises the chance that a
- * healthy scope's noise crosses a test (docs/design/detection.md).
- */
-export const DETECTION_WAKE_FRACTION = 0.25;
-
 /** How far back detection reads: the wide window or the detection window with its baseline, whichever starts first. */
 export function evidenceSpanOf(s: DetectionSettings): number {
   return Math.max(wideWindowOf(s), s.windowMs + s.baselineWindowMs);

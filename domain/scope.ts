@@ -334,7 +334,11 @@ export function candidateScopes(r: Route, topo: Topology = NO_TOPOLOGY): Scope[]
     }
   }
   const aggregator = topo.aggregators[r.gateway];
-  if (aggregator !== undefined) out.push(normalizeScope({ aggregator }));
+  if (aggregator !== undefined) {
+    out.push(normalizeScope({ method: r.method, aggregator }), normalizeScope({ mode, aggregator }));
+    if (attributes) for (const name of Object.keys(attributes).sort()) out.push(normalizeScope({ [name]: attributes[name]!, aggregator }));
+    out.push(normalizeScope({ aggregator }));
+  }
   return out;
 }
 

@@ -132,7 +132,7 @@ describe('matching a route through the catalog', () => {
     expect(scopesOverlap({ aggregator: 'juspay' }, { gateway: 'razorpay' }, topo)).toBe(false);
   });
 
-  test("a route's candidates add its attributes, on its gateway and everywhere, and its gateway's aggregator; each matches it", () => {
+  test("a route's candidates add its attributes, on its gateway and everywhere, and on its gateway's aggregator as on the gateway; each matches it", () => {
     const route = { method: 'card:hdfc_credit', gateway: 'payu' };
     const keys = candidateScopes(route, topo).map(scopeKey);
     expect(keys).toEqual([
@@ -147,6 +147,11 @@ describe('matching a route through the catalog', () => {
       '*:*+network=visa@*',
       '*:*+type=credit@payu',
       '*:*+type=credit@*',
+      'card:hdfc_credit@aggregator=juspay',
+      'card:*@aggregator=juspay',
+      '*:*+issuer=hdfc@aggregator=juspay',
+      '*:*+network=visa@aggregator=juspay',
+      '*:*+type=credit@aggregator=juspay',
       '*:*@aggregator=juspay',
     ]);
     for (const s of candidateScopes(route, topo)) expect(scopeMatchesRoute(s, route, topo)).toBe(true);

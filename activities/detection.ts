@@ -1,5 +1,5 @@
 /** Detection's steps: judge every scope from the counters, then start or feed each failing scope's downtime. */
-import { ScopeHealth, evidenceSpanOf, judgeScopes, placeFinding, reEnabled, WATCHED_ENDS, wideWindowOf } from '../domain';
+import { ScopeHealth, evidenceSpanOf, judgeScopes, placeFinding, reEnabled, WATCHED_ENDS, wideWindowOf, withoutWidening } from '../domain';
 import { evidenceSignal, supersedeSignal } from '../common/definitions';
 import { detectedDowntimeInput, detectionEvidence, detectionSettings, newDowntimeId } from '../common/policy';
 import { startOrFeedDowntime } from '../common/starter';
@@ -10,20 +10,22 @@ export function detectionActivities(deps: ActivityDeps) {
   const { db, config } = deps;
   const c = db.c;
   return {
-    /** Reads the per-route counters of the window and judges every scope (roll-up included). */
+    /** Reads the per-route counters of the window and judges every scope (roll-up included), less the findings that would only widen a disabled downtime. */
     async detectFailingScopes(now: number): Promise<{ failing: ScopeHealth[]; evaluated: number }> {
       const settings = detectionSettings(config);
       const wide = wideWindowOf(settings);
-      const [counters, recovered, topo] = await Promise.all([
+      const [counters, recovered, topo, open] = await Promise.all([
         readCounters(db, now - evidenceSpanOf(settings), now),
         c.downtimes
           .find({ status: 'resolved', endReason: { $in: [...WATCHED_ENDS] }, resolvedAt: { $gte: new Date(now - wide) } }, { projection: { scope: 1, resolvedAt: 1, endReason: 1, baseline: 1, outageRate: 1 } })
           .toArray(),
         readTopology(db),
+        openDowntimes(db),
       ]);
       const { recoveries, watches } = reEnabled(recovered.map((d) => ({ scope: d.scope, at: d.resolvedAt!.getTime(), endReason: d.endReason!, baseline: d.baseline, outage: d.outageRate })));
       const { failing, healthy } = judgeScopes(counters, recoveries, now, settings, config.detection.counterBucketMs, topo, watches);
-      return { failing, evaluated: failing.length + healthy.length };
+      const disabled = open.filter((d) => d.disabledAt !== undefined && d.disabledAt.getTime() <= now);
+      return { failing: withoutWidening(failing, disabled, topo), evaluated: failing.length + healthy.length };
     },
 
     /**

@@ -154,6 +154,14 @@ export function wakesDetection(outcome: Outcome, covered: boolean, ageMs: number
   return outcome === 'system_failure' && !covered && ageMs <= windowMs;
 }
 
+/**
+ * The shortest time between two woken runs, as a fraction of DETECTION_INTERVAL (the default of
+ * DETECTION_WAKE_GAP). A failure within the gap wakes the run at its end. Each run reads and
+ * judges every scope, so the gap bounds the extra work to this many runs per interval; and each
+ * run is one more look at the same evidence (docs/design/detection.md).
+ */
+export const DETECTION_WAKE_FRACTION = 0.25;
+
 /** How far back detection reads: the wide window or the detection window with its baseline, whichever starts first. */
 export function evidenceSpanOf(s: DetectionSettings): number {
   return Math.max(wideWindowOf(s), s.windowMs + s.baselineWindowMs);
@@ -173,6 +181,31 @@ export function placeFinding<D extends { scopeKey: string; scope: Scope }>(open:
   const others = open.filter((d) => d.scopeKey !== finding.key);
   const covering = others.find((d) => scopeCovers(d.scope, finding.scope, topo));
   return covering ? { covering, narrower: [] } : { narrower: others.filter((d) => scopeCovers(finding.scope, d.scope, topo)) };
+}
+
+/**
+ * The findings less those that would only widen open downtimes: a finding that no open downtime
+ * covers or is, and that would supersede one (placeFinding's `narrower`), while every route whose
+ * failures it explains (`badRoutes`) is already inside a disabled downtime. Such a finding hides
+ * more without a failure of its own to hide: its evidence is the covered routes' failures from
+ * before they were hidden, and its breadth rests on the few attempts its other routes had in the
+ * window (after a downtime opens, its routes' users fail over, and the next runs judge a scope in
+ * transition). A finding with a bad route of its own outside them widens as before (a bank seen
+ * on one gateway first and then failing on its failover is the bank). Findings without
+ * `badRoutes` (a relapse) are kept. `disabled` is the open downtimes that hide their scope now.
+ */
+export function withoutWidening<F extends { key: string; scope: Scope; badRoutes?: readonly Route[] }>(
+  findings: readonly F[],
+  disabled: readonly { scopeKey: string; scope: Scope }[],
+  topo: Topology = NO_TOPOLOGY,
+): F[] {
+  if (disabled.length === 0) return [...findings];
+  return findings.filter((f) => {
+    if (!f.badRoutes || f.badRoutes.length === 0 || disabled.some((d) => d.scopeKey === f.key)) return true;
+    const { covering, narrower } = placeFinding(disabled, f, topo);
+    if (covering || narrower.length === 0) return true;
+    return !f.badRoutes.every((r) => disabled.some((d) => scopeMatchesRoute(d.scope, r, topo)));
+  });
 }
 
 /** The short window and the drop it needs, with their defaults. */
@@ -211,6 +244,8 @@ export interface ScopeHealth {
    * below the baseline), so they say the outage is worse than it is; these are not.
    */
   detectionWindow?: { attempts: number; successes: number };
+  /** The routes whose failures a finding of the roll-up explains (its bad routes); absent on a relapse. */
+  badRoutes?: Route[];
 }
 
 export interface DetectionVerdict {
@@ -241,6 +276,7 @@ interface RouteAggregate {
 }
 
 const routeId = (r: Route) => `${r.method}@${r.gateway}`;
+const routeOfId = (id: string): Route => ({ method: id.slice(0, id.lastIndexOf('@')), gateway: id.slice(id.lastIndexOf('@') + 1) });
 
 /** Attempts that speak to a route's health: user failures never count. */
 const attemptsOf = (c: RouteCounter) => c.success + c.systemFailure;
@@ -623,9 +659,10 @@ export function evaluateScopes(counters: RouteCounter[], now: number, s: Detecti
   };
   return {
     failing: kept.map((e) => {
-      if (wider.has(e)) return { ...e.health, windowMs: wideMs };
+      const health = { ...e.health, badRoutes: [...e.bad].map(routeOfId) };
+      if (wider.has(e)) return { ...health, windowMs: wideMs };
       const windowMs = shorter.get(e);
-      return windowMs !== undefined ? onShorterWindow(e.health, windowMs) : { ...e.health, windowMs: s.windowMs };
+      return windowMs !== undefined ? onShorterWindow(health, windowMs) : { ...health, windowMs: s.windowMs };
     }),
     healthy: long
       .filter((e) => judgedNow.has(e.health.key) && !failingKeys.has(e.health.key))

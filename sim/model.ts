@@ -46,6 +46,7 @@ import {
   wakesDetection,
   wideWindowOf,
   withEvidence,
+  withoutWidening,
   wokenBy,
 } from '../domain';
 import type { PolicyDowntime, PolicyRun } from './baseline';
@@ -264,7 +265,8 @@ export function runProductModel(world: World, checkouts: readonly Checkout[], du
     const ended = all.filter((d) => d.record.resolvedAt !== undefined && ms(d.record.resolvedAt) >= at - wide);
     const { recoveries, watches } = reEnabled(ended.map((d) => ({ scope: d.record.scope, at: ms(d.record.resolvedAt!), endReason: d.state.closing!.reason, baseline: d.facts.baseline, outage: measuredOutage(d.state, d.facts) })));
     const verdict = judgeScopes(counters.read(at - evidenceSpanOf(settings), at), recoveries, at, settings, bucketMs, topo, watches);
-    for (const health of verdict.failing) {
+    const disabled = open.filter((d) => ms(d.record.disabledAt!) <= at).map((d) => ({ scopeKey: d.record.scopeKey, scope: d.record.scope }));
+    for (const health of withoutWidening(verdict.failing, disabled, topo)) {
       // The scope's own open downtime is fed (its workflow id is the scope's), as is a broader one.
       const { covering, narrower } = placeFinding(open.map((d) => ({ scopeKey: d.record.scopeKey, scope: d.record.scope, d })), health, topo);
       const feeds = open.find((d) => d.record.scopeKey === health.key) ?? covering?.d;

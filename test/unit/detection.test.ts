@@ -1,4 +1,4 @@
-import { RouteCounter, baselineFor, countedWindow, evaluateScopes, judgeScopes, placeFinding, topologyOf, wakesDetection, withoutOverruledEvidence } from '../../domain';
+import { RouteCounter, baselineFor, countedWindow, evaluateScopes, judgeScopes, placeFinding, topologyOf, wakesDetection, withoutOverruledEvidence, withoutWidening } from '../../domain';
 import { TABLE_SETTINGS, Traffic, binomial, counter, seeded, trafficCounters } from './helpers';
 
 const MINUTE = 60_000;
@@ -442,6 +442,39 @@ describe('where a finding goes among the open downtimes', () => {
   });
 });
 
+describe('a finding that would only widen a disabled downtime', () => {
+  const topo = topologyOf({
+    methods: [
+      { method: 'card:icici_debit', gateways: ['paytm', 'payu'], attributes: { issuer: 'icici' } },
+      { method: 'netbanking:icici', gateways: ['razorpay'], attributes: { issuer: 'icici' } },
+    ],
+  });
+  const debit = { scopeKey: 'card:icici_debit@*', scope: { method: 'card:icici_debit' } };
+  const issuer = { key: '*:*+issuer=icici@*', scope: { issuer: 'icici' } };
+  const onPaytm = { method: 'card:icici_debit', gateway: 'paytm' };
+  const onPayu = { method: 'card:icici_debit', gateway: 'payu' };
+  test('is dropped when every route it explains is already hidden: its breadth rests on the others\' few attempts', () => {
+    expect(withoutWidening([{ ...issuer, badRoutes: [onPaytm, onPayu] }], [debit], topo)).toEqual([]);
+  });
+  test('is kept with a failing route of its own outside the disabled downtimes (the bank failing on its failover)', () => {
+    const route = { scopeKey: 'card:icici_debit@paytm', scope: onPaytm };
+    const method = { key: 'card:icici_debit@*', scope: { method: 'card:icici_debit' }, badRoutes: [onPaytm, onPayu] };
+    expect(withoutWidening([method], [route], topo)).toEqual([method]);
+    const nb = { ...issuer, badRoutes: [onPaytm, { method: 'netbanking:icici', gateway: 'razorpay' }] };
+    expect(withoutWidening([nb], [debit], topo)).toEqual([nb]);
+  });
+  test('a finding a disabled downtime covers or is goes on to feed it, and a relapse (no bad routes) is kept', () => {
+    const fed = [{ key: 'card:icici_debit@paytm', scope: onPaytm, badRoutes: [onPaytm] }, { key: debit.scopeKey, scope: debit.scope, badRoutes: [onPaytm] }];
+    expect(withoutWidening(fed, [debit], topo)).toEqual(fed);
+    expect(withoutWidening([issuer], [debit], topo)).toEqual([issuer]);
+    expect(withoutWidening([{ ...issuer, badRoutes: [onPaytm] }], [], topo)).toHaveLength(1);
+  });
+  test('the roll-up names the routes each finding explains', () => {
+    const found = evaluateScopes(counters([{ route: 'netbanking:sbi@payu', attempts: 200, rate: 0.1 }, { route: 'upi:gpay@payu', attempts: 200, rate: 0.97 }]), NOW, settings).failing;
+    expect(found.map((f) => [f.key, f.badRoutes])).toEqual([['netbanking:sbi@*', [{ method: 'netbanking:sbi', gateway: 'payu' }]]]);
+  });
+});
+
 describe('a gateway outage whose traffic has just begun to fail over', () => {
   // Razorpay is down for everything; Bank of Baroda netbanking, offered on razorpay then payu,
   // has sent its first users to payu in the last minute, which has never carried it before.
@@ -549,8 +582,8 @@ describe('a gateway outage whose traffic has just begun to fail over to a route 
     expect(judge(6, 4)).toEqual(['card:*@payu']);
   });
 
-  test('is the aggregator once the new route fails it as well', () => {
-    expect(judge(0, 10)).toEqual(['*:*@aggregator=juspay']);
+  test('is cards on the aggregator (all it carries) once the new route fails it as well', () => {
+    expect(judge(0, 10)).toEqual(['card:*@aggregator=juspay']);
   });
 });
 

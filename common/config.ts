@@ -5,6 +5,7 @@
 import ms from 'ms';
 import { z } from 'zod';
 import { KNOWN_ATTRIBUTES, isAttributeName } from '../domain/scope';
+import { DETECTION_WAKE_FRACTION } from '../domain/detection';
 
 const DURATION_FORM = 'a duration such as 500ms, 90s, 5m, 2h or 7d';
 
@@ -104,7 +105,18 @@ const schema = z.object({
   API_KEYS: optionalString,
 
   DETECTION_INTERVAL: duration('30s'),
-  DETECTION_WAKE_GAP: duration('0s', true),
+  DETECTION_WAKE_GAP: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      const parsed = parseDuration(v, true);
+      if (parsed === undefined) {
+        ctx.addIssue({ code: 'custom', message: `expected ${DURATION_FORM} (0s turns the wake off), got "${v}"` });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
   DETECTION_WINDOW: duration('5m'),
   BASELINE_WINDOW: duration('1h'),
   COUNTER_BUCKET: duration('10s'),
@@ -173,7 +185,7 @@ function toConfig(env: z.infer<typeof schema>, apiKeys: Map<string, Set<Role>> |
     detection: {
       intervalMs: env.DETECTION_INTERVAL,
       /** The shortest time between two runs woken from the ingest; 0: not woken (domain/detection.ts wakesDetection). */
-      wakeGapMs: env.DETECTION_WAKE_GAP,
+      wakeGapMs: env.DETECTION_WAKE_GAP ?? env.DETECTION_INTERVAL * DETECTION_WAKE_FRACTION,
       windowMs: env.DETECTION_WINDOW,
       baselineWindowMs: env.BASELINE_WINDOW,
       counterBucketMs: env.COUNTER_BUCKET,

@@ -25,6 +25,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
     API_KEYS: `${KEYS.ingest}=ingest,${KEYS.checkout}=checkout,${KEYS.operator}=operator,${KEYS.admin}=admin+operator`,
     LOG_LEVEL: 'silent',
     DETECTION_INTERVAL: '2s',
+    // Tests run detection themselves; waking it from the ingest is test/e2e/detection-wake.test.ts's.
+    DETECTION_WAKE_GAP: '0s',
     DETECTION_WINDOW: '20s',
     COUNTER_BUCKET: '2s',
     PROBE_INTERVAL: '2s',

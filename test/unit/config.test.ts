@@ -29,10 +29,12 @@ describe('configuration', () => {
     expect(() => loadConfig({ PROBE_INTERVAL: '0s' })).toThrow(/PROBE_INTERVAL/);
   });
 
-  test('DETECTION_WAKE_GAP is off (0s) unless set; a bad value is named', () => {
-    expect(loadConfig({}).detection.wakeGapMs).toBe(0);
-    expect(loadConfig({ DETECTION_WAKE_GAP: '500ms' }).detection.wakeGapMs).toBe(500);
-    expect(() => loadConfig({ DETECTION_WAKE_GAP: 'soon' })).toThrow(/DETECTION_WAKE_GAP: expected a duration/);
+  test('DETECTION_WAKE_GAP defaults to a quarter of DETECTION_INTERVAL; 0s turns the wake off; a bad value is named', () => {
+    expect(loadConfig({}).detection.wakeGapMs).toBe(7_500);
+    expect(loadConfig({ DETECTION_INTERVAL: '2s' }).detection.wakeGapMs).toBe(500);
+    expect(loadConfig({ DETECTION_WAKE_GAP: '1s' }).detection.wakeGapMs).toBe(1_000);
+    expect(loadConfig({ DETECTION_WAKE_GAP: '0s' }).detection.wakeGapMs).toBe(0);
+    expect(() => loadConfig({ DETECTION_WAKE_GAP: 'soon' })).toThrow(/DETECTION_WAKE_GAP: expected a duration .*0s turns the wake off/);
   });
 
   test('the open downtimes are re-read every DOWNTIME_REFRESH (200ms), never less often than the whole snapshot', () => {

@@ -17,18 +17,26 @@ export function parseDuration(value: string, allowZero = false): number | undefi
   return typeof parsed === 'number' && Number.isFinite(parsed) && (parsed > 0 || (allowZero && parsed === 0)) ? parsed : undefined;
 }
 
-const duration = (fallback: string, allowZero = false) =>
+/** Parses a duration, or adds an issue naming the form expected (and `hint`). */
+const parsedDuration =
+  (allowZero: boolean, hint = '') =>
+  (v: string, ctx: z.RefinementCtx): number => {
+    const parsed = parseDuration(v, allowZero);
+    if (parsed === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected ${DURATION_FORM}${hint}, got "${v}"` });
+      return z.NEVER;
+    }
+    return parsed;
+  };
+
+const duration = (fallback: string, allowZero = false) => z.string().default(fallback).transform(parsedDuration(allowZero));
+
+/** A duration without a default: unset or empty is undefined (the caller derives it). */
+const optionalDuration = (allowZero: boolean, hint: string) =>
   z
     .string()
-    .default(fallback)
-    .transform((v, ctx) => {
-      const parsed = parseDuration(v, allowZero);
-      if (parsed === undefined) {
-        ctx.addIssue({ code: 'custom', message: `expected ${DURATION_FORM}, got "${v}"` });
-        return z.NEVER;
-      }
-      return parsed;
-    });
+    .optional()
+    .transform((v, ctx) => (v === undefined || v.trim() === '' ? undefined : parsedDuration(allowZero, hint)(v, ctx)));
 
 const integer = (fallback: number, min: number, max: number) =>
   z
@@ -105,18 +113,7 @@ const schema = z.object({
   API_KEYS: optionalString,
 
   DETECTION_INTERVAL: duration('30s'),
-  DETECTION_WAKE_GAP: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return undefined;
-      const parsed = parseDuration(v, true);
-      if (parsed === undefined) {
-        ctx.addIssue({ code: 'custom', message: `expected ${DURATION_FORM} (0s turns the wake off), got "${v}"` });
-        return z.NEVER;
-      }
-      return parsed;
-    }),
+  DETECTION_WAKE_GAP: optionalDuration(true, ' (0s turns the wake off)'),
   DETECTION_WINDOW: duration('5m'),
   BASELINE_WINDOW: duration('1h'),
   COUNTER_BUCKET: duration('10s'),
